@@ -1,0 +1,49 @@
+// Package blobstore stores message bodies: immutable, content-addressed
+// objects named by the hex SHA-256 of their bytes, so a message delivered to
+// many mailboxes is stored once (DESIGN.md "blob store").
+//
+// Two implementations satisfy Store: Dir (a local directory, the default of
+// `postbus serve`) and S3 (any S3-compatible service, via minio-go). One
+// conformance suite (blobstoretest) runs against both.
+//
+// Deletion is never done by a request path: only the garbage collector calls
+// Delete, after a grace period (issue 6).
+package blobstore
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// ID is the hex-encoded SHA-256 of a blob's content (64 lower-case chars).
+type ID = string
+
+// Store is the contract every blob store implements. All methods are safe for
+// concurrent use.
+type Store interface {
+	// Put streams r into the store, hashing as it reads, and returns the ID
+	// and size of what it stored. It returns only after the blob is durable
+	// (fsync / S3 PUT acknowledged). Putting bytes that are already stored is
+	// not an error and yields the same ID. If r fails, or yields more than
+	// maxSize bytes (maxSize <= 0: no limit), nothing is stored and the error
+	// is returned (base.ErrTooBig for the limit).
+	Put(ctx context.Context, r io.Reader, maxSize int64) (ID, int64, error)
+
+	// Open returns a reader of length bytes of the blob starting at offset
+	// (length < 0: to the end). The caller must Close it. base.ErrNoSuchBlob
+	// if the blob does not exist. Ranges past the end are truncated, not
+	// errors.
+	Open(ctx context.Context, id ID, offset, length int64) (io.ReadCloser, error)
+
+	// Stat returns the size of a blob, or base.ErrNoSuchBlob.
+	Stat(ctx context.Context, id ID) (int64, error)
+
+	// Delete removes a blob. Deleting a missing blob is not an error.
+	Delete(ctx context.Context, id ID) error
+
+	// List calls fn for every blob with its modification time, in no
+	// particular order, until fn returns false or an error occurs. Used by
+	// the garbage collector only.
+	List(ctx context.Context, fn func(id ID, size int64, modTime time.Time) bool) error
+}
