@@ -1,0 +1,94 @@
+// Command postbus is the one binary of postbus: every role is a subcommand.
+//
+//	postbus serve                 all-in-one node (frontend + metadata + blob dir)
+//	postbus user add|del|passwd|list NAME --data DIR
+//	postbus version
+//
+// This package only parses flags and wires parts together; behaviour lives
+// in frontend/, metadata/ and blobstore/.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `postbus — a cluster-scale IMAP server
+
+Usage:
+  postbus serve [flags]                      run an all-in-one node (see: postbus serve -h)
+  postbus user add NAME [--data DIR]         create a user (password: first line of stdin)
+  postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
+  postbus user del NAME [--data DIR]         delete a user and all their mail
+  postbus user list [--data DIR]             list users
+  postbus version                            print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches a command line and returns the process exit code.
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(args[1:])
+	case "user":
+		err = runUser(args[1:])
+	case "version", "--version", "-version":
+		fmt.Println("postbus", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "postbus: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "postbus:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError marks an error in how a command was called (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// parseInterspersed parses flags that may stand before, between or after
+// positional arguments ("user add NAME --data DIR"), which the flag package
+// alone does not allow, and returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/postbus/postbus/blobstore"
+	"github.com/postbus/postbus/frontend"
+	"github.com/postbus/postbus/metadata"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// serveFlags are the flags of `postbus serve`.
+type serveFlags struct {
+	data                  string
+	imapsAddr, imapAddr   string
+	tlsCert, tlsKey       string
+	s3Endpoint, s3Bucket  string
+	s3AccessKey, s3Secret string
+	s3Region, s3Prefix    string
+	s3VirtualHost         bool
+	insecureAuth          bool
+	logLevel, logFormat   string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "./postbus-data", "data directory (metadata, blobs, TLS certificate, admin socket)")
+	fs.StringVar(&f.imapsAddr, "imaps-addr", "127.0.0.1:1993", "implicit-TLS IMAP listen address (empty: off)")
+	fs.StringVar(&f.imapAddr, "imap-addr", "127.0.0.1:1143", "IMAP listen address with STARTTLS (empty: off)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM); default: self-signed in DATA/tls")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 endpoint for message bodies, host:port (https) or http://host:port; empty: DATA/blobs")
+	fs.StringVar(&f.s3Bucket, "s3-bucket", "postbus", "S3 bucket")
+	fs.StringVar(&f.s3AccessKey, "s3-access-key", os.Getenv("POSTBUS_S3_ACCESS_KEY"), "S3 access key (env POSTBUS_S3_ACCESS_KEY)")
+	fs.StringVar(&f.s3Secret, "s3-secret-key", os.Getenv("POSTBUS_S3_SECRET_KEY"), "S3 secret key (env POSTBUS_S3_SECRET_KEY)")
+	fs.StringVar(&f.s3Region, "s3-region", "us-east-1", "S3 region")
+	fs.StringVar(&f.s3Prefix, "s3-prefix", "", "key prefix inside the bucket")
+	fs.BoolVar(&f.s3VirtualHost, "s3-virtual-host", false, "virtual-host-style S3 URLs instead of path style")
+	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f serveFlags
+	f.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
+	}
+	logger, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, &f, logger)
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("bad --log-level %q", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("bad --log-format %q", format)}
+}
+
+// openBlobs opens the blob store the flags name: S3 when --s3-endpoint is
+// set, else DATA/blobs.
+func openBlobs(ctx context.Context, f *serveFlags) (blobstore.Store, string, error) {
+	if f.s3Endpoint == "" {
+		dir := filepath.Join(f.data, "blobs")
+		s, err := blobstore.NewDir(dir)
+		return s, dir, err
+	}
+	endpoint, useTLS := f.s3Endpoint, true
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, "", usageError{fmt.Sprintf("bad --s3-endpoint %q: want host:port or http(s)://host:port", endpoint)}
+		}
+		endpoint, useTLS = u.Host, u.Scheme == "https"
+	}
+	s, err := blobstore.NewS3(ctx, blobstore.S3Config{
+		Endpoint:  endpoint,
+		Bucket:    f.s3Bucket,
+		AccessKey: f.s3AccessKey,
+		SecretKey: f.s3Secret,
+		Region:    f.s3Region,
+		UseTLS:    useTLS,
+		PathStyle: !f.s3VirtualHost,
+		Prefix:    f.s3Prefix,
+	})
+	return s, "s3://" + f.s3Bucket + "@" + f.s3Endpoint, err
+}
+
+// serve runs the all-in-one node until ctx is done: the metadata node serves
+// its gRPC service on an in-process connection (for the frontend, so the
+// single node runs the cluster's code path) and on DATA/admin.sock (for
+// `postbus user` while the server runs); the frontend serves IMAP.
+func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return err
+	}
+	sockPath := adminSocketPath(f.data)
+	if conn, err := net.DialTimeout("unix", sockPath, time.Second); err == nil {
+		conn.Close()
+		return fmt.Errorf("another postbus is running on %s (admin socket %s answers)", f.data, sockPath)
+	}
+	cert, certFile, err := loadOrCreateCert(f.data, f.tlsCert, f.tlsKey)
+	if err != nil {
+		return fmt.Errorf("TLS certificate: %w", err)
+	}
+	blobs, blobsAt, err := openBlobs(ctx, f)
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	node, err := metadata.Open(metadata.Options{
+		Dir:    filepath.Join(f.data, "metadata"),
+		Blobs:  blobs,
+		Logger: logger.With("role", "metadata"),
+	})
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	defer node.Close()
+
+	gs := grpc.NewServer()
+	metadatapb.RegisterMetadataServer(gs, node)
+	inproc := bufconn.Listen(1 << 20)
+	go gs.Serve(inproc)
+	os.Remove(sockPath) // stale: nobody answered above
+	adminL, err := net.Listen("unix", sockPath)
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(sockPath, 0o600); err != nil {
+		return err
+	}
+	go gs.Serve(adminL)
+	defer gs.Stop()
+
+	cc, err := grpc.NewClient("passthrough:///inproc",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+
+	fe, err := frontend.New(frontend.Config{
+		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Metadata:     metadatapb.NewMetadataClient(cc),
+		Blobs:        blobs,
+		Logger:       logger.With("role", "frontend"),
+		InsecureAuth: f.insecureAuth,
+	})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
+	var addrs []string
+	if f.imapsAddr != "" {
+		l, err := net.Listen("tcp", f.imapsAddr)
+		if err != nil {
+			return fmt.Errorf("IMAPS listener: %w", err)
+		}
+		addrs = append(addrs, "imaps="+l.Addr().String())
+		go func() { errc <- fe.ServeIMAPS(l) }()
+	}
+	if f.imapAddr != "" {
+		l, err := net.Listen("tcp", f.imapAddr)
+		if err != nil {
+			return fmt.Errorf("IMAP listener: %w", err)
+		}
+		addrs = append(addrs, "imap="+l.Addr().String())
+		go func() { errc <- fe.ServeIMAP(l) }()
+	}
+	if len(addrs) == 0 {
+		return usageError{"nothing to serve: both --imaps-addr and --imap-addr are empty"}
+	}
+	// One stable line that people and scripts read to find the server.
+	fmt.Printf("postbus: ready %s data=%s blobs=%s cert=%s\n", strings.Join(addrs, " "), f.data, blobsAt, certFile)
+	logger.Info("serving", "addrs", addrs, "data", f.data, "blobs", blobsAt)
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			logger.Error("listener failed", "err", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fe.Shutdown(sctx); err != nil {
+		logger.Warn("frontend shutdown", "err", err)
+	}
+	os.Remove(sockPath)
+	return nil
+}
+
+// adminSocketPath is where a running server listens for `postbus user`.
+func adminSocketPath(dataDir string) string { return filepath.Join(dataDir, "admin.sock") }
