@@ -1,19 +1,12 @@
-// Package search evaluates IMAP SEARCH criteria (RFC 9051 §6.4.4) over the
-// messages of one mailbox, on the metadata node, close to the data.
-//
-// Everything but BODY and TEXT is answered from the stored records (flags,
-// dates, sizes, the stored header block); BODY/TEXT read the body from the
-// blob store and match case-insensitively on decoded text (DESIGN.md "Body
-// search keeps IMAP semantics"). An index may later narrow the candidates;
-// it must never change the results.
 package search
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"time"
 
+	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -34,23 +27,46 @@ type BodySource interface {
 
 // Matcher is a compiled search key. It is safe for concurrent use.
 type Matcher struct {
-	key *metadatapb.SearchKey
-	now time.Time
+	root      node
+	needsMeta bool
+	needsBody bool
 }
 
 // Compile validates key and prepares it for evaluation. now is the time
 // WITHIN (OLDER/YOUNGER) is relative to. It returns an error wrapping
 // base.ErrInvalidArgument for a malformed tree.
 func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
-	return nil, errors.New("search: not implemented")
+	root, err := compileKey(key, 1, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Matcher{
+		root:      root,
+		needsMeta: root.cost() > costState,
+		needsBody: root.cost() >= costBody,
+	}, nil
 }
 
 // NeedsMeta reports whether evaluation needs Message.Meta (anything beyond
 // UID, flags and modseq).
-func (m *Matcher) NeedsMeta() bool { return true }
+func (m *Matcher) NeedsMeta() bool { return m.needsMeta }
+
+// NeedsBody reports whether evaluation may read bodies (the key has a BODY
+// or TEXT criterion); when false, Match may be given a nil BodySource.
+func (m *Matcher) NeedsBody() bool { return m.needsBody }
 
 // Match reports whether msg matches. It reads from bodies only for BODY/TEXT
 // keys, and only when the rest of the key cannot decide alone.
+//
+// Errors: base.ErrInvalidArgument when Meta is nil but needed or bodies is
+// nil when a body must be read; errors of bodies (wrapped) and of ctx.
 func (m *Matcher) Match(ctx context.Context, msg *Message, bodies BodySource) (bool, error) {
-	return false, errors.New("search: not implemented")
+	if msg == nil {
+		return false, fmt.Errorf("search: nil message: %w", base.ErrInvalidArgument)
+	}
+	if m.needsMeta && msg.Meta == nil {
+		return false, fmt.Errorf("search: uid %d: key needs MessageMeta, got none: %w", msg.UID, base.ErrInvalidArgument)
+	}
+	e := evaluation{ctx: ctx, msg: msg, bodies: bodies}
+	return m.root.eval(&e)
 }

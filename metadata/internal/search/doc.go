@@ -1,0 +1,58 @@
+// Package search evaluates IMAP SEARCH criteria (RFC 9051 §6.4.4) over the
+// messages of one mailbox, on the metadata node, close to the data.
+//
+// Everything but BODY and TEXT is answered from the stored records (flags,
+// dates, sizes, the stored header block); BODY/TEXT read the body from the
+// blob store and match case-insensitively on decoded text (DESIGN.md "Body
+// search keeps IMAP semantics"). An index may later narrow the candidates;
+// it must never change the results.
+//
+// # Evaluation order
+//
+// Compile validates a metadatapb.SearchKey tree and turns it into a tree of
+// nodes, each with a cost class: state (UID, flags, modseq), meta (dates,
+// sizes), header (parse of the stored header block) and body (blob reads).
+// AND/OR evaluate their children cheapest first and short-circuit, so a body
+// is read only when nothing cheaper decides the message. A compiled Matcher
+// is immutable and safe for concurrent use; per-message state lives in an
+// evaluation value that Match creates.
+//
+// # Matching rules and chosen semantics
+//
+//   - Strings match as case-insensitive substrings under Unicode simple case
+//     folding (each rune is replaced by the smallest member of its
+//     unicode.SimpleFold orbit, which is what i;unicode-casemap needs minus
+//     normalisation). Unicode normalisation (NFC/NFKD) is not applied.
+//     Invalid UTF-8 bytes are compared as raw bytes.
+//   - HEADER/FROM/TO/CC/BCC/SUBJECT look at every occurrence of the field in
+//     the stored top-level header (MessageMeta.header), unfolded and with
+//     RFC 2047 encoded-words decoded (go-message charset tables). An empty
+//     value matches any message that has the field. For address fields
+//     (From, To, Cc, Bcc, Sender, Reply-To) a value also matches the text
+//     with quoting removed ("Doe, John" <j@x> matches `Doe, John <j@x>`),
+//     close to Dovecot's normalised-address match.
+//   - BODY walks the MIME tree (MessageMeta.part). text/* parts (a missing
+//     Content-Type counts as text/plain, RFC 2045 §5.2) are transfer-decoded
+//     (base64, quoted-printable) and charset-decoded to UTF-8, then searched
+//     as a stream that stops at the first match. Non-text parts (images,
+//     application/*) are not searched, like Dovecot without FTS. The header
+//     of an encapsulated message/rfc822 is part of the outer body, so it is
+//     searched (decoded) too; a message/rfc822 without a parsed inner tree is
+//     searched as text. Multipart preambles and epilogues are not searched.
+//     An unknown charset is searched undecoded; a transfer-encoding error
+//     ends the search of that part (what decoded before it counts).
+//   - TEXT matches the decoded top-level header ("Name: value" per field) or
+//     the body as BODY does.
+//   - BEFORE/ON/SINCE use the calendar date of internal_date in its own zone
+//     (internal_date_zone). SENT* use sent_date in sent_date_zone; a message
+//     whose Date: was absent or unparsable (sent_date 0) falls back to the
+//     internal date, as Cyrus and Dovecot do. SAVED* use save_date in UTC
+//     (no zone is stored for it); save_date 0 means "not known" and falls
+//     back to the internal date (RFC 8514 §4.3).
+//   - WITHIN (RFC 5032): OLDER n is internal_date <= now-n, YOUNGER n is
+//     internal_date >= now-n, with now given to Compile.
+//   - LARGER/SMALLER are strict on size; MODSEQ n is modseq >= n
+//     (RFC 7162 §3.1.5); flags and keywords compare case-insensitively.
+//   - An AND with no children matches everything (vacuous truth); an OR
+//     needs at least two children and a NOT exactly one.
+package search

@@ -1,0 +1,179 @@
+package search
+
+import (
+	"context"
+	"strings"
+
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// evaluation is the per-message state of one Match call: the message, where
+// its body comes from, and what has been derived from it so far (the parsed
+// header), so that several keys share the work.
+type evaluation struct {
+	ctx     context.Context
+	msg     *Message
+	bodies  BodySource
+	hdr     *header // parsed lazily by header()
+	scratch []byte  // folding buffer for header values
+}
+
+// header returns the parsed top-level header, parsing it on first use.
+func (e *evaluation) header() *header {
+	if e.hdr == nil {
+		e.hdr = parseHeader(e.msg.Meta.GetHeader())
+	}
+	return e.hdr
+}
+
+type allNode struct{}
+
+func (allNode) cost() cost                     { return costState }
+func (allNode) eval(*evaluation) (bool, error) { return true, nil }
+
+// andNode matches when every child does; children are cheapest first and
+// the first mismatch decides.
+type andNode struct {
+	kids []node
+	c    cost
+}
+
+func (n *andNode) cost() cost { return n.c }
+func (n *andNode) eval(e *evaluation) (bool, error) {
+	for _, k := range n.kids {
+		ok, err := k.eval(e)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// orNode matches when any child does; children are cheapest first and the
+// first match decides.
+type orNode struct {
+	kids []node
+	c    cost
+}
+
+func (n *orNode) cost() cost { return n.c }
+func (n *orNode) eval(e *evaluation) (bool, error) {
+	for _, k := range n.kids {
+		ok, err := k.eval(e)
+		if err != nil || ok {
+			return ok && err == nil, err
+		}
+	}
+	return false, nil
+}
+
+type notNode struct{ kid node }
+
+func (n *notNode) cost() cost { return n.kid.cost() }
+func (n *notNode) eval(e *evaluation) (bool, error) {
+	ok, err := n.kid.eval(e)
+	if err != nil {
+		return false, err
+	}
+	return !ok, nil
+}
+
+type uidNode struct{ set *metadatapb.UidSet }
+
+func (uidNode) cost() cost { return costState }
+func (n uidNode) eval(e *evaluation) (bool, error) {
+	return n.set.Contains(e.msg.UID), nil
+}
+
+// flagNode: system flags and keywords both compare case-insensitively
+// (RFC 9051 §2.3.2: flag names are atoms; servers treat them
+// case-insensitively, as Dovecot and Cyrus do for keywords too).
+type flagNode struct{ flag string }
+
+func (flagNode) cost() cost { return costState }
+func (n flagNode) eval(e *evaluation) (bool, error) {
+	for _, f := range e.msg.Flags {
+		if strings.EqualFold(f, n.flag) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// modseqNode: RFC 7162 §3.1.5, MODSEQ n matches modseq >= n.
+type modseqNode struct{ min uint64 }
+
+func (modseqNode) cost() cost { return costState }
+func (n modseqNode) eval(e *evaluation) (bool, error) {
+	return e.msg.ModSeq >= n.min, nil
+}
+
+// sizeNode: RFC 9051 §6.4.4 LARGER/SMALLER are strict comparisons with
+// RFC822.SIZE.
+type sizeNode struct {
+	larger bool
+	n      uint64
+}
+
+func (sizeNode) cost() cost { return costMeta }
+func (n sizeNode) eval(e *evaluation) (bool, error) {
+	size := e.msg.Meta.GetSize()
+	if n.larger {
+		return size > n.n, nil
+	}
+	return size < n.n, nil
+}
+
+// dateNode compares calendar days (RFC 9051 §6.4.4: "disregarding time and
+// timezone", i.e. the date as written in the date's own zone).
+type dateNode struct {
+	kind dateKind
+	op   metadatapb.DateOp
+	day  int64 // dayNumber of the key's date
+}
+
+func (dateNode) cost() cost { return costMeta }
+func (n dateNode) eval(e *evaluation) (bool, error) {
+	d := messageDay(e.msg.Meta, n.kind)
+	switch n.op {
+	case metadatapb.DateOp_DATE_BEFORE:
+		return d < n.day, nil
+	case metadatapb.DateOp_DATE_ON:
+		return d == n.day, nil
+	default: // DATE_SINCE; Compile rejected anything else
+		return d >= n.day, nil
+	}
+}
+
+// messageDay is the calendar day of the message's date of the given kind,
+// with the fallbacks described in the package documentation.
+func messageDay(m *metadatapb.MessageMeta, kind dateKind) int64 {
+	switch kind {
+	case dateSent:
+		if m.GetSentDate() != 0 {
+			return dayNumber(m.GetSentDate(), m.GetSentDateZone())
+		}
+	case dateSaved:
+		// RFC 8514 §4.3: without a save date, use the internal date.
+		if m.GetSaveDate() != 0 {
+			return dayNumber(m.GetSaveDate(), 0)
+		}
+	}
+	return dayNumber(m.GetInternalDate(), m.GetInternalDateZone())
+}
+
+// withinNode: RFC 5032 §3. OLDER n matches internal dates at or before
+// now-n, YOUNGER n those at or after now-n (limit is now-n).
+type withinNode struct {
+	older bool
+	limit int64
+}
+
+func (withinNode) cost() cost { return costMeta }
+func (n withinNode) eval(e *evaluation) (bool, error) {
+	t := e.msg.Meta.GetInternalDate()
+	if n.older {
+		return t <= n.limit, nil
+	}
+	return t >= n.limit, nil
+}
