@@ -1,0 +1,222 @@
+package schema
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Record format bytes: the first byte of every record value, so a record
+// layout can change later without guessing.
+const (
+	formatUserV1    byte = 1
+	formatMailboxV1 byte = 1
+	formatStateV1   byte = 1
+)
+
+// UserRecord is a user's account record.
+type UserRecord struct {
+	// PasswordHash is the encoded argon2id hash (internal/password).
+	PasswordHash string
+	// NextMailboxID is the id the next created mailbox gets; ids are never
+	// reused by the same user.
+	NextMailboxID uint64
+	// UIDValiditySeed is the last UIDVALIDITY handed out: the next one is
+	// max(seed+1, now), so a recreated mailbox never repeats one.
+	UIDValiditySeed uint32
+}
+
+// MailboxRecord is a mailbox's status, updated in the batch of every change.
+type MailboxRecord struct {
+	Name          string
+	SpecialUse    string
+	UIDValidity   uint32
+	UIDNext       uint32
+	HighestModSeq uint64
+	Messages      uint32
+	Unseen        uint32
+	Deleted       uint32
+	// Recent counts messages with UID >= FirstRecentUID.
+	Recent         uint32
+	FirstRecentUID uint32
+	Size           uint64
+}
+
+// System flag bits of MsgState.System.
+const (
+	FlagSeen uint8 = 1 << iota
+	FlagAnswered
+	FlagFlagged
+	FlagDeleted
+	FlagDraft
+)
+
+// MsgState is the mutable part of a message: modseq, flags, and its size
+// (kept here so counters can be updated without reading the meta).
+type MsgState struct {
+	ModSeq   uint64
+	Size     uint64
+	System   uint8    // FlagSeen | ...
+	Keywords []string // as first stored; compared case-insensitively
+}
+
+type encoder struct{ b []byte }
+
+func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) byte1() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail("byte")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) u32() uint32 {
+	v := d.uvarint()
+	if v > 0xFFFFFFFF {
+		d.fail("u32")
+		return 0
+	}
+	return uint32(v)
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("string")
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: bad %s", ErrCorrupt, what)
+	}
+}
+
+func (d *decoder) finish(format, want byte) error {
+	if d.err != nil {
+		return d.err
+	}
+	if format != want {
+		return fmt.Errorf("%w: record format %d", ErrCorrupt, format)
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	}
+	return nil
+}
+
+// Encode returns the value bytes of r.
+func (r *UserRecord) Encode() []byte {
+	e := encoder{b: []byte{formatUserV1}}
+	e.str(r.PasswordHash)
+	e.uvarint(r.NextMailboxID)
+	e.uvarint(uint64(r.UIDValiditySeed))
+	return e.b
+}
+
+// DecodeUserRecord decodes a value written by UserRecord.Encode.
+func DecodeUserRecord(b []byte) (UserRecord, error) {
+	d := decoder{b: b}
+	f := d.byte1()
+	r := UserRecord{PasswordHash: d.str(), NextMailboxID: d.uvarint(), UIDValiditySeed: d.u32()}
+	return r, d.finish(f, formatUserV1)
+}
+
+// Encode returns the value bytes of r.
+func (r *MailboxRecord) Encode() []byte {
+	e := encoder{b: make([]byte, 0, 48+len(r.Name))}
+	e.b = append(e.b, formatMailboxV1)
+	e.str(r.Name)
+	e.str(r.SpecialUse)
+	for _, v := range []uint64{
+		uint64(r.UIDValidity), uint64(r.UIDNext), r.HighestModSeq,
+		uint64(r.Messages), uint64(r.Unseen), uint64(r.Deleted),
+		uint64(r.Recent), uint64(r.FirstRecentUID), r.Size,
+	} {
+		e.uvarint(v)
+	}
+	return e.b
+}
+
+// DecodeMailboxRecord decodes a value written by MailboxRecord.Encode.
+func DecodeMailboxRecord(b []byte) (MailboxRecord, error) {
+	d := decoder{b: b}
+	f := d.byte1()
+	var r MailboxRecord
+	r.Name = d.str()
+	r.SpecialUse = d.str()
+	r.UIDValidity = d.u32()
+	r.UIDNext = d.u32()
+	r.HighestModSeq = d.uvarint()
+	r.Messages = d.u32()
+	r.Unseen = d.u32()
+	r.Deleted = d.u32()
+	r.Recent = d.u32()
+	r.FirstRecentUID = d.u32()
+	r.Size = d.uvarint()
+	return r, d.finish(f, formatMailboxV1)
+}
+
+// Encode returns the value bytes of s.
+func (s *MsgState) Encode() []byte {
+	e := encoder{b: make([]byte, 0, 16)}
+	e.b = append(e.b, formatStateV1)
+	e.uvarint(s.ModSeq)
+	e.uvarint(s.Size)
+	e.b = append(e.b, s.System)
+	e.uvarint(uint64(len(s.Keywords)))
+	for _, k := range s.Keywords {
+		e.str(k)
+	}
+	return e.b
+}
+
+// DecodeMsgState decodes a value written by MsgState.Encode.
+func DecodeMsgState(b []byte) (MsgState, error) {
+	d := decoder{b: b}
+	f := d.byte1()
+	var s MsgState
+	s.ModSeq = d.uvarint()
+	s.Size = d.uvarint()
+	s.System = d.byte1()
+	n := d.uvarint()
+	if n > uint64(len(d.b)) { // each keyword takes at least one byte
+		d.fail("keyword count")
+	}
+	if d.err == nil && n > 0 {
+		s.Keywords = make([]string, 0, n)
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			s.Keywords = append(s.Keywords, d.str())
+		}
+	}
+	return s, d.finish(f, formatStateV1)
+}

@@ -1,0 +1,49 @@
+// Package schema owns the Pebble key layout of a metadata node: every key
+// prefix, how integers are encoded, how records are encoded, and the schema
+// version with its migrations (after etcd's server/storage/schema).
+//
+// # Key layout
+//
+// Integers are big-endian so that byte order is numeric order. Every key of
+// a user starts with the user's virtual shard (base.ShardOf), so that one
+// shard is one contiguous key range [shard, shard+1) that cluster mode can
+// stream between nodes:
+//
+//	[shard u32][table u8][user bytes][0x00][table-specific parts]
+//
+// User names never contain NUL, so "user 0x00" is an unambiguous prefix:
+// the keys of user "bob" never interleave with those of "bob2" in a table.
+//
+//	table 0x10 user         [shard][0x10][user 0]                   -> UserRecord
+//	table 0x11 mailbox name [shard][0x11][user 0][name]             -> mailbox id u64
+//	table 0x12 mailbox      [shard][0x12][user 0][mbox u64]          -> MailboxRecord
+//	table 0x13 subscription [shard][0x13][user 0][name]             -> empty
+//	table 0x14 msg state    [shard][0x14][user 0][mbox u64][uid u32] -> MsgState
+//	table 0x15 msg meta     [shard][0x15][user 0][mbox u64][uid u32] -> MessageMeta proto
+//	table 0x16 modseq index [shard][0x16][user 0][mbox u64][modseq u64][uid u32] -> empty
+//	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
+//
+// Global keys live after every shard, under the reserved shard value
+// 0xFFFFFFFF (so valid shard counts are below MaxShards):
+//
+//	[0xFFFFFFFF][0x01][name] -> global meta ("version" u32, "shards" u32)
+//
+// The modseq index holds exactly one entry per live message, keyed by its
+// current modseq: "what changed since M" is a range scan from M+1. The
+// expunge log keeps (modseq, uid) of every expunged message so CONDSTORE /
+// QRESYNC sessions learn of expunges; it is append-only for now.
+//
+// # Records
+//
+// Records are encoded with a leading format byte followed by uvarints and
+// length-prefixed strings (codec.go), except message meta, which is the
+// metadatapb.MessageMeta protobuf as sent by the frontend. Decoders reject
+// truncated or trailing bytes with ErrCorrupt.
+//
+// # Versions
+//
+// The global "version" key holds the schema version. Open code calls
+// Migrate, which runs the registered migration of every version between the
+// stored one and Version in order, and refuses a store written by a newer
+// version.
+package schema

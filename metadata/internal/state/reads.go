@@ -1,0 +1,128 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/postbus/postbus/metadata/base"
+	"github.com/postbus/postbus/metadata/internal/schema"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// Messages calls fn for every message of the set (all messages when set is
+// nil) with modseq > changedSince, ascending by UID, from one consistent
+// snapshot. With wantMeta each record carries its MessageMeta. Records are
+// owned by fn. ErrNoSuchMailbox if the mailbox does not exist.
+func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, wantMeta bool, changedSince uint64,
+	fn func(*metadatapb.MessageRecord) error) error {
+	ranges := allUIDs
+	if set != nil {
+		ranges = normalize(set)
+	}
+	return s.read(user, func(v *view) error {
+		if _, err := v.mailbox(mbox); err != nil {
+			return err
+		}
+		var metaIt *pebble.Iterator
+		if wantMeta {
+			p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
+			var err error
+			if metaIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)}); err != nil {
+				return fmt.Errorf("state: iter: %w", err)
+			}
+			defer metaIt.Close()
+		}
+		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
+			if st.ModSeq <= changedSince {
+				return true, nil
+			}
+			rec := &metadatapb.MessageRecord{State: statePB(uid, st)}
+			if metaIt != nil {
+				// States and metas are sorted alike, so this seek is
+				// almost always a step forward.
+				k := schema.MsgMetaKey(v.shard, user, mbox, uid)
+				if !metaIt.SeekGE(k) || string(metaIt.Key()) != string(k) {
+					return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+				}
+				val, err := metaIt.ValueAndErr()
+				if err != nil {
+					return false, err
+				}
+				rec.Meta = &metadatapb.MessageMeta{}
+				if err := proto.Unmarshal(val, rec.Meta); err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w: %v", uid, schema.ErrCorrupt, err)
+				}
+			}
+			return true, fn(rec)
+		})
+	})
+}
+
+// Changes returns what changed in a mailbox after since: messages added or
+// whose flags changed (from the modseq index) and UIDs expunged (from the
+// expunge log), both ascending by UID (RFC 7162 §3.1, §3.2.5.2). A mailbox
+// that no longer exists is reported with MailboxGone, not an error.
+func (s *Store) Changes(req *metadatapb.ChangesRequest) (*metadatapb.ChangesResponse, error) {
+	resp := &metadatapb.ChangesResponse{}
+	err := s.read(req.User, func(v *view) error {
+		mb, err := v.mailbox(req.MailboxId)
+		if errors.Is(err, base.ErrNoSuchMailbox) {
+			resp.MailboxGone = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		resp.HighestModseq = mb.HighestModSeq
+		resp.UidNext = mb.UIDNext
+		if req.SinceModseq >= mb.HighestModSeq {
+			return nil
+		}
+		changed, err := v.modseqRange(schema.TableModSeq, req.MailboxId, req.SinceModseq)
+		if err != nil {
+			return err
+		}
+		for _, uid := range changed {
+			b, ok, err := get(v.r, schema.MsgStateKey(v.shard, v.user, req.MailboxId, uid))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("state: modseq index names missing message %d: %w", uid, schema.ErrCorrupt)
+			}
+			st, err := schema.DecodeMsgState(b)
+			if err != nil {
+				return err
+			}
+			resp.Changed = append(resp.Changed, statePB(uid, st))
+		}
+		resp.Expunged, err = v.modseqRange(schema.TableExpunge, req.MailboxId, req.SinceModseq)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// modseqRange returns the UIDs, ascending, of the entries of a
+// (mailbox, modseq, uid) table with modseq > since.
+func (v *view) modseqRange(table byte, mbox uint64, since uint64) ([]uint32, error) {
+	p := schema.MailboxPrefix(v.shard, table, v.user, mbox)
+	lo := schema.ModSeqKey(v.shard, v.user, mbox, since+1, 0)
+	if table == schema.TableExpunge {
+		lo = schema.ExpungeKey(v.shard, v.user, mbox, since+1, 0)
+	}
+	var uids []uint32
+	err := scan(v.r, lo, schema.PrefixEnd(p), func(k, _ []byte) (bool, error) {
+		_, uid, err := schema.ModSeqUIDFromKey(k)
+		uids = append(uids, uid)
+		return true, err
+	})
+	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	return uids, err
+}
