@@ -222,6 +222,9 @@ type FetchItem struct {
 	Section *Section // for BODY[], BINARY[], BINARY.SIZE[]
 	Peek    bool     // BODY.PEEK / BINARY.PEEK
 	Partial *Partial // <offset.count>, nil if absent
+	// Lazy is PREVIEW (LAZY) (RFC 8970 §3.1): the server may answer NIL
+	// rather than compute a preview now.
+	Lazy bool
 }
 
 // Section is a body section spec (RFC 9051 §6.4.5).
