@@ -92,8 +92,8 @@ type Decoder struct {
 	depth   int    // current list nesting
 	// keyDepth is the recursion depth of search keys (NOT, OR, lists).
 	keyDepth int
-	tag     string
-	app     *appendState // non-nil between an APPEND and its end
+	tag      string
+	app      *appendState // non-nil between an APPEND and its end
 }
 
 // NewDecoder returns a decoder reading from r.
