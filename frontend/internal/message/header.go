@@ -1,0 +1,129 @@
+package message
+
+import (
+	"bytes"
+	"strings"
+)
+
+// field is one header field as written: raw holds the whole field with its
+// folded continuation lines and line terminators.
+type field struct {
+	name  string // as written, surrounding white space removed
+	raw   []byte
+	value []byte // raw text after the colon, folding kept
+}
+
+// header is a parsed header block. Lines that are neither fields nor
+// continuations (no colon) belong to no field: they are kept in the raw
+// block but never match HEADER.FIELDS.
+type header struct {
+	fields []field
+	end    []byte // the blank line ending the block, nil if none
+}
+
+// parseHeader splits a raw header block into fields (RFC 5322 §2.2). It
+// accepts CRLF and bare LF line ends and never fails.
+func parseHeader(raw []byte) header {
+	var h header
+	cur := -1 // index of the field continuation lines attach to
+	for len(raw) > 0 {
+		n := bytes.IndexByte(raw, '\n') + 1
+		if n == 0 {
+			n = len(raw)
+		}
+		line := raw[:n]
+		raw = raw[n:]
+		switch {
+		case isBlankLine(line):
+			h.end = line
+			return h
+		case line[0] == ' ' || line[0] == '\t':
+			if cur >= 0 {
+				f := &h.fields[cur]
+				f.raw = f.raw[:len(f.raw)+len(line)]
+				f.value = f.value[:len(f.value)+len(line)]
+			}
+		default:
+			i := bytes.IndexByte(line, ':')
+			if i <= 0 {
+				cur = -1
+				continue
+			}
+			h.fields = append(h.fields, field{
+				name:  string(bytes.TrimSpace(line[:i])),
+				raw:   line,
+				value: line[i+1:],
+			})
+			cur = len(h.fields) - 1
+		}
+	}
+	return h
+}
+
+func isBlankLine(line []byte) bool {
+	return string(line) == "\r\n" || string(line) == "\n"
+}
+
+// get returns the value of the first field called name, unfolded.
+func (h *header) get(name string) (string, bool) {
+	for i := range h.fields {
+		if strings.EqualFold(h.fields[i].name, name) {
+			return unfold(h.fields[i].value), true
+		}
+	}
+	return "", false
+}
+
+// getAll returns the unfolded values of every field called name.
+func (h *header) getAll(name string) []string {
+	var vs []string
+	for i := range h.fields {
+		if strings.EqualFold(h.fields[i].name, name) {
+			vs = append(vs, unfold(h.fields[i].value))
+		}
+	}
+	return vs
+}
+
+// unfold removes the line breaks of a folded value (RFC 5322 §2.2.3) and the
+// white space around it. NULs, which no IMAP string may carry, are dropped.
+func unfold(v []byte) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for _, c := range v {
+		if c == '\r' || c == '\n' || c == 0 {
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return strings.Trim(b.String(), " \t")
+}
+
+// filterFields returns the fields of the raw header block whose names are
+// (not=false) or are not (not=true) in names, in message order with their
+// folding, followed by the blank line (RFC 9051 §6.4.5 HEADER.FIELDS).
+func filterFields(raw []byte, names []string, not bool) []byte {
+	h := parseHeader(raw)
+	var out []byte
+	for _, f := range h.fields {
+		match := false
+		for _, n := range names {
+			if strings.EqualFold(f.name, n) {
+				match = true
+				break
+			}
+		}
+		if match != not {
+			out = append(out, f.raw...)
+			if n := len(f.raw); n == 0 || f.raw[n-1] != '\n' {
+				// The last field of a header that ends without a
+				// line break.
+				out = append(out, "\r\n"...)
+			}
+		}
+	}
+	if h.end != nil {
+		return append(out, h.end...)
+	}
+	return append(out, "\r\n"...)
+}

@@ -1,0 +1,240 @@
+package message
+
+import (
+	"bytes"
+	"mime"
+	"strings"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+)
+
+// render writes IMAP wire structures through wire.Encoder, so quoting and
+// literals follow the same rules as every other response. UTF8 stays off:
+// non-ASCII strings become literals, which every client accepts.
+type render struct {
+	buf bytes.Buffer
+	e   *wire.Encoder
+}
+
+func newRender() *render {
+	r := &render{}
+	r.e = wire.NewEncoder(&r.buf)
+	return r
+}
+
+// bytes flushes the encoder and returns a copy of what was rendered.
+func (r *render) bytes() []byte {
+	_ = r.e.Flush() // a bytes.Buffer never fails
+	b := bytes.Clone(r.buf.Bytes())
+	r.buf.Reset()
+	return b
+}
+
+func (r *render) raw(s string) { r.e.Raw(s) }
+
+func (r *render) str(s string) { r.e.String(strings.ReplaceAll(s, "\x00", "")) }
+
+func (r *render) nstr(s *string) {
+	if s == nil {
+		r.raw("NIL")
+		return
+	}
+	r.str(*s)
+}
+
+// field writes the unfolded value of a header field, NIL when absent.
+func (r *render) field(h *header, name string) {
+	if v, ok := h.get(name); ok {
+		r.str(v)
+		return
+	}
+	r.raw("NIL")
+}
+
+// envelope writes ENVELOPE (RFC 9051 §7.5.2) from a header block.
+func (r *render) envelope(h *header) {
+	r.raw("(")
+	r.field(h, "Date")
+	r.raw(" ")
+	r.field(h, "Subject")
+	from := addresses(h, "From")
+	sender, replyTo := addresses(h, "Sender"), addresses(h, "Reply-To")
+	// "If the Sender or Reply-To lines are absent in the [RFC5322] header,
+	// or are present but empty, the server sets the corresponding member
+	// of the envelope to be the same value as the from member."
+	if len(sender) == 0 {
+		sender = from
+	}
+	if len(replyTo) == 0 {
+		replyTo = from
+	}
+	for _, l := range [][]addr{from, sender, replyTo, addresses(h, "To"), addresses(h, "Cc"), addresses(h, "Bcc")} {
+		r.raw(" ")
+		r.addrList(l)
+	}
+	r.raw(" ")
+	r.field(h, "In-Reply-To")
+	r.raw(" ")
+	r.field(h, "Message-ID")
+	r.raw(")")
+}
+
+// addresses parses every field called name (some messages repeat To:).
+func addresses(h *header, name string) []addr {
+	var out []addr
+	for _, v := range h.getAll(name) {
+		out = append(out, parseAddressList(v)...)
+	}
+	return out
+}
+
+func (r *render) addrList(l []addr) {
+	if len(l) == 0 {
+		r.raw("NIL")
+		return
+	}
+	r.raw("(")
+	for _, a := range l {
+		r.raw("(")
+		r.nstr(a.name)
+		r.raw(" ")
+		r.nstr(a.adl)
+		r.raw(" ")
+		r.nstr(a.mailbox)
+		r.raw(" ")
+		r.nstr(a.host)
+		r.raw(")")
+	}
+	r.raw(")")
+}
+
+// body writes BODYSTRUCTURE (ext) or BODY (!ext) for n (RFC 9051 §7.5.2,
+// §9 body).
+func (r *render) body(n *node, ext bool) {
+	r.raw("(")
+	if n.typ == "multipart" {
+		for _, c := range n.children {
+			r.body(c, ext)
+		}
+		r.raw(" ")
+		r.str(n.sub)
+		if ext {
+			r.raw(" ")
+			r.params(n.params)
+			r.raw(" ")
+			r.disposition(n)
+			r.raw(" ")
+			r.language(n)
+			r.raw(" ")
+			r.field(&n.hdr, "Content-Location")
+		}
+		r.raw(")")
+		return
+	}
+	r.str(n.typ)
+	r.raw(" ")
+	r.str(n.sub)
+	r.raw(" ")
+	r.params(n.params)
+	r.raw(" ")
+	r.field(&n.hdr, "Content-ID")
+	r.raw(" ")
+	r.field(&n.hdr, "Content-Description")
+	r.raw(" ")
+	if v, ok := n.hdr.get("Content-Transfer-Encoding"); ok && v != "" {
+		r.str(v)
+	} else {
+		r.str("7bit")
+	}
+	r.raw(" ")
+	r.e.Number(n.part.BodyLength)
+	switch {
+	case n.msg != nil:
+		r.raw(" ")
+		r.envelope(&n.msg.hdr)
+		r.raw(" ")
+		r.body(n.msg, ext)
+		r.raw(" ")
+		r.e.Number(uint64(n.part.Lines))
+	case n.typ == "text":
+		r.raw(" ")
+		r.e.Number(uint64(n.part.Lines))
+	}
+	if ext {
+		r.raw(" NIL ") // body-fld-md5: Content-MD5 is obsolete; Dovecot sends NIL too
+		r.disposition(n)
+		r.raw(" ")
+		r.language(n)
+		r.raw(" ")
+		r.field(&n.hdr, "Content-Location")
+	}
+	r.raw(")")
+}
+
+// params writes body-fld-param: NIL or a list of name value pairs.
+func (r *render) params(ps []param) {
+	if len(ps) == 0 {
+		r.raw("NIL")
+		return
+	}
+	r.raw("(")
+	for i, p := range ps {
+		if i > 0 {
+			r.raw(" ")
+		}
+		r.str(p.name)
+		r.raw(" ")
+		r.str(p.value)
+	}
+	r.raw(")")
+}
+
+// disposition writes body-fld-dsp from Content-Disposition (RFC 2183).
+func (r *render) disposition(n *node) {
+	v, ok := n.hdr.get("Content-Disposition")
+	if !ok || v == "" {
+		r.raw("NIL")
+		return
+	}
+	d, ps, err := mime.ParseMediaType(v)
+	if err != nil && d == "" {
+		// Unparseable parameters: keep the disposition type.
+		d, _, _ = strings.Cut(v, ";")
+		d, ps = strings.ToLower(strings.TrimSpace(d)), nil
+	}
+	if d == "" {
+		r.raw("NIL")
+		return
+	}
+	r.raw("(")
+	r.str(d)
+	r.raw(" ")
+	r.params(orderParams(v, ps))
+	r.raw(")")
+}
+
+// language writes body-fld-lang from Content-Language (RFC 3282), always
+// in the list form.
+func (r *render) language(n *node) {
+	v, ok := n.hdr.get("Content-Language")
+	var tags []string
+	if ok {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	if len(tags) == 0 {
+		r.raw("NIL")
+		return
+	}
+	r.raw("(")
+	for i, t := range tags {
+		if i > 0 {
+			r.raw(" ")
+		}
+		r.str(t)
+	}
+	r.raw(")")
+}

@@ -1,0 +1,129 @@
+package message
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// scanner reads a message line by line, tracking the offset and the number
+// of LFs consumed so the walker can compute exact part boundaries and line
+// counts. A line is everything up to and including '\n' (or up to EOF).
+type scanner struct {
+	br   *bufio.Reader
+	pos  int64 // offset of the next unread byte
+	lfs  int64 // LFs consumed so far
+	size int64
+
+	// The current line.
+	start     int64  // offset of its first byte
+	length    int64  // its full length, terminator included
+	text      []byte // its first bytes (all of them unless truncated)
+	truncated bool   // text holds only a prefix of the line
+	brk       int    // length of its terminator: 2 CRLF, 1 LF, 0 none (EOF)
+	prevBrk   int    // terminator length of the line before it
+	lastCR    bool   // the previous chunk of a long line ended in CR
+}
+
+func newScanner(r io.ReaderAt, size int64) *scanner {
+	return &scanner{br: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64*1024), size: size}
+}
+
+// next reads the next line, keeping at most keep bytes of it in s.text. It
+// returns false at EOF (no more bytes).
+func (s *scanner) next(keep int) (bool, error) {
+	if s.pos >= s.size {
+		return false, nil
+	}
+	s.prevBrk = s.brk
+	s.start = s.pos
+	s.length = 0
+	s.text = s.text[:0]
+	s.truncated = false
+	s.brk = 0
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		s.length += int64(len(chunk))
+		if room := keep - len(s.text); room > 0 {
+			if len(chunk) > room {
+				s.text = append(s.text, chunk[:room]...)
+				s.truncated = true
+			} else {
+				s.text = append(s.text, chunk...)
+			}
+		} else if len(chunk) > 0 {
+			s.truncated = true
+		}
+		if err == nil {
+			s.lfs++
+			s.brk = 1
+			if s.length >= 2 {
+				// The CR may sit at the end of the previous chunk; look
+				// at what we kept when we can, else at the chunk.
+				if len(chunk) >= 2 {
+					if chunk[len(chunk)-2] == '\r' {
+						s.brk = 2
+					}
+				} else if s.lastCR {
+					s.brk = 2
+				}
+			}
+			break
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			s.lastCR = len(chunk) > 0 && chunk[len(chunk)-1] == '\r'
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		return false, err
+	}
+	s.lastCR = false
+	s.pos += s.length
+	if s.length == 0 {
+		// The reader ended before size: the ReaderAt is shorter than
+		// claimed.
+		return false, io.ErrUnexpectedEOF
+	}
+	return true, nil
+}
+
+// blank reports whether the current line is empty (just its terminator).
+func (s *scanner) blank() bool {
+	return s.length == int64(s.brk) && s.brk > 0
+}
+
+// content returns the kept text without its terminator.
+func (s *scanner) content() []byte {
+	t := s.text
+	if !s.truncated {
+		t = t[:len(t)-s.brk]
+	}
+	return t
+}
+
+// matchBoundary reports whether the current line is a boundary delimiter
+// line for b (RFC 2046 §5.1.1: "--" boundary, "--" more for the close
+// delimiter, then optional linear white space).
+func (s *scanner) matchBoundary(b string) (match, isClose bool) {
+	t := s.content()
+	if len(t) < 2+len(b) || t[0] != '-' || t[1] != '-' || string(t[2:2+len(b)]) != b {
+		return false, false
+	}
+	rest := t[2+len(b):]
+	if bytes.HasPrefix(rest, []byte("--")) {
+		isClose = true
+		rest = rest[2:]
+	}
+	if s.truncated {
+		return false, false
+	}
+	for _, c := range rest {
+		if c != ' ' && c != '\t' {
+			return false, false
+		}
+	}
+	return true, isClose
+}
