@@ -1,13 +1,3 @@
-// Package blobstore stores message bodies: immutable, content-addressed
-// objects named by the hex SHA-256 of their bytes, so a message delivered to
-// many mailboxes is stored once (DESIGN.md "blob store").
-//
-// Two implementations satisfy Store: Dir (a local directory, the default of
-// `postbus serve`) and S3 (any S3-compatible service, via minio-go). One
-// conformance suite (blobstoretest) runs against both.
-//
-// Deletion is never done by a request path: only the garbage collector calls
-// Delete, after a grace period (issue 6).
 package blobstore
 
 import (
