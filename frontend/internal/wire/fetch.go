@@ -131,7 +131,7 @@ func (d *Decoder) fetchAtt() (FetchItem, error) {
 		// RFC 8970 §3.1: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"].
 		// A "(" after SP cannot start another fetch-att, but at top level
 		// it could open the fetch modifiers: look for LAZY.
-		if len(d.line)-d.pos >= 7 && strings.EqualFold(string(d.line[d.pos:d.pos+7]), " (LAZY") {
+		if len(d.line)-d.pos >= 6 && strings.EqualFold(string(d.line[d.pos:d.pos+6]), " (LAZY") {
 			d.pos++
 			mods, err := d.atomList()
 			if err != nil {

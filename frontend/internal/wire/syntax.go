@@ -123,10 +123,21 @@ func (d *Decoder) keyword() (string, error) {
 	return strings.ToUpper(s), err
 }
 
+// atString reports whether a string (quoted, literal or literal8) starts
+// at d.pos; "~" alone is an ordinary atom character.
+func (d *Decoder) atString() bool {
+	switch d.peek() {
+	case '"', '{':
+		return true
+	case '~':
+		return d.pos+1 < len(d.line) && d.line[d.pos+1] == '{'
+	}
+	return false
+}
+
 // astring reads 1*ASTRING-CHAR / string.
 func (d *Decoder) astring() (string, error) {
-	switch d.peek() {
-	case '"', '{', '~':
+	if d.atString() {
 		return d.str()
 	}
 	s := d.span(isAStringChar)
@@ -138,10 +149,10 @@ func (d *Decoder) astring() (string, error) {
 
 // str reads string = quoted / literal.
 func (d *Decoder) str() (string, error) {
-	switch d.peek() {
-	case '"':
+	if d.peekIs('"') {
 		return d.quoted()
-	case '{', '~':
+	}
+	if d.atString() {
 		return d.readSmallLiteral()
 	}
 	return "", d.errf("Expected string")
@@ -219,8 +230,7 @@ func unescape(raw []byte) string {
 
 // listMailbox reads list-mailbox = 1*list-char / string (RFC 9051 §9).
 func (d *Decoder) listMailbox() (string, error) {
-	switch d.peek() {
-	case '"', '{', '~':
+	if d.atString() {
 		return d.str()
 	}
 	s := d.span(isListChar)
