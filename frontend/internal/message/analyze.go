@@ -66,4 +66,3 @@ func Analyze(r io.ReaderAt, size int64) (*metadatapb.MessageMeta, error) {
 func topHeaderStored(meta *metadatapb.MessageMeta) bool {
 	return meta.Part != nil && uint64(len(meta.Header)) == meta.Part.HeaderLength
 }
-

@@ -166,7 +166,7 @@ func makePreview(n *node, raw []byte) string {
 		}
 		b.WriteRune(c)
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), " ")
 }
 
 // decodePrefix transfer-decodes the start of a body; the data may stop

@@ -104,26 +104,14 @@ func (s *scanner) content() []byte {
 	return t
 }
 
-// matchBoundary reports whether the current line is a boundary delimiter
-// line for b (RFC 2046 §5.1.1: "--" boundary, "--" more for the close
-// delimiter, then optional linear white space).
+// matchBoundary reports whether the current line starts a boundary
+// delimiter line for b: "--" boundary, and "--" more for the close
+// delimiter (RFC 2046 §5.1.1). Like Dovecot, only the start of the line has
+// to match; whatever follows (transport padding, junk) is ignored.
 func (s *scanner) matchBoundary(b string) (match, isClose bool) {
 	t := s.content()
 	if len(t) < 2+len(b) || t[0] != '-' || t[1] != '-' || string(t[2:2+len(b)]) != b {
 		return false, false
 	}
-	rest := t[2+len(b):]
-	if bytes.HasPrefix(rest, []byte("--")) {
-		isClose = true
-		rest = rest[2:]
-	}
-	if s.truncated {
-		return false, false
-	}
-	for _, c := range rest {
-		if c != ' ' && c != '\t' {
-			return false, false
-		}
-	}
-	return true, isClose
+	return true, bytes.HasPrefix(t[2+len(b):], []byte("--"))
 }

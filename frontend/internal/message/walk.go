@@ -79,8 +79,10 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 			t, done = term{idx: -1, end: s.pos, lfs: s.lfs}, true
 		default:
 			if idx, isClose := w.boundary(); idx >= 0 {
-				// A header cut short by a boundary: no body.
-				t, done = term{idx: idx, isClose: isClose, end: s.start}, true
+				// A header cut short by a boundary: no body, and
+				// the line break before the boundary belongs to it.
+				end := max(s.start-int64(s.prevBrk), hdrStart)
+				t, done = term{idx: idx, isClose: isClose, end: end}, true
 				continue
 			}
 			if room := maxHeaderSize - len(n.rawHdr); room > 0 {
@@ -153,17 +155,22 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 }
 
 // boundary returns the index in w.bounds of the boundary the current line
-// delimits, innermost first, or -1.
+// delimits, or -1. When several match (one boundary a prefix of another),
+// the longest wins, then the innermost.
 func (w *walker) boundary() (int, bool) {
 	if w.s.length < 3 || w.s.text[0] != '-' {
 		return -1, false
 	}
+	best, bestClose := -1, false
 	for i := len(w.bounds) - 1; i >= 0; i-- {
+		if best >= 0 && len(w.bounds[i]) <= len(w.bounds[best]) {
+			continue
+		}
 		if ok, isClose := w.s.matchBoundary(w.bounds[i]); ok {
-			return i, isClose
+			best, bestClose = i, isClose
 		}
 	}
-	return -1, false
+	return best, bestClose
 }
 
 // scanBody reads lines up to a boundary of an enclosing multipart or EOF.
@@ -261,15 +268,28 @@ func (n *node) parseContentType(defType string) {
 		if err == nil || errors.Is(err, mime.ErrInvalidMediaParameter) {
 			if typ, sub, ok := strings.Cut(mt, "/"); ok && typ != "" && sub != "" {
 				n.typ, n.sub, n.params = typ, sub, orderParams(v, ps)
+				n.defaultCharset()
 				return
 			}
 		}
 		defType = "text/plain"
 	}
 	n.typ, n.sub, _ = strings.Cut(defType, "/")
-	if defType == "text/plain" {
-		n.params = []param{{"charset", "us-ascii"}}
+	n.defaultCharset()
+}
+
+// defaultCharset adds charset=us-ascii to text/* without one: RFC 2045
+// §5.2 makes it the default, and Dovecot reports it explicitly.
+func (n *node) defaultCharset() {
+	if n.typ != "text" {
+		return
 	}
+	for _, p := range n.params {
+		if p.name == "charset" {
+			return
+		}
+	}
+	n.params = append(n.params, param{"charset", "us-ascii"})
 }
 
 // orderParams lists ps in the order their names first appear in the raw

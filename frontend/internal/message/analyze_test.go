@@ -1,0 +1,343 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+func analyze(t testing.TB, msg string) *metadatapb.MessageMeta {
+	t.Helper()
+	m, err := Analyze(strings.NewReader(msg), int64(len(msg)))
+	if err != nil {
+		t.Fatalf("Analyze: %v", err)
+	}
+	return m
+}
+
+// The expected wire strings were checked by hand against RFC 9051 §7.5.2
+// (msgSimple is the RFC's own ENVELOPE example) and, for BODYSTRUCTURE, with
+// go-imap's server in oracle_test.go.
+func TestAnalyzeStructures(t *testing.T) {
+	tests := []struct {
+		name          string
+		msg           string
+		envelope      string
+		bodyStructure string
+		body          string // "" to skip
+	}{{
+		name:          "simple text",
+		msg:           msgSimple,
+		envelope:      `("Mon, 7 Feb 1994 21:52:25 -0800 (PST)" "afternoon meeting" (("Fred Foobar" NIL "foobar" "Blurdybloop.example")) (("Fred Foobar" NIL "foobar" "Blurdybloop.example")) (("Fred Foobar" NIL "foobar" "Blurdybloop.example")) ((NIL NIL "mooch" "owatagu.siam.edu.example")) NIL NIL NIL "<B27397-0100000@Blurdybloop.example>")`,
+		bodyStructure: `("text" "plain" ("charset" "US-ASCII") NIL NIL "7bit" 55 1 NIL NIL NIL NIL)`,
+		body:          `("text" "plain" ("charset" "US-ASCII") NIL NIL "7bit" 55 1)`,
+	}, {
+		name:          "multipart/alternative",
+		msg:           msgAlternative,
+		envelope:      `("Tue, 1 Apr 2025 10:00:00 +0200" "plans" (("Doe, Jane" NIL "jane" "example.org")) (("Doe, Jane" NIL "jane" "example.org")) (("Doe, Jane" NIL "jane" "example.org")) ((NIL NIL "bob" "example.com")) NIL NIL NIL "<alt1@example.org>")`,
+		bodyStructure: `(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 29 1 NIL NIL NIL NIL)("text" "html" ("charset" "utf-8") NIL NIL "7bit" 82 0 NIL NIL NIL NIL) "alternative" ("boundary" "==alt==") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 29 1)("text" "html" ("charset" "utf-8") NIL NIL "7bit" 82 0) "alternative")`,
+	}, {
+		name:          "mixed with base64 attachment",
+		msg:           msgMixed,
+		envelope:      `("Wed, 2 Apr 2025 08:30:00 +0000" "report" ((NIL NIL "alice" "example.com")) ((NIL NIL "alice" "example.com")) ((NIL NIL "alice" "example.com")) ((NIL NIL "bob" "example.com")(NIL NIL "carol" "example.com")) (("Dave" NIL "dave" "example.com")) NIL "<prev@example.com>" "<mixed1@example.com>")`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 13 0 NIL NIL NIL NIL)("application" "pdf" ("name" "report.pdf") "<part2@example.com>" "The report" "base64" 22 NIL ("attachment" ("filename" "report.pdf")) NIL NIL) "mixed" ("boundary" "outer") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 13 0)("application" "pdf" ("name" "report.pdf") "<part2@example.com>" "The report" "base64" 22) "mixed")`,
+	}, {
+		name:          "nested message/rfc822",
+		msg:           msgNested,
+		envelope:      `("Thu, 3 Apr 2025 12:00:00 -0500" "Fwd: hello" ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "you" "example.com")) NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0 NIL NIL NIL NIL) "alternative" ("boundary" "y") NIL NIL NIL) 14 NIL NIL NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0) "alternative") 14) "mixed")`,
+	}, {
+		// Envelope strings stay encoded (RFC 9051 §7.5.2, as Dovecot).
+		name:          "RFC 2047 subject and addresses",
+		msg:           msgEncodedWords,
+		envelope:      `("4 Apr 2025 09:15 +0100" "=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?= =?ISO-8859-2?B?dSB1bmRlcnN0YW5kIHRoZSBleGFtcGxlLg==?=" (("=?ISO-8859-1?Q?Andr=E9?= Pirard" NIL "PIRARD" "vm1.ulg.ac.be")) (("=?ISO-8859-1?Q?Andr=E9?= Pirard" NIL "PIRARD" "vm1.ulg.ac.be")) (("=?ISO-8859-1?Q?Andr=E9?= Pirard" NIL "PIRARD" "vm1.ulg.ac.be")) (("=?utf-8?b?5bGx55Sw?=" NIL "yamada" "example.jp")("Plain Name" NIL "plain" "example.com")) NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL)`,
+	}, {
+		// RFC 5322 appendix A.1.3 group; sender and reply-to present.
+		name:          "group addresses",
+		msg:           msgGroups,
+		envelope:      `(NIL "groups" (("Sender Person" NIL "sender" "example.com")) ((NIL NIL "secretary" "example.com")) ((NIL NIL "replies" "example.com")) ((NIL NIL "A Group" NIL)("Ed Jones" NIL "c" "a.test")(NIL NIL "joe" "where.test")("John" NIL "jdoe" "one.test")(NIL NIL NIL NIL)) ((NIL NIL "Undisclosed recipients" NIL)(NIL NIL NIL NIL)) (("Blind Person" NIL "bcc" "example.com")) NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "no header at all",
+		msg:           msgNoHeaders,
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 31 1 NIL NIL NIL NIL)`,
+	}, {
+		// The declared boundary never occurs: Dovecot's empty part.
+		name:          "broken boundary",
+		msg:           msgBrokenBoundary,
+		envelope:      `(NIL NIL ((NIL NIL "x" "example.com")) ((NIL NIL "x" "example.com")) ((NIL NIL "x" "example.com")) NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) "mixed" ("boundary" "declared") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed")`,
+	}, {
+		// Sizes are raw octets: "one\ntwo" is 7, "three" 5.
+		name:          "bare LF",
+		msg:           msgBareLF,
+		envelope:      `(NIL "bare" ((NIL NIL "lf" "example.com")) ((NIL NIL "lf" "example.com")) ((NIL NIL "lf" "example.com")) NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 7 1 NIL NIL NIL NIL)("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 0 NIL NIL NIL NIL) "mixed" ("boundary" "b") NIL NIL NIL)`,
+	}, {
+		// Raw UTF-8 in headers: sent as literals (non-UTF8 encoder).
+		name:          "8-bit headers",
+		msg:           msg8bitHeaders,
+		envelope:      "(NIL {17}\r\nGr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln (({13}\r\nJ\xc3\xb6rg M\xc3\xbcller NIL \"joerg\" \"example.de\")) (({13}\r\nJ\xc3\xb6rg M\xc3\xbcller NIL \"joerg\" \"example.de\")) (({13}\r\nJ\xc3\xb6rg M\xc3\xbcller NIL \"joerg\" \"example.de\")) ((NIL NIL \"x\" \"example.de\")) NIL NIL NIL NIL)",
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 7 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "multipart/digest defaults to message/rfc822",
+		msg:           crlf("Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: one\n\nbody one\n--d--\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("message" "rfc822" NIL NIL NIL "7bit" 24 (NIL "one" NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL) 2 NIL NIL NIL NIL) "digest" ("boundary" "d") NIL NIL NIL)`,
+	}, {
+		name:          "disposition, language, location, RFC 2231 parameter",
+		msg:           crlf("Content-Type: text/plain; charset=\"utf-8\"; format=flowed\nContent-Disposition: inline; filename*=utf-8''na%C3%AFve.txt\nContent-Language: en, de\nContent-Location: http://example.com/x\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: "(\"text\" \"plain\" (\"charset\" \"utf-8\" \"format\" \"flowed\") NIL NIL \"7bit\" 4 1 NIL (\"inline\" (\"filename\" {10}\r\nna\xc3\xafve.txt)) (\"en\" \"de\") \"http://example.com/x\")",
+	}, {
+		name:          "unparseable content-type falls back to text/plain",
+		msg:           crlf("Content-Type: garbage\nContent-Transfer-Encoding: 8bit\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "8bit" 4 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "multipart without boundary is text/plain",
+		msg:           crlf("Content-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 18 4 NIL NIL NIL NIL)`,
+	}, {
+		name:          "base64 message/rfc822 is an opaque attachment",
+		msg:           crlf("Content-Type: multipart/mixed; boundary=z\n\n--z\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA0KDQp5DQo=\n--z--\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("application" "octet-stream" NIL NIL NIL "base64" 24 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
+	}, {
+		name:          "address oddities",
+		msg:           crlf("From: <>\nTo: undisclosed, <@route.example,@r2.example:user@example.com>, \"quoted \\\"name\\\"\" <q@example.com>\nCc: user@\nSubject:\n\n"),
+		envelope:      `(NIL "" ((NIL NIL "" "")) ((NIL NIL "" "")) ((NIL NIL "" "")) ((NIL NIL "undisclosed" "MISSING_DOMAIN")(NIL "@route.example,@r2.example" "user" "example.com")("quoted \"name\"" NIL "q" "example.com")) ((NIL NIL "user" "MISSING_DOMAIN")) NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)`,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyze(t, tc.msg)
+			if got := string(m.Envelope); got != tc.envelope {
+				t.Errorf("ENVELOPE\n got %s\nwant %s", got, tc.envelope)
+			}
+			if got := string(m.BodyStructure); got != tc.bodyStructure {
+				t.Errorf("BODYSTRUCTURE\n got %s\nwant %s", got, tc.bodyStructure)
+			}
+			if tc.body != "" && string(m.Body) != tc.body {
+				t.Errorf("BODY\n got %s\nwant %s", m.Body, tc.body)
+			}
+			if m.Size != uint64(len(tc.msg)) {
+				t.Errorf("Size = %d, want %d", m.Size, len(tc.msg))
+			}
+			checkTree(t, m, int64(len(tc.msg)))
+		})
+	}
+}
+
+// checkTree asserts the MimePart invariants: everything within the
+// message, body right after header, children inside their parent's body.
+func checkTree(t testing.TB, m *metadatapb.MessageMeta, size int64) {
+	t.Helper()
+	var walk func(p *metadatapb.MimePart, lo, hi uint64, depth int)
+	walk = func(p *metadatapb.MimePart, lo, hi uint64, depth int) {
+		if p == nil {
+			return
+		}
+		if depth > maxDepth+2 {
+			t.Fatalf("tree deeper than maxDepth")
+		}
+		if p.HeaderOffset < lo || p.HeaderOffset+p.HeaderLength != p.BodyOffset || p.BodyOffset+p.BodyLength > hi {
+			t.Fatalf("part %+v outside [%d,%d]", p, lo, hi)
+		}
+		for _, c := range p.Children {
+			walk(c, p.BodyOffset, p.BodyOffset+p.BodyLength, depth+1)
+		}
+		walk(p.Message, p.BodyOffset, p.BodyOffset+p.BodyLength, depth+1)
+	}
+	if m.Part == nil || m.Part.HeaderOffset != 0 {
+		t.Fatalf("root part %+v", m.Part)
+	}
+	walk(m.Part, 0, uint64(size), 0)
+}
+
+func TestAnalyzeOffsets(t *testing.T) {
+	m := analyze(t, msgNested)
+	raw := msgNested
+	at := func(p *metadatapb.MimePart) (string, string) {
+		return raw[p.HeaderOffset : p.HeaderOffset+p.HeaderLength], raw[p.BodyOffset : p.BodyOffset+p.BodyLength]
+	}
+	root := m.Part
+	if h, _ := at(root); h != string(m.Header) || !strings.HasSuffix(h, "\r\n\r\n") || !strings.HasPrefix(h, "From: fwd@") {
+		t.Errorf("root header %q vs stored %q", h, m.Header)
+	}
+	if len(root.Children) != 2 {
+		t.Fatalf("children = %d", len(root.Children))
+	}
+	if h, b := at(root.Children[0]); h != "Content-Type: text/plain\r\n\r\n" || b != "see below" {
+		t.Errorf("part 1 = %q %q", h, b)
+	}
+	rfc := root.Children[1]
+	if rfc.ContentType != "message/rfc822" || rfc.Message == nil || rfc.Lines != 14 {
+		t.Fatalf("part 2 = %+v", rfc)
+	}
+	start := strings.Index(raw, "From: orig@")
+	end := strings.Index(raw, "\r\n--x--")
+	if _, b := at(rfc); b != raw[start:end] {
+		t.Errorf("part 2 body = %q", b)
+	}
+	inner := rfc.Message
+	if h, _ := at(inner); !strings.HasPrefix(h, "From: orig@") || !strings.HasSuffix(h, "boundary=\"y\"\r\n\r\n") {
+		t.Errorf("inner header = %q", h)
+	}
+	if inner.ContentType != "multipart/alternative" || len(inner.Children) != 2 {
+		t.Fatalf("inner = %+v", inner)
+	}
+	if _, b := at(inner.Children[1]); b != "<b>hi</b> there" {
+		t.Errorf("2.2 body = %q", b)
+	}
+}
+
+func TestAnalyzeDecodedFields(t *testing.T) {
+	m := analyze(t, msgEncodedWords)
+	if m.Subject != "If you can read this you understand the example." {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+	if m.From != "André Pirard <PIRARD@vm1.ulg.ac.be>" {
+		t.Errorf("From = %q", m.From)
+	}
+	if m.To != "山田 <yamada@example.jp>, Plain Name <plain@example.com>" {
+		t.Errorf("To = %q", m.To)
+	}
+	want := time.Date(2025, 4, 4, 9, 15, 0, 0, time.FixedZone("", 3600))
+	if m.SentDate != want.Unix() || m.SentDateZone != 3600 {
+		t.Errorf("SentDate = %d %d, want %d 3600", m.SentDate, m.SentDateZone, want.Unix())
+	}
+
+	m = analyze(t, msgMixed)
+	if m.MessageId != "mixed1@example.com" || m.InReplyTo != "prev@example.com" {
+		t.Errorf("ids = %q %q", m.MessageId, m.InReplyTo)
+	}
+	if strings.Join(m.References, " ") != "root@example.com prev@example.com" {
+		t.Errorf("References = %q", m.References)
+	}
+	if m.Cc != "Dave <dave@example.com>" || m.To != "bob@example.com, carol@example.com" {
+		t.Errorf("To/Cc = %q / %q", m.To, m.Cc)
+	}
+
+	m = analyze(t, msg8bitHeaders)
+	if m.Subject != "Grüße aus Köln" || m.From != "Jörg Müller <joerg@example.de>" {
+		t.Errorf("8-bit: %q %q", m.Subject, m.From)
+	}
+	m = analyze(t, crlf("Subject: caf\xe9\nDate: not a date\n\n"))
+	if m.Subject != "café" || m.SentDate != 0 {
+		t.Errorf("latin-1 subject %q, bad date %d", m.Subject, m.SentDate)
+	}
+	m = analyze(t, msgGroups)
+	if m.SentDate != 0 || m.Subject != "groups" {
+		t.Errorf("no date: %d", m.SentDate)
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // RFC 3339, "" for unparseable
+	}{
+		{"Mon, 7 Feb 1994 21:52:25 -0800 (PST)", "1994-02-07T21:52:25-08:00"},
+		{"7 Feb 1994 21:52:25 -0800", "1994-02-07T21:52:25-08:00"},
+		{"Mon, 7 Feb 1994 21:52 -0800", "1994-02-07T21:52:00-08:00"},
+		{"Mon, 07 Feb 94 21:52:25 GMT", "1994-02-07T21:52:25Z"},
+		{"Mon Feb  7 21:52:25 1994", "1994-02-07T21:52:25Z"},
+		{"yesterday", ""},
+		{"", ""},
+	} {
+		got, ok := parseDate(tc.in)
+		if tc.want == "" {
+			if ok {
+				t.Errorf("parseDate(%q) = %v, want failure", tc.in, got)
+			}
+			continue
+		}
+		if !ok || got.Format(time.RFC3339) != tc.want {
+			t.Errorf("parseDate(%q) = %v %v, want %s", tc.in, got, ok, tc.want)
+		}
+	}
+}
+
+func TestAnalyzePreview(t *testing.T) {
+	long := strings.Repeat("word ", 100)
+	for _, tc := range []struct{ name, msg, want string }{
+		{"plain", msgSimple, "Hello Joe, do you think we can meet at 3:30 tomorrow?"},
+		{"quoted-printable utf-8, html alternative ignored", msgAlternative, "Café at noon? See you."},
+		{"attachment skipped", msgMixed, "See attached."},
+		{"latin-1 quoted-printable", msgBinary, "Grüße, soft break"},
+		{"html only", crlf("Content-Type: text/html; charset=utf-8\n\n<html><head><style>p{}</style></head><body><p>Caf&eacute;&nbsp;<b>now</b></p></body></html>\n"), "Café now"},
+		{"base64", crlf("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\nSGVsbG8s\nIHdvcmxkIQ==\n"), "Hello, world!"},
+		{"truncated to 200", crlf("\n" + long + "\n"), strings.TrimSpace(strings.Repeat("word ", 40))},
+		{"no text part", crlf("Content-Type: image/png\nContent-Transfer-Encoding: base64\n\nAAAA\n"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := analyze(t, tc.msg).Preview; got != tc.want {
+				t.Errorf("Preview = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAnalyzeLimits(t *testing.T) {
+	// Nesting past maxDepth: the innermost levels become text/plain.
+	var b strings.Builder
+	for i := 0; i < maxDepth+10; i++ {
+		b.WriteString("Content-Type: multipart/mixed; boundary=b" + string(rune('a'+i%26)) + strings.Repeat("x", i) + "\r\n\r\n--b" + string(rune('a'+i%26)) + strings.Repeat("x", i) + "\r\n")
+	}
+	b.WriteString("\r\nbottom\r\n")
+	m := analyze(t, b.String())
+	checkTree(t, m, int64(b.Len()))
+	depth := 0
+	for p := m.Part; len(p.Children) > 0; p = p.Children[0] {
+		depth++
+	}
+	if depth != maxDepth {
+		t.Errorf("depth = %d, want %d", depth, maxDepth)
+	}
+
+	// More parts than maxParts: the rest are not split.
+	b.Reset()
+	b.WriteString("Content-Type: multipart/mixed; boundary=p\r\n\r\n")
+	for i := 0; i < maxParts+5; i++ {
+		b.WriteString("--p\r\n\r\nx\r\n")
+	}
+	b.WriteString("--p--\r\n")
+	m = analyze(t, b.String())
+	if n := len(m.Part.Children); n != maxParts+5 {
+		// The top multipart keeps splitting (its children are leaves).
+		t.Errorf("children = %d", n)
+	}
+	checkTree(t, m, int64(b.Len()))
+}
+
+type failingReaderAt struct{ err error }
+
+func (f failingReaderAt) ReadAt([]byte, int64) (int, error) { return 0, f.err }
+
+func TestAnalyzeIOError(t *testing.T) {
+	boom := errors.New("boom")
+	if _, err := Analyze(failingReaderAt{boom}, 100); !errors.Is(err, boom) {
+		t.Errorf("err = %v, want boom", err)
+	}
+	// A reader shorter than the declared size.
+	if _, err := Analyze(bytes.NewReader([]byte("abc")), 10); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short reader: err = %v", err)
+	}
+	m, err := Analyze(bytes.NewReader(nil), 0)
+	if err != nil || m.Size != 0 || string(m.BodyStructure) != `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)` {
+		t.Errorf("empty message: %v %s", err, m.GetBodyStructure())
+	}
+}
