@@ -1,0 +1,23 @@
+// Package frontend is the IMAP session engine of postbus: it owns client
+// connections (implicit TLS per RFC 8314, or cleartext plus STARTTLS), runs
+// the RFC 9051 / RFC 3501 state machine and turns commands into calls to a
+// metadata node (metadatapb.MetadataClient) and to the blob store.
+//
+// Invariants:
+//   - The frontend keeps no durable state. Everything a session knows about
+//     its selected mailbox (the sequence-number ↔ UID view, the last MODSEQ it
+//     has seen, the \Recent UIDs it claimed, the SEARCHRES result) lives in
+//     memory for the life of the session and is rebuilt by SELECT.
+//   - One goroutine per connection reads commands and writes every response,
+//     so writes are serialised without a lock. IDLE adds one short-lived
+//     reader goroutine for the DONE line; the command goroutine keeps writing.
+//   - Other sessions' changes are learnt with Metadata.Changes and applied to
+//     the view only where RFC 9051 §7.5.1 allows: never an EXPUNGE while
+//     answering FETCH, STORE, SEARCH or COPY by sequence number.
+//   - Every metadata error passes through metadatapb.FromStatus and is mapped
+//     to an IMAP response in exactly one place (errors.go).
+//   - Change notification: one Metadata.Watch stream per user per Server,
+//     shared by all of that user's sessions (watch.go); a notification marks
+//     the affected sessions dirty, and they call Changes at the next point
+//     where they may speak.
+package frontend

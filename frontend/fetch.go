@@ -1,0 +1,328 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postbus/postbus/frontend/internal/message"
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// maxInspect is the largest BINARY section read into memory to tell a
+// literal from a literal8 (RFC 3516 §4.3: literal8 only when NULs occur);
+// larger ones are always sent as literal8, which the grammar allows.
+const maxInspect = 1 << 20
+
+// RFC 9051 §6.4.5 FETCH, §6.4.9 UID FETCH, RFC 3516 BINARY.
+func (c *conn) cmdFetch(cmd *wire.Command) error {
+	a, ok := cmd.Args.(*wire.FetchArgs)
+	if !ok {
+		return bad("", "FETCH expects a sequence set and data items")
+	}
+	if a.HasChangedSince || a.Vanished {
+		return bad("", "CHANGEDSINCE and VANISHED need CONDSTORE/QRESYNC, which are not supported")
+	}
+	items := a.Items
+	needMeta, setSeen, hasUID, hasFlags := false, false, false, false
+	for _, it := range items {
+		switch it.Name {
+		case "UID":
+			hasUID = true
+		case "FLAGS":
+			hasFlags = true
+		case "MODSEQ":
+		case "EMAILID", "THREADID":
+			return bad("", "FETCH "+it.Name+" is not supported")
+		case "BODY[]", "BINARY[]":
+			needMeta = true
+			if !it.Peek {
+				setSeen = true
+			}
+		case "RFC822", "RFC822.TEXT":
+			needMeta, setSeen = true, true
+		default:
+			needMeta = true
+		}
+	}
+	if cmd.UID && !hasUID {
+		// RFC 9051 §6.4.9: UID FETCH always returns the UID.
+		items = append([]wire.FetchItem{{Name: "UID"}}, items...)
+	}
+	sel := c.sel
+	uids, err := sel.resolve(a.Set)
+	if err != nil {
+		return err
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	if setSeen && !sel.readOnly {
+		// RFC 9051 §6.4.5: a non-PEEK body fetch sets \Seen; the FETCH
+		// responses then carry FLAGS.
+		resp, err := c.srv.cfg.Metadata.Store(c.ctx, &metadatapb.StoreRequest{
+			User: c.user, MailboxId: sel.id, Uids: uidSet(uids), Op: metadatapb.StoreOp_STORE_ADD, Flags: []string{`\Seen`},
+		})
+		if err != nil {
+			return rpcErr(err)
+		}
+		for _, st := range resp.Messages {
+			sel.reported[st.Uid] = st.Modseq
+		}
+		if !hasFlags {
+			items = append(items, wire.FetchItem{Name: "FLAGS"})
+		}
+	}
+
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
+		User: c.user, MailboxId: sel.id, Uids: uidSet(uids), WantMeta: needMeta,
+	})
+	if err != nil {
+		return rpcErr(err)
+	}
+	for {
+		batch, err := stream.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return rpcErr(err)
+		}
+		for _, rec := range batch.Messages {
+			if rec.State == nil {
+				continue
+			}
+			seq := sel.seqOf(rec.State.Uid)
+			if seq == 0 {
+				continue // not in this session's view (yet)
+			}
+			if needMeta && rec.Meta == nil {
+				return errors.New("frontend: metadata returned a record without meta")
+			}
+			if err := c.writeFetch(ctx, seq, rec, items); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// section is a body section opened before its response line starts, so a
+// failure (UNKNOWN-CTE, a missing blob) can still become a tagged NO.
+type section struct {
+	size   int64
+	rc     io.ReadCloser
+	nilVal bool   // the part does not exist: NIL
+	mem    []byte // BINARY content read to look for NUL
+	binary bool   // send as literal8
+}
+
+// writeFetch writes one "* seq FETCH (...)" response.
+func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.MessageRecord, items []wire.FetchItem) error {
+	meta := rec.Meta
+	var open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
+	if meta != nil {
+		open = func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+			return c.srv.cfg.Blobs.Open(ctx, meta.BlobId, off, n)
+		}
+	}
+	secs := make([]*section, len(items))
+	defer func() {
+		for _, s := range secs {
+			if s != nil && s.rc != nil {
+				s.rc.Close()
+			}
+		}
+	}()
+	sizes := make([]int64, len(items))
+	for i, it := range items {
+		sec, bin, ok := sectionOf(it)
+		if !ok {
+			continue
+		}
+		if it.Name == "BINARY.SIZE[]" {
+			n, err := message.BinarySize(ctx, meta, sec, message.Opener(open))
+			if errors.Is(err, message.ErrNoSuchPart) {
+				n, err = 0, nil
+			}
+			if err != nil {
+				return err
+			}
+			sizes[i] = n
+			continue
+		}
+		n, rc, err := message.OpenSection(ctx, meta, sec, bin, it.Partial, message.Opener(open))
+		if errors.Is(err, message.ErrNoSuchPart) {
+			secs[i] = &section{nilVal: true}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s := &section{size: n, rc: rc}
+		if bin {
+			s.binary = true
+			if n <= maxInspect {
+				buf := make([]byte, n)
+				if _, err := io.ReadFull(rc, buf); err != nil {
+					rc.Close()
+					return err // ErrUnknownCTE surfaces here: NO [UNKNOWN-CTE]
+				}
+				s.mem = buf
+				s.binary = bytes.IndexByte(buf, 0) >= 0
+			}
+		}
+		secs[i] = s
+	}
+
+	st := rec.State
+	e := c.enc
+	e.Raw("* ").Number(uint64(seq)).Raw(" FETCH (")
+	for i, it := range items {
+		if i > 0 {
+			e.SP()
+		}
+		switch it.Name {
+		case "UID":
+			e.Raw("UID ").Number(uint64(st.Uid))
+		case "FLAGS":
+			e.Raw("FLAGS ").Raw(formatFlags(st.Flags, c.sel.isRecent(st.Uid)))
+		case "MODSEQ":
+			e.Raw("MODSEQ (").Number(st.Modseq).Raw(")")
+		case "INTERNALDATE":
+			e.Raw("INTERNALDATE ").DateTime(unixIn(meta.InternalDate, meta.InternalDateZone))
+		case "SAVEDATE":
+			e.Raw("SAVEDATE ")
+			if meta.SaveDate == 0 {
+				e.Raw("NIL")
+			} else {
+				e.DateTime(time.Unix(meta.SaveDate, 0).UTC())
+			}
+		case "RFC822.SIZE":
+			e.Raw("RFC822.SIZE ").Number(meta.Size)
+		case "ENVELOPE":
+			e.Raw("ENVELOPE ").RawBytes(meta.Envelope)
+		case "BODYSTRUCTURE":
+			e.Raw("BODYSTRUCTURE ").RawBytes(meta.BodyStructure)
+		case "BODY":
+			e.Raw("BODY ").RawBytes(meta.Body)
+		case "PREVIEW":
+			e.Raw("PREVIEW ").String(meta.Preview)
+		case "BINARY.SIZE[]":
+			e.Raw("BINARY.SIZE[").Raw(partString(it.Section.Part)).Raw("] ").Number(uint64(sizes[i]))
+		default:
+			e.Raw(responseName(it)).SP()
+			s := secs[i]
+			switch {
+			case s == nil:
+				return errors.New("frontend: unhandled fetch item " + it.Name)
+			case s.nilVal:
+				e.Raw("NIL")
+			case s.mem != nil:
+				if err := e.Literal(int64(len(s.mem)), bytes.NewReader(s.mem), s.binary); err != nil {
+					return fatal(err)
+				}
+			default:
+				if err := e.Literal(s.size, s.rc, s.binary); err != nil {
+					// The literal is cut: the stream is out of sync.
+					c.log.Error("frontend: streaming a body section", "uid", st.Uid, "err", err)
+					return &fatalError{err: err, bye: "internal error while sending a message body"}
+				}
+			}
+		}
+	}
+	e.Raw(")").CRLF()
+	return nil
+}
+
+// sectionOf returns the body section an item reads, whether it is a BINARY
+// one, and whether the item reads a section at all.
+func sectionOf(it wire.FetchItem) (*wire.Section, bool, bool) {
+	switch it.Name {
+	case "BODY[]":
+		return it.Section, false, true
+	case "BINARY[]", "BINARY.SIZE[]":
+		return it.Section, true, true
+	case "RFC822":
+		return &wire.Section{}, false, true
+	case "RFC822.HEADER":
+		return &wire.Section{Specifier: "HEADER"}, false, true
+	case "RFC822.TEXT":
+		return &wire.Section{Specifier: "TEXT"}, false, true
+	}
+	return nil, false, false
+}
+
+// responseName is the data item name of a section in a FETCH response
+// (RFC 9051 §7.5.2: "BODY[section]<origin>").
+func responseName(it wire.FetchItem) string {
+	switch it.Name {
+	case "RFC822", "RFC822.HEADER", "RFC822.TEXT":
+		return it.Name
+	}
+	var b strings.Builder
+	if it.Name == "BINARY[]" {
+		b.WriteString("BINARY[")
+		b.WriteString(partString(it.Section.Part))
+	} else {
+		b.WriteString("BODY[")
+		b.WriteString(sectionString(it.Section))
+	}
+	b.WriteByte(']')
+	if it.Partial != nil {
+		b.WriteByte('<')
+		b.WriteString(strconv.FormatInt(it.Partial.Offset, 10))
+		b.WriteByte('>')
+	}
+	return b.String()
+}
+
+func partString(part []int) string {
+	var b strings.Builder
+	for i, p := range part {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strconv.Itoa(p))
+	}
+	return b.String()
+}
+
+func sectionString(s *wire.Section) string {
+	if s == nil {
+		return ""
+	}
+	out := partString(s.Part)
+	if s.Specifier != "" {
+		if out != "" {
+			out += "."
+		}
+		out += s.Specifier
+	}
+	if strings.HasPrefix(s.Specifier, "HEADER.FIELDS") {
+		var enc strings.Builder
+		w := wire.NewEncoder(&enc)
+		w.Raw(" (")
+		for i, f := range s.Fields {
+			if i > 0 {
+				w.SP()
+			}
+			w.AString(f)
+		}
+		w.Raw(")")
+		w.Flush()
+		out += enc.String()
+	}
+	return out
+}
+
+// unixIn is a unix time in a fixed zone offset (seconds east of UTC).
+func unixIn(sec int64, zone int32) time.Time {
+	return time.Unix(sec, 0).In(time.FixedZone("", int(zone)))
+}

@@ -1,0 +1,228 @@
+package frontend
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// RFC 9051 §6.4.4 SEARCH, ESEARCH return options (RFC 4731), SEARCHRES
+// (RFC 5182).
+func (c *conn) cmdSearch(cmd *wire.Command) error {
+	a, ok := cmd.Args.(*wire.SearchArgs)
+	if !ok || a.Key == nil {
+		return bad("", "SEARCH expects search criteria")
+	}
+	switch strings.ToUpper(a.Charset) {
+	case "", "US-ASCII", "UTF-8":
+	default:
+		return no("BADCHARSET (US-ASCII UTF-8)", "unsupported charset")
+	}
+	var retMin, retMax, retAll, retCount, save bool
+	for _, r := range a.Return {
+		switch r {
+		case "MIN":
+			retMin = true
+		case "MAX":
+			retMax = true
+		case "ALL":
+			retAll = true
+		case "COUNT":
+			retCount = true
+		case "SAVE":
+			save = true
+		default:
+			return bad("", "unsupported SEARCH return option "+sanitizeName(r))
+		}
+	}
+	// RFC 4731 §3.1: RETURN () means RETURN (ALL).
+	if a.HasReturn && !retMin && !retMax && !retAll && !retCount && !save {
+		retAll = true
+	}
+	sel := c.sel
+	key, err := c.searchKey(a.Key)
+	if err != nil {
+		return err
+	}
+	resp, err := c.srv.cfg.Metadata.Search(c.ctx, &metadatapb.SearchRequest{
+		User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
+	})
+	if err != nil {
+		return rpcErr(err)
+	}
+	// Only messages this session knows of (RFC 9051 §7.5.1: no new
+	// sequence numbers without EXISTS).
+	uids := make([]uint32, 0, len(resp.Uids))
+	for _, u := range resp.Uids {
+		if sel.seqOf(u) != 0 {
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	nums := uids
+	if !cmd.UID {
+		nums = make([]uint32, len(uids))
+		for i, u := range uids {
+			nums[i] = sel.seqOf(u)
+		}
+	}
+
+	if save {
+		// RFC 5182 §2.4: with MIN and/or MAX only, save just those.
+		switch {
+		case (retMin || retMax) && !retAll && !retCount && len(uids) > 0:
+			var s []uint32
+			if retMin {
+				s = append(s, uids[0])
+			}
+			if retMax && (!retMin || len(uids) > 1) {
+				s = append(s, uids[len(uids)-1])
+			}
+			sel.searchRes = s
+		default:
+			sel.searchRes = slices.Clone(uids)
+		}
+	}
+
+	if !a.HasReturn {
+		c.enc.Raw("* SEARCH")
+		for _, n := range nums {
+			c.enc.SP().Number(uint64(n))
+		}
+		c.enc.CRLF()
+		return nil
+	}
+	if save && !retMin && !retMax && !retAll && !retCount {
+		return nil // RFC 5182 §2.1: SAVE alone returns no ESEARCH
+	}
+	c.enc.Raw(`* ESEARCH (TAG `).String(cmd.Tag).Raw(")")
+	if cmd.UID {
+		c.enc.Raw(" UID")
+	}
+	if len(nums) > 0 {
+		if retMin {
+			c.enc.Raw(" MIN ").Number(uint64(nums[0]))
+		}
+		if retMax {
+			c.enc.Raw(" MAX ").Number(uint64(nums[len(nums)-1]))
+		}
+		if retAll {
+			c.enc.Raw(" ALL ").Raw(formatUIDs(nums))
+		}
+	}
+	if retCount {
+		c.enc.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	c.enc.CRLF()
+	return nil
+}
+
+// searchKey translates the client's criteria into the metadata form: sets
+// of sequence numbers, $ and \Recent become UID sets from the session view.
+func (c *conn) searchKey(k *wire.SearchKey) (*metadatapb.SearchKey, error) {
+	sel := c.sel
+	kids := func() ([]*metadatapb.SearchKey, error) {
+		out := make([]*metadatapb.SearchKey, 0, len(k.Children))
+		for _, ch := range k.Children {
+			t, err := c.searchKey(ch)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+		return out, nil
+	}
+	uidsKey := func(uids []uint32) *metadatapb.SearchKey {
+		if len(uids) == 0 {
+			// An empty set matches nothing: NOT ALL.
+			return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Not{Not: &metadatapb.SearchKey{Key: &metadatapb.SearchKey_All{All: true}}}}
+		}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Uids{Uids: uidSet(uids)}}
+	}
+	date := func(op metadatapb.DateOp) *metadatapb.DateMatch {
+		return &metadatapb.DateMatch{Op: op, Year: int32(k.Date.Year()), Month: int32(k.Date.Month()), Day: int32(k.Date.Day())}
+	}
+	switch k.Op {
+	case wire.SearchAll:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_All{All: true}}, nil
+	case wire.SearchAnd:
+		ks, err := kids()
+		if err != nil {
+			return nil, err
+		}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_And{And: &metadatapb.SearchKeys{Keys: ks}}}, nil
+	case wire.SearchOr:
+		ks, err := kids()
+		if err != nil {
+			return nil, err
+		}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Or{Or: &metadatapb.SearchKeys{Keys: ks}}}, nil
+	case wire.SearchNot:
+		ks, err := kids()
+		if err != nil {
+			return nil, err
+		}
+		if len(ks) != 1 {
+			return nil, bad("", "NOT takes one search key")
+		}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Not{Not: ks[0]}}, nil
+	case wire.SearchSeqSet, wire.SearchUIDSet:
+		uids, err := sel.resolveSearch(k.Set)
+		if err != nil {
+			return nil, err
+		}
+		return uidsKey(uids), nil
+	case wire.SearchSaved:
+		return uidsKey(sel.savedInView()), nil
+	case wire.SearchRecent:
+		r := make([]uint32, 0, len(sel.recent))
+		for u := range sel.recent {
+			r = append(r, u)
+		}
+		slices.Sort(r)
+		return uidsKey(r), nil
+	case wire.SearchFlag:
+		if strings.EqualFold(k.Flag, `\Recent`) {
+			return c.searchKey(&wire.SearchKey{Op: wire.SearchRecent})
+		}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Flag{Flag: canonicalFlag(k.Flag)}}, nil
+	case wire.SearchHeader:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Header{Header: &metadatapb.HeaderMatch{Field: k.Field, Value: k.Value}}}, nil
+	case wire.SearchBody:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Body{Body: k.Value}}, nil
+	case wire.SearchText:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Text{Text: k.Value}}, nil
+	case wire.SearchBefore:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_InternalDate{InternalDate: date(metadatapb.DateOp_DATE_BEFORE)}}, nil
+	case wire.SearchOn:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_InternalDate{InternalDate: date(metadatapb.DateOp_DATE_ON)}}, nil
+	case wire.SearchSince:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_InternalDate{InternalDate: date(metadatapb.DateOp_DATE_SINCE)}}, nil
+	case wire.SearchSentBefore:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SentDate{SentDate: date(metadatapb.DateOp_DATE_BEFORE)}}, nil
+	case wire.SearchSentOn:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SentDate{SentDate: date(metadatapb.DateOp_DATE_ON)}}, nil
+	case wire.SearchSentSince:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SentDate{SentDate: date(metadatapb.DateOp_DATE_SINCE)}}, nil
+	case wire.SearchSavedBefore:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SaveDate{SaveDate: date(metadatapb.DateOp_DATE_BEFORE)}}, nil
+	case wire.SearchSavedOn:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SaveDate{SaveDate: date(metadatapb.DateOp_DATE_ON)}}, nil
+	case wire.SearchSavedSince:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_SaveDate{SaveDate: date(metadatapb.DateOp_DATE_SINCE)}}, nil
+	case wire.SearchLarger:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Larger{Larger: k.Number}}, nil
+	case wire.SearchSmaller:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Smaller{Smaller: k.Number}}, nil
+	case wire.SearchModSeq:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_ModseqMin{ModseqMin: k.Number}}, nil
+	case wire.SearchOlder:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_OlderSecs{OlderSecs: int64(k.Number)}}, nil
+	case wire.SearchYounger:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_YoungerSecs{YoungerSecs: int64(k.Number)}}, nil
+	}
+	return nil, bad("", "unsupported search key")
+}

@@ -1,0 +1,212 @@
+package frontend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/postbus/postbus/blobstore"
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// Version is what the ID command (RFC 2971) reports.
+const Version = "0.1"
+
+// ErrServerClosed is returned by ServeIMAP and ServeIMAPS after Shutdown.
+var ErrServerClosed = errors.New("frontend: server closed")
+
+// ErrConfig is wrapped by New for an unusable Config.
+var ErrConfig = errors.New("frontend: invalid config")
+
+// Config configures a Server. Zero durations and limits take the defaults
+// documented on each field.
+type Config struct {
+	TLSConfig       *tls.Config // required; MinVersion forced to TLS 1.2
+	Metadata        metadatapb.MetadataClient
+	Blobs           blobstore.Store
+	Logger          *slog.Logger
+	InsecureAuth    bool          // allow LOGIN/AUTHENTICATE without TLS (testing tools only)
+	Limits          wire.Limits   // zero → wire.DefaultLimits()
+	IdleTimeout     time.Duration // after login; zero → 30 min (RFC 9051 §5.4)
+	PreAuthTimeout  time.Duration // before login; zero → 60 s
+	WriteTimeout    time.Duration // deadline per flush on slow readers; zero → 5 min
+	MaxAuthFailures int           // zero → 3, then BYE
+	ServerName      string        // for the greeting
+}
+
+// Server serves IMAP sessions. It is safe for concurrent use; one Server may
+// serve several listeners.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	tlsConf *tls.Config
+	watch   *watchHub
+
+	wg sync.WaitGroup // one per running session
+	mu struct {
+		sync.Mutex
+		closing   bool
+		listeners map[net.Listener]struct{}
+		conns     map[*conn]struct{}
+	}
+}
+
+// New checks cfg, fills in defaults and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.TLSConfig == nil {
+		return nil, fmt.Errorf("%w: TLSConfig is required", ErrConfig)
+	}
+	if cfg.Metadata == nil {
+		return nil, fmt.Errorf("%w: Metadata is required", ErrConfig)
+	}
+	if cfg.Blobs == nil {
+		return nil, fmt.Errorf("%w: Blobs is required", ErrConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Limits == (wire.Limits{}) {
+		cfg.Limits = wire.DefaultLimits()
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.PreAuthTimeout <= 0 {
+		cfg.PreAuthTimeout = 60 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 5 * time.Minute
+	}
+	if cfg.MaxAuthFailures <= 0 {
+		cfg.MaxAuthFailures = 3
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = "postbus"
+	}
+	tc := cfg.TLSConfig.Clone()
+	if tc.MinVersion < tls.VersionTLS12 {
+		tc.MinVersion = tls.VersionTLS12 // RFC 8314 §4.1, DESIGN.md
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, tlsConf: tc}
+	s.watch = newWatchHub(cfg.Metadata, cfg.Logger)
+	s.mu.listeners = make(map[net.Listener]struct{})
+	s.mu.conns = make(map[*conn]struct{})
+	return s, nil
+}
+
+// ServeIMAPS accepts implicit-TLS connections on l (RFC 8314 §3.2) until
+// Shutdown; it then returns ErrServerClosed.
+func (s *Server) ServeIMAPS(l net.Listener) error { return s.serve(l, true) }
+
+// ServeIMAP accepts cleartext connections on l that may upgrade with
+// STARTTLS (RFC 9051 §6.2.1) until Shutdown; it then returns ErrServerClosed.
+func (s *Server) ServeIMAP(l net.Listener) error { return s.serve(l, false) }
+
+func (s *Server) serve(l net.Listener, implicitTLS bool) error {
+	s.mu.Lock()
+	if s.mu.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.mu.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.mu.listeners, l)
+		s.mu.Unlock()
+	}()
+
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("frontend: accept: %w", err)
+		}
+		backoff = 0
+		c := newConn(s, nc, implicitTLS)
+		if !s.track(c) {
+			nc.Close()
+			return ErrServerClosed
+		}
+		go func() {
+			defer s.untrack(c)
+			c.serve()
+		}()
+	}
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.closing
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closing {
+		return false
+	}
+	s.mu.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.mu.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops accepting connections, tells every session "* BYE" at its
+// next safe point (a session in the middle of a command finishes it first),
+// and waits for the sessions to end or ctx to expire; then it closes what is
+// left and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.mu.closing = true
+	for l := range s.mu.listeners {
+		l.Close()
+	}
+	conns := make([]*conn, 0, len(s.mu.conns))
+	for c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.interrupt()
+	}
+
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		for c := range s.mu.conns {
+			c.forceClose()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	s.watch.close()
+	return err
+}
