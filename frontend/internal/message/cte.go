@@ -1,11 +1,12 @@
 package message
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"mime/quotedprintable"
 )
 
 // decoder returns a reader of the content of r decoded per enc (RFC 2045
@@ -17,20 +18,88 @@ func decoder(enc string, r io.Reader) (io.Reader, error) {
 	case "base64":
 		return &b64Reader{r: r}, nil
 	case "quoted-printable":
-		return &qpReader{r: quotedprintable.NewReader(r)}, nil
+		return &qpReader{br: bufio.NewReader(r)}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownCTE, enc)
 }
 
-// qpReader maps quoted-printable syntax errors to ErrUnknownCTE.
-type qpReader struct{ r io.Reader }
+// qpReader decodes quoted-printable (RFC 2045 §6.7) robustly, as §6.7
+// note (1) advises: an "=" not followed by two hex digits or a line break
+// is kept as it is, and any other octet passes through, so it never fails
+// on content (mime/quotedprintable rejects control characters, which real
+// mail carries). Trailing white space on a line is dropped (rule 3).
+type qpReader struct {
+	br  *bufio.Reader
+	out []byte
+	err error
+}
 
 func (q *qpReader) Read(p []byte) (int, error) {
-	n, err := q.r.Read(p)
-	if err != nil && err != io.EOF && !errors.Is(err, errRead) {
-		err = fmt.Errorf("%w: quoted-printable: %v", ErrUnknownCTE, err)
+	for len(q.out) == 0 {
+		if q.err != nil {
+			return 0, q.err
+		}
+		line, err := q.br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			q.err = err
+		}
+		q.decodeLine(line, err == nil)
 	}
-	return n, err
+	n := copy(p, q.out)
+	q.out = q.out[n:]
+	return n, nil
+}
+
+// decodeLine appends the decoded form of one line (or, for a line longer
+// than the bufio buffer, which RFC 2045's 76-octet limit rules out, one
+// chunk of it; whole reports whether it ends in LF) to q.out.
+func (q *qpReader) decodeLine(line []byte, whole bool) {
+	body, brk := line, []byte(nil)
+	if whole {
+		body = bytes.TrimRight(line, "\r\n")
+		brk = line[len(body):]
+		body = bytes.TrimRight(body, " \t")
+	}
+	out := q.out[:0]
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		if i == len(body)-1 && whole {
+			// Soft line break: "=" at the end of a line.
+			q.out = out
+			return
+		}
+		if i+2 < len(body) {
+			if h, ok := unhex(body[i+1], body[i+2]); ok {
+				out = append(out, h)
+				i += 2
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	q.out = append(out, brk...)
+}
+
+func unhex(a, b byte) (byte, bool) {
+	x, ok1 := hexVal(a)
+	y, ok2 := hexVal(b)
+	return x<<4 | y, ok1 && ok2
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // errRead marks errors of the underlying reader, which must not turn into
