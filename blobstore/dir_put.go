@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -32,9 +33,12 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, maxSize int64) (ID, int64, e
 	}()
 
 	hr := newHashReader(ctx, r, maxSize)
-	// io.Copy would use f.ReadFrom, which is fine: it still reads through hr
-	// in bounded chunks, never the whole blob.
-	if _, err := io.Copy(f, hr); err != nil {
+	bufp := copyBufs.Get().(*[]byte)
+	// Hide f's ReadFrom so CopyBuffer uses the pooled buffer: hr is no file
+	// that copy_file_range or splice could take from directly anyway.
+	_, err = io.CopyBuffer(struct{ io.Writer }{f}, hr, *bufp)
+	copyBufs.Put(bufp)
+	if err != nil {
 		if hr.err != nil {
 			err = hr.err
 		}
@@ -55,13 +59,14 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, maxSize int64) (ID, int64, e
 		// and keeps it through the grace period that covers the caller's
 		// metadata commit (DESIGN.md "body first, then metadata").
 		now := time.Now()
-		if err := os.Chtimes(final, now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", 0, fmt.Errorf("blobstore: put: touch %s: %w", id, err)
-		}
-		// If it vanished just now (a GC Delete), fall through and store it.
+		err := os.Chtimes(final, now, now)
 		if err == nil {
 			return id, size, nil
 		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", 0, fmt.Errorf("blobstore: put: touch %s: %w", id, err)
+		}
+		// It vanished just now (a GC Delete): store it again below.
 	}
 	if err := d.mkFanout(id); err != nil {
 		return "", 0, err
@@ -77,6 +82,12 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, maxSize int64) (ID, int64, e
 	}
 	return id, size, nil
 }
+
+// copyBufs holds the buffers Put streams through, one per Put in flight.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 64<<10)
+	return &b
+}}
 
 // mkFanout creates the two fan-out directories of id if missing, and fsyncs
 // the parent of each one it creates so the new entry survives a crash.

@@ -15,11 +15,16 @@ bin="$PWD/.tools/bin"
 exe="$bin/versitygw"
 stamp="$bin/versitygw.version"
 mkdir -p "$bin"
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  PATH="/usr/local/go/bin:$PATH"
+fi
 # The stamp records which version the binary is, so bumping the pin reinstalls.
 if [ ! -x "$exe" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$VERSITYGW_VERSION" ]; then
   # Serialise concurrent installers (several test binaries may start at once).
-  exec 9>"$bin/.versitygw.lock"
-  flock 9
+  if command -v flock >/dev/null; then
+    exec 9>"$bin/.versitygw.lock"
+    flock 9
+  fi
   if [ ! -x "$exe" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$VERSITYGW_VERSION" ]; then
     echo "installing versitygw $VERSITYGW_VERSION into $bin" >&2
     GOBIN="$bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
