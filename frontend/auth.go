@@ -219,4 +219,3 @@ func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.log = c.srv.log.With("remote", c.raw.RemoteAddr().String())
 	return nil
 }
-

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 )
@@ -15,7 +16,7 @@ const delim = "/"
 // alone or as the first level, becomes "INBOX"; a trailing separator is
 // dropped (RFC 9051 §6.3.4).
 func (c *conn) mailboxFromWire(raw string) (string, error) {
-	name, err := wire.DecodeMailboxName(raw, c.rev2)
+	name, err := wire.DecodeMailboxName(lenientUTF8(raw, c.rev2), c.rev2)
 	if err != nil {
 		return "", bad("CLIENTBUG", "invalid mailbox name: "+err.Error())
 	}
@@ -35,7 +36,7 @@ func normalizeName(name string) string {
 // patternFromWire decodes a LIST reference or pattern like a mailbox name
 // but keeps wildcards and a trailing separator.
 func (c *conn) patternFromWire(raw string) (string, error) {
-	s, err := wire.DecodeMailboxName(raw, c.rev2)
+	s, err := wire.DecodeMailboxName(lenientUTF8(raw, c.rev2), c.rev2)
 	if err != nil {
 		return "", bad("CLIENTBUG", "invalid mailbox pattern: "+err.Error())
 	}
@@ -45,4 +46,40 @@ func (c *conn) patternFromWire(raw string) (string, error) {
 // mailboxToWire encodes a UTF-8 mailbox name for this client.
 func (c *conn) mailboxToWire(name string) string {
 	return wire.EncodeMailboxName(name, c.rev2)
+}
+
+// lenientUTF8 accepts raw UTF-8 in a name from an IMAP4rev1-mode client:
+// some clients (go-imap v2) send UTF-8 to any server that advertises
+// IMAP4rev2, without ENABLE, escaping only "&" as "&-". Such a name cannot
+// be confused with modified UTF-7 (which is 7-bit), so its 8-bit runs are
+// re-encoded as modified UTF-7 and the strict decoder does the rest.
+func lenientUTF8(raw string, utf8Mode bool) string {
+	if utf8Mode || !utf8.ValidString(raw) {
+		return raw
+	}
+	ascii := true
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return raw
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); {
+		j := i
+		for j < len(raw) && raw[j] >= 0x80 {
+			j++
+		}
+		if j > i {
+			b.WriteString(wire.EncodeMailboxName(raw[i:j], false))
+			i = j
+			continue
+		}
+		b.WriteByte(raw[i])
+		i++
+	}
+	return b.String()
 }
