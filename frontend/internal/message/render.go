@@ -141,7 +141,9 @@ func (r *render) body(n *node, ext bool) {
 	r.raw(" ")
 	r.field(&n.hdr, "Content-Description")
 	r.raw(" ")
-	if v, ok := n.hdr.get("Content-Transfer-Encoding"); ok && v != "" {
+	if v := n.part.TransferEncoding; v != "" {
+		// Lower case: Outlook for iOS is known to choke on upper-case
+		// encodings (go-imap's server notes the same).
 		r.str(v)
 	} else {
 		r.str("7bit")
