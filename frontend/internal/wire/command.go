@@ -162,9 +162,9 @@ const (
 	SearchAnd                 // all Children match (a parenthesised list, or the top level)
 	SearchOr                  // Children[0] or Children[1]
 	SearchNot                 // Children[0] does not match
-	SearchSeqSet              // Set (imap.SeqSet); may be "$" (Saved)
+	SearchSeqSet              // Set (imap.SeqSet); "$" is SearchSaved instead
 	SearchUIDSet              // Set (imap.UIDSet)
-	SearchSaved               // $ : the saved result (RFC 5182)
+	SearchSaved               // $ or UID $: the saved result (RFC 5182)
 	SearchFlag                // message has Flag (system flag or keyword)
 	SearchRecent              // \Recent (session-relative)
 	SearchHeader              // Field contains Value (FROM, TO, CC, BCC, SUBJECT, HEADER)
@@ -186,7 +186,8 @@ const (
 	SearchYounger
 )
 
-// SearchKey is one node of a search criteria tree. The decoder normalises
+// SearchKey is one node of a search criteria tree. The top level of a
+// SEARCH is always a SearchAnd of the keys as sent. The decoder normalises
 // the RFC's aliases: ANSWERED → Flag \Answered, UNANSWERED → Not(Flag
 // \Answered), KEYWORD k → Flag k, NEW → And(Recent, Not(Flag \Seen)),
 // OLD → Not(Recent), FROM x → Header From x, etc.
