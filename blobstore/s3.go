@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -103,7 +104,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
 	}
-	s.removeStaleTemps(ctx)
+	s.removeStaleTemps(ctx, time.Now().Add(-StaleTempAge))
 	return s, nil
 }
 

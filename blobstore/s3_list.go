@@ -47,8 +47,7 @@ func (s *S3) idOfKey(key string) (ID, bool) {
 // tmp/ that are older than StaleTempAge: leftovers of Puts interrupted by a
 // crash. Failures are logged, not returned: they cost space, not
 // correctness, and must not keep the store from opening.
-func (s *S3) removeStaleTemps(ctx context.Context) {
-	before := time.Now().Add(-StaleTempAge)
+func (s *S3) removeStaleTemps(ctx context.Context, before time.Time) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for obj := range s.core.Client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: s.tmpPrefix(), Recursive: true}) {

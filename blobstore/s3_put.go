@@ -19,8 +19,10 @@ import (
 //
 //   - If the source ends within it (almost every mail), the blob goes up with
 //     one PUT to its final key, with Content-Length and its SHA-256 as the
-//     signed payload hash, so the service itself verifies the bytes against
-//     the ID. One request, no temp object, memory proportional to the blob.
+//     signed payload hash (x-amz-content-sha256): the client need not hash
+//     it again, and services that check that header (AWS S3, MinIO; not
+//     versitygw) verify the bytes against the ID. One request, no temp
+//     object, memory proportional to the blob.
 //   - Otherwise the buffer becomes part 1 of a multipart upload to a temp key
 //     (<prefix>tmp/<random>), refilled and sent part by part (memory stays at
 //     one part), then server-side copied to the final key and the temp object
