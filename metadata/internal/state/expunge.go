@@ -142,4 +142,3 @@ func (s *Store) Copy(req *metadatapb.CopyRequest, now int64) (*metadatapb.CopyRe
 	}
 	return resp, nil
 }
-

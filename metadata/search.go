@@ -1,0 +1,62 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/postbus/postbus/metadata/base"
+	"github.com/postbus/postbus/metadata/internal/search"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// Search evaluates a criteria tree over every message of a mailbox, from
+// one snapshot, and returns the matching UIDs ascending with the highest
+// modseq among them (RFC 7162 §3.1.5). Meta is read only when the compiled
+// matcher needs it; bodies only for BODY/TEXT (package search).
+func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*metadatapb.SearchResponse, error) {
+	release, err := n.enter(req.User)
+	if err != nil {
+		return nil, n.rpcErr("Search", err)
+	}
+	defer release()
+	if req.Key == nil {
+		return nil, n.rpcErr("Search", fmt.Errorf("metadata: search without key: %w", base.ErrInvalidArgument))
+	}
+	m, err := search.Compile(req.Key, time.Unix(req.Now, 0))
+	if err != nil {
+		return nil, n.rpcErr("Search", err)
+	}
+	var bodies search.BodySource = noBodies{}
+	if n.blobs != nil {
+		bodies = n.blobs
+	}
+	resp := &metadatapb.SearchResponse{}
+	err = n.st.Messages(req.User, req.MailboxId, nil, m.NeedsMeta(), 0, func(r *metadatapb.MessageRecord) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		msg := &search.Message{UID: r.State.Uid, ModSeq: r.State.Modseq, Flags: r.State.Flags, Meta: r.Meta}
+		ok, err := m.Match(ctx, msg, bodies)
+		if err != nil {
+			return fmt.Errorf("metadata: search uid %d: %w", msg.UID, err)
+		}
+		if ok {
+			resp.Uids = append(resp.Uids, msg.UID)
+			resp.HighestModseq = max(resp.HighestModseq, msg.ModSeq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, n.rpcErr("Search", err)
+	}
+	return resp, nil
+}
+
+// noBodies is the body source of a node without a blob store.
+type noBodies struct{}
+
+func (noBodies) Open(context.Context, string, int64, int64) (io.ReadCloser, error) {
+	return nil, fmt.Errorf("metadata: no blob store configured: %w", base.ErrUnavailable)
+}
