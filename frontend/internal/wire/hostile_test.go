@@ -104,12 +104,14 @@ func TestHostile(t *testing.T) {
 		}
 		readCommandName(t, d, "n", "NOOP")
 	})
-	t.Run("literal size overflow", func(t *testing.T) {
-		d := newTestDecoder("a LOGIN {99999999999999999999}\r\nn NOOP\r\n", lim)
-		_, err := d.ReadCommand()
-		syntaxErr(t, err)
-		readCommandName(t, d, "n", "NOOP")
-	})
+	for _, size := range []string{"99999999999999999999", "9999999999999999999", "9223372036854775808", "00000000000000000000000001"} {
+		t.Run("literal size overflow "+size, func(t *testing.T) {
+			d := newTestDecoder("a LOGIN {"+size+"+}\r\nn NOOP\r\n", lim)
+			_, err := d.ReadCommand()
+			syntaxErr(t, err)
+			readCommandName(t, d, "n", "NOOP")
+		})
+	}
 	t.Run("huge nonsync literal is fatal", func(t *testing.T) {
 		d := newTestDecoder("a LOGIN {9223372036854775807+}\r\nxxxx", lim)
 		_, err := d.ReadCommand()

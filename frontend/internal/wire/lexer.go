@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"math"
 )
 
 // This file holds the byte-level machinery: reading bounded line chunks,
@@ -129,10 +130,13 @@ func scanLitHeader(b []byte) (h litHeader, n int, ok bool) {
 	i++
 	start := i
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		if i-start >= 19 { // number64 fits in 19 digits below 2^63
+		c := int64(b[i] - '0')
+		// number64 < 2^63; at most 20 digits so that resync, which looks
+		// at the last maxLiteralHeader octets of a line, sees it whole.
+		if h.size > (math.MaxInt64-c)/10 || i-start >= 20 {
 			return h, 0, false
 		}
-		h.size = h.size*10 + int64(b[i]-'0')
+		h.size = h.size*10 + c
 		i++
 	}
 	if i == start {
