@@ -23,7 +23,8 @@ func Analyze(r io.ReaderAt, size int64) (*metadatapb.MessageMeta, error) {
 		Part:   root.part,
 	}
 
-	rd := newRender()
+	rd := getRender()
+	defer putRender(rd)
 	rd.envelope(&root.hdr)
 	meta.Envelope = rd.bytes()
 	rd.body(root, true)

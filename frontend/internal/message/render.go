@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime"
 	"strings"
+	"sync"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 )
@@ -16,10 +17,19 @@ type render struct {
 	e   *wire.Encoder
 }
 
-func newRender() *render {
+// renders recycles renderers: the encoder's buffer is 32 KiB.
+var renders = sync.Pool{New: func() any {
 	r := &render{}
 	r.e = wire.NewEncoder(&r.buf)
 	return r
+}}
+
+func getRender() *render { return renders.Get().(*render) }
+
+func putRender(r *render) {
+	r.buf.Reset()
+	r.e.Reset(&r.buf)
+	renders.Put(r)
 }
 
 // bytes flushes the encoder and returns a copy of what was rendered.

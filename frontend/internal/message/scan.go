@@ -27,7 +27,10 @@ type scanner struct {
 }
 
 func newScanner(r io.ReaderAt, size int64) *scanner {
-	return &scanner{br: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64*1024), size: size}
+	// The buffer need not exceed the message; a long line only costs extra
+	// ReadSlice calls.
+	buf := int(min(max(size, 4096), 64*1024))
+	return &scanner{br: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), buf), size: size}
 }
 
 // next reads the next line, keeping at most keep bytes of it in s.text. It

@@ -18,7 +18,7 @@ const (
 	maxParts      = 10000
 	maxHeaderSize = 1 << 20
 	maxLineKeep   = 4096 // body line prefix kept, enough for any boundary (RFC 2046: ≤ 70)
-	previewBytes  = 16 * 1024
+	previewBytes  = 8 * 1024 // raw body kept for PREVIEW: 200 characters even of HTML
 )
 
 // node is one MIME entity while analysing: its MimePart plus what the
