@@ -17,7 +17,7 @@ const (
 	maxDepth      = 64
 	maxParts      = 10000
 	maxHeaderSize = 1 << 20
-	maxLineKeep   = 4096 // body line prefix kept, enough for any boundary (RFC 2046: ≤ 70)
+	maxLineKeep   = 4096     // body line prefix kept, enough for any boundary (RFC 2046: ≤ 70)
 	previewBytes  = 8 * 1024 // raw body kept for PREVIEW: 200 characters even of HTML
 )
 
