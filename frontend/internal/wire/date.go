@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func parseDateText(s string) (time.Time, error) {
 	return parseDayMonthYear(day, rest, time.UTC)
 }
 
-var errDate = fmt.Errorf("wire: invalid date")
+var errDate = errors.New("wire: invalid date")
 
 // parseDayMonthYear parses day (1 or 2 digits) and "Mon-yyyy", checking
 // that the calendar date exists.

@@ -97,6 +97,10 @@ var commandCases = []struct {
 		Selection: []string{}, Patterns: []string{"%"}}}, 0},
 	{"lsub", `l LSUB "#news." "comp.mail.*"` + "\r\n", &Command{Tag: "l", Name: "LSUB", Args: &ListArgs{Reference: "#news.", Patterns: []string{"comp.mail.*"}}}, 0},
 
+	// APPEND stops after the mailbox (messages: append_test.go); the
+	// follow-up ReadCommand skips the unread message.
+	{"append", "a APPEND \"Drafts\" (\\Draft) {3+}\r\nabc\r\n", &Command{Tag: "a", Name: "APPEND", Args: &AppendArgs{Mailbox: "Drafts"}}, 0},
+
 	// COPY / MOVE / UID EXPUNGE.
 	{"copy", "c COPY 2:4 MEETING\r\n", &Command{Tag: "c", Name: "COPY", Args: &CopyArgs{Set: seqs(sr(2, 4)), Mailbox: "MEETING"}}, 0},
 	{"uid copy", "c UID COPY 4827313:4828442 Archive\r\n", &Command{Tag: "c", Name: "COPY", UID: true, Args: &CopyArgs{Set: uids(ur(4827313, 4828442)), Mailbox: "Archive"}}, 0},
@@ -166,6 +170,10 @@ var commandCases = []struct {
 		Set: seqs(sr(1, 1)), Op: StoreAdd, Silent: true, Flags: []string{`\Flagged`}}}, 0},
 	{"store remove several", `s UID STORE 1:* -flags \Seen foo bar` + "\r\n", &Command{Tag: "s", Name: "STORE", UID: true, Args: &StoreArgs{
 		Set: uids(ur(1, 0)), Op: StoreRemove, Flags: []string{`\Seen`, "foo", "bar"}}}, 0},
+	{"store remove silent", `s STORE 3 -FLAGS.SILENT (\Answered)` + "\r\n", &Command{Tag: "s", Name: "STORE", Args: &StoreArgs{
+		Set: seqs(sr(3, 3)), Op: StoreRemove, Silent: true, Flags: []string{`\Answered`}}}, 0},
+	{"store add", `s STORE 3 +FLAGS (\Answered)` + "\r\n", &Command{Tag: "s", Name: "STORE", Args: &StoreArgs{
+		Set: seqs(sr(3, 3)), Op: StoreAdd, Flags: []string{`\Answered`}}}, 0},
 	{"store empty list", "s STORE 1 FLAGS ()\r\n", &Command{Tag: "s", Name: "STORE", Args: &StoreArgs{
 		Set: seqs(sr(1, 1)), Op: StoreReplace, Flags: []string{}}}, 0},
 	{"store unchangedsince", `s STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\Deleted)` + "\r\n", &Command{Tag: "s", Name: "STORE", Args: &StoreArgs{
@@ -210,6 +218,29 @@ var commandCases = []struct {
 		Return: []string{}, HasReturn: true, Key: kAnd(kOp(SearchAll))}}, 0},
 	{"search charset literal", "s SEARCH CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf\xe9\r\n", &Command{Tag: "s", Name: "SEARCH", Args: &SearchArgs{
 		Charset: "ISO-8859-1", Key: kAnd(kHdr("Subject", "caf\xe9"))}}, 1},
+}
+
+// TestEveryCommandCovered guards the table: each known command (and the
+// UID form of each UID command) has at least one case.
+func TestEveryCommandCovered(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tc := range commandCases {
+		name := tc.want.Name
+		if tc.want.UID {
+			name = "UID " + name
+		}
+		seen[name] = true
+	}
+	for name := range commands {
+		if !seen[name] {
+			t.Errorf("no table case for %s", name)
+		}
+	}
+	for name := range uidCommands {
+		if !seen["UID "+name] {
+			t.Errorf("no table case for UID %s", name)
+		}
+	}
 }
 
 func TestReadCommand(t *testing.T) {
