@@ -310,7 +310,7 @@ func init() {
 		"STARTTLS":       {states: stateNotAuth, fn: (*conn).cmdStartTLS},
 		"AUTHENTICATE":   {states: stateNotAuth, fn: (*conn).cmdAuthenticate, stream: true},
 		"LOGIN":          {states: stateNotAuth, fn: (*conn).cmdLogin},
-		"ENABLE":         {states: authAndSel, fn: (*conn).cmdEnable},
+		"ENABLE":         {states: stateAuth, fn: (*conn).cmdEnable}, // RFC 5161 §3.1
 		"UNAUTHENTICATE": {states: authAndSel, fn: (*conn).cmdUnauthenticate},
 		"SELECT":         {states: authAndSel, fn: (*conn).cmdSelect},
 		"EXAMINE":        {states: authAndSel, fn: (*conn).cmdSelect},

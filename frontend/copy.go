@@ -47,6 +47,9 @@ func (c *conn) cmdCopy(cmd *wire.Command) error {
 		}
 		return rpcErr(err)
 	}
+	if dest.Id == sel.id && c.sub != nil {
+		c.sub.markDirty() // copied into itself: announce the new messages
+	}
 	code := ""
 	if len(resp.SourceUids) > 0 {
 		code = "COPYUID " + strconv.FormatUint(uint64(resp.DestUidValidity), 10) + " " +

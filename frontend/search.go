@@ -44,19 +44,29 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 	}
 	sel := c.sel
 	key, err := c.searchKey(a.Key)
-	if err != nil {
-		return err
+	if err == nil {
+		var resp *metadatapb.SearchResponse
+		resp, err = c.srv.cfg.Metadata.Search(c.ctx, &metadatapb.SearchRequest{
+			User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
+		})
+		if err == nil {
+			return c.searchResults(cmd, a, resp.Uids, retMin, retMax, retAll, retCount, save)
+		}
+		err = rpcErr(err)
 	}
-	resp, err := c.srv.cfg.Metadata.Search(c.ctx, &metadatapb.SearchRequest{
-		User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
-	})
-	if err != nil {
-		return rpcErr(err)
+	if save {
+		sel.searchRes = nil // RFC 5182 §2.1: a failed SEARCH ... SAVE empties $
 	}
+	return err
+}
+
+// searchResults writes the SEARCH or ESEARCH response and saves $.
+func (c *conn) searchResults(cmd *wire.Command, a *wire.SearchArgs, found []uint32, retMin, retMax, retAll, retCount, save bool) error {
+	sel := c.sel
 	// Only messages this session knows of (RFC 9051 §7.5.1: no new
 	// sequence numbers without EXISTS).
-	uids := make([]uint32, 0, len(resp.Uids))
-	for _, u := range resp.Uids {
+	uids := make([]uint32, 0, len(found))
+	for _, u := range found {
 		if sel.seqOf(u) != 0 {
 			uids = append(uids, u)
 		}

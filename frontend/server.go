@@ -32,7 +32,7 @@ type Config struct {
 	Blobs           blobstore.Store
 	Logger          *slog.Logger
 	InsecureAuth    bool          // allow LOGIN/AUTHENTICATE without TLS (testing tools only)
-	Limits          wire.Limits   // zero → wire.DefaultLimits()
+	Limits          wire.Limits   // zero fields → wire.DefaultLimits()
 	IdleTimeout     time.Duration // after login; zero → 30 min (RFC 9051 §5.4)
 	PreAuthTimeout  time.Duration // before login; zero → 60 s
 	WriteTimeout    time.Duration // deadline per flush on slow readers; zero → 5 min
@@ -71,9 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Limits == (wire.Limits{}) {
-		cfg.Limits = wire.DefaultLimits()
-	}
+	cfg.Limits = withDefaultLimits(cfg.Limits)
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -209,4 +207,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.watch.close()
 	return err
+}
+
+// withDefaultLimits fills every zero field of l from wire.DefaultLimits.
+func withDefaultLimits(l wire.Limits) wire.Limits {
+	d := wire.DefaultLimits()
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = d.MaxLineLength
+	}
+	if l.MaxLiteral <= 0 {
+		l.MaxLiteral = d.MaxLiteral
+	}
+	if l.MaxSmallLiteral <= 0 {
+		l.MaxSmallLiteral = d.MaxSmallLiteral
+	}
+	if l.MaxNesting <= 0 {
+		l.MaxNesting = d.MaxNesting
+	}
+	if l.MaxNonSyncLiteral <= 0 {
+		l.MaxNonSyncLiteral = d.MaxNonSyncLiteral
+	}
+	return l
 }
