@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -11,19 +12,49 @@ import (
 // its body comes from, and what has been derived from it so far (the parsed
 // header), so that several keys share the work.
 type evaluation struct {
-	ctx     context.Context
-	msg     *Message
-	bodies  BodySource
-	hdr     *header // parsed lazily by header()
-	scratch []byte  // folding buffer for header values
+	ctx       context.Context
+	msg       *Message
+	bodies    BodySource
+	hdr       header // valid when hdrParsed
+	hdrParsed bool
+	scratch   []byte // folding buffer for header values
+}
+
+// evalPool recycles evaluations, whose buffers (header fields, scratch)
+// would otherwise be allocated again for every message of a search.
+var evalPool = sync.Pool{New: func() any { return new(evaluation) }}
+
+// maxPooledScratch bounds the buffers an evaluation keeps when pooled, so
+// that one message with a huge header does not pin memory.
+const maxPooledScratch = 64 << 10
+
+func getEvaluation(ctx context.Context, msg *Message, bodies BodySource) *evaluation {
+	e := evalPool.Get().(*evaluation)
+	e.ctx, e.msg, e.bodies, e.hdrParsed = ctx, msg, bodies, false
+	return e
+}
+
+func putEvaluation(e *evaluation) {
+	e.ctx, e.msg, e.bodies = nil, nil, nil
+	if cap(e.scratch) > maxPooledScratch {
+		e.scratch = nil
+	}
+	if cap(e.hdr.fields) > 1024 {
+		e.hdr.fields = nil
+	}
+	// Drop references into the previous message's header block.
+	clear(e.hdr.fields[:cap(e.hdr.fields)])
+	e.hdr.fields = e.hdr.fields[:0]
+	evalPool.Put(e)
 }
 
 // header returns the parsed top-level header, parsing it on first use.
 func (e *evaluation) header() *header {
-	if e.hdr == nil {
-		e.hdr = parseHeader(e.msg.Meta.GetHeader())
+	if !e.hdrParsed {
+		e.hdr.parse(e.msg.Meta.GetHeader())
+		e.hdrParsed = true
 	}
-	return e.hdr
+	return &e.hdr
 }
 
 type allNode struct{}

@@ -17,6 +17,26 @@ func foldRune(r rune) rune {
 		}
 		return r
 	}
+	if r < foldTableSize {
+		return rune(foldTable[r])
+	}
+	return foldOrbit(r)
+}
+
+// foldTableSize covers every rune of one or two UTF-8 bytes (Latin, Greek,
+// Cyrillic, Hebrew, Arabic, ...): the text of most mail. Walking the
+// SimpleFold orbit for each of them dominated body search time.
+const foldTableSize = 0x800
+
+var foldTable = func() (t [foldTableSize]uint16) {
+	for r := range t {
+		t[r] = uint16(foldOrbit(rune(r)))
+	}
+	return t
+}()
+
+// foldOrbit computes foldRune's result by walking the orbit.
+func foldOrbit(r rune) rune {
 	lowest := r
 	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 		if f < lowest {

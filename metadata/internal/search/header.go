@@ -33,6 +33,13 @@ type header struct {
 // their field, so a folded value stays contiguous).
 func parseHeader(b []byte) *header {
 	h := &header{}
+	h.parse(b)
+	return h
+}
+
+// parse is parseHeader into h, reusing h's field slice.
+func (h *header) parse(b []byte) {
+	h.fields = h.fields[:0]
 	cur := -1     // index of the field continuation lines extend
 	valStart := 0 // offset in b where the current field's value starts
 	for pos := 0; pos < len(b); {
@@ -48,7 +55,7 @@ func parseHeader(b []byte) *header {
 		line := b[pos:lineEnd]
 		switch {
 		case len(line) == 0:
-			return h // the blank line that ends the header
+			return // the blank line that ends the header
 		case line[0] == ' ' || line[0] == '\t':
 			if cur >= 0 {
 				h.fields[cur].raw = b[valStart:lineEnd]
@@ -69,7 +76,6 @@ func parseHeader(b []byte) *header {
 		}
 		pos = next
 	}
-	return h
 }
 
 // value returns field i unfolded (RFC 5322 §2.2.3), trimmed and with

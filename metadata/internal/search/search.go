@@ -67,6 +67,7 @@ func (m *Matcher) Match(ctx context.Context, msg *Message, bodies BodySource) (b
 	if m.needsMeta && msg.Meta == nil {
 		return false, fmt.Errorf("search: uid %d: key needs MessageMeta, got none: %w", msg.UID, base.ErrInvalidArgument)
 	}
-	e := evaluation{ctx: ctx, msg: msg, bodies: bodies}
-	return m.root.eval(&e)
+	e := getEvaluation(ctx, msg, bodies)
+	defer putEvaluation(e)
+	return m.root.eval(e)
 }
