@@ -2,7 +2,6 @@ package message
 
 import (
 	"bytes"
-	"mime"
 	"strings"
 	"sync"
 
@@ -208,12 +207,7 @@ func (r *render) disposition(n *node) {
 		r.raw("NIL")
 		return
 	}
-	d, ps, err := mime.ParseMediaType(v)
-	if err != nil && d == "" {
-		// Unparseable parameters: keep the disposition type.
-		d, _, _ = strings.Cut(v, ";")
-		d, ps = strings.ToLower(strings.TrimSpace(d)), nil
-	}
+	d, ps := parseParamField(v)
 	if d == "" {
 		r.raw("NIL")
 		return
@@ -221,7 +215,7 @@ func (r *render) disposition(n *node) {
 	r.raw("(")
 	r.str(d)
 	r.raw(" ")
-	r.params(orderParams(v, ps))
+	r.params(ps)
 	r.raw(")")
 }
 

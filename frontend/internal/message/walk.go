@@ -1,9 +1,6 @@
 package message
 
 import (
-	"errors"
-	"mime"
-	"sort"
 	"strings"
 
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -260,22 +257,36 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 
 // parseContentType sets typ, sub and params from Content-Type (RFC 2045 §5),
 // falling back to text/plain; charset=us-ascii (RFC 2045 §5.2) when the
-// field is absent or unparseable.
+// field is absent or its media type unparseable.
 func (n *node) parseContentType(defType string) {
 	v, ok := n.hdr.get("Content-Type")
 	if ok && v != "" {
-		mt, ps, err := mime.ParseMediaType(v)
-		if err == nil || errors.Is(err, mime.ErrInvalidMediaParameter) {
-			if typ, sub, ok := strings.Cut(mt, "/"); ok && typ != "" && sub != "" {
-				n.typ, n.sub, n.params = typ, sub, orderParams(v, ps)
-				n.defaultCharset()
-				return
-			}
+		mt, ps := parseParamField(v)
+		typ, sub, _ := strings.Cut(mt, "/")
+		typ, sub = strings.TrimSpace(typ), strings.TrimSpace(sub)
+		if isToken(typ) && isToken(sub) {
+			n.typ, n.sub, n.params = typ, sub, ps
+			n.defaultCharset()
+			return
 		}
 		defType = "text/plain"
 	}
 	n.typ, n.sub, _ = strings.Cut(defType, "/")
 	n.defaultCharset()
+}
+
+// isToken reports whether s is a non-empty RFC 2045 §5.1 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // defaultCharset adds charset=us-ascii to text/* without one: RFC 2045
@@ -290,36 +301,6 @@ func (n *node) defaultCharset() {
 		}
 	}
 	n.params = append(n.params, param{"charset", "us-ascii"})
-}
-
-// orderParams lists ps in the order their names first appear in the raw
-// field value (mime.ParseMediaType returns a map), names lower-case.
-func orderParams(raw string, ps map[string]string) []param {
-	if len(ps) == 0 {
-		return nil
-	}
-	lower := strings.ToLower(raw)
-	out := make([]param, 0, len(ps))
-	for k, v := range ps {
-		out = append(out, param{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		pi, pj := paramPos(lower, out[i].name), paramPos(lower, out[j].name)
-		if pi != pj {
-			return pi < pj
-		}
-		return out[i].name < out[j].name
-	})
-	return out
-}
-
-func paramPos(lower, name string) int {
-	if i := strings.Index(lower, ";"); i >= 0 {
-		if j := strings.Index(lower[i:], name); j >= 0 {
-			return i + j
-		}
-	}
-	return len(lower)
 }
 
 func (n *node) boundary() string {
