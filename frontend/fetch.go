@@ -215,7 +215,8 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		case "PREVIEW":
 			e.Raw("PREVIEW ").String(meta.Preview)
 		case "BINARY.SIZE[]":
-			e.Raw("BINARY.SIZE[").Raw(partString(it.Section.Part)).Raw("] ").Number(uint64(sizes[i]))
+			sec, _, _ := sectionOf(it)
+			e.Raw("BINARY.SIZE[").Raw(partString(sec.Part)).Raw("] ").Number(uint64(sizes[i]))
 		default:
 			e.Raw(responseName(it)).SP()
 			s := secs[i]
@@ -244,11 +245,15 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 // sectionOf returns the body section an item reads, whether it is a BINARY
 // one, and whether the item reads a section at all.
 func sectionOf(it wire.FetchItem) (*wire.Section, bool, bool) {
+	sec := it.Section
+	if sec == nil {
+		sec = &wire.Section{}
+	}
 	switch it.Name {
 	case "BODY[]":
-		return it.Section, false, true
+		return sec, false, true
 	case "BINARY[]", "BINARY.SIZE[]":
-		return it.Section, true, true
+		return sec, true, true
 	case "RFC822":
 		return &wire.Section{}, false, true
 	case "RFC822.HEADER":
@@ -266,13 +271,14 @@ func responseName(it wire.FetchItem) string {
 	case "RFC822", "RFC822.HEADER", "RFC822.TEXT":
 		return it.Name
 	}
+	sec, _, _ := sectionOf(it)
 	var b strings.Builder
 	if it.Name == "BINARY[]" {
 		b.WriteString("BINARY[")
-		b.WriteString(partString(it.Section.Part))
+		b.WriteString(partString(sec.Part))
 	} else {
 		b.WriteString("BODY[")
-		b.WriteString(sectionString(it.Section))
+		b.WriteString(sectionString(sec))
 	}
 	b.WriteByte(']')
 	if it.Partial != nil {

@@ -115,3 +115,35 @@ func TestListVariants(t *testing.T) {
 	r.expect("p", `RENAME Other INBOX`, "NO")
 	r.expect("q", `CREATE X (USE (\Bogus))`, "NO [USEATTR]")
 }
+
+func TestSaveDateAndIdleShutdown(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	r.appendRaw("INBOX", "Subject: a\r\n\r\nb\r\n")
+	r.expect("a", "SELECT INBOX", "OK")
+	u := r.expect("b", "FETCH 1 SAVEDATE", "OK")
+	if len(u) != 1 || !strings.HasPrefix(u[0], `* 1 FETCH (SAVEDATE "`) {
+		t.Errorf("SAVEDATE: %q", u)
+	}
+	u = r.expect("c", "SEARCH SAVEDSINCE 1-Jan-2020 SAVEDBEFORE 1-Jan-2100", "OK")
+	if len(u) != 1 || u[0] != "* SEARCH 1" {
+		t.Errorf("SEARCH SAVED*: %q", u)
+	}
+	r.send("d IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	r.send("nope\r\n")
+	if _, tagged := r.until("d"); !strings.HasPrefix(tagged, "d BAD") {
+		t.Errorf("IDLE ended by garbage: %q", tagged)
+	}
+	r.send("e IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	go e.srv.Shutdown(t.Context())
+	if l := r.line(); !strings.HasPrefix(l, "* BYE") {
+		t.Errorf("Shutdown during IDLE: %q", l)
+	}
+}
