@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -127,9 +128,13 @@ func (s *S3) ensureBucket(ctx context.Context, region string) error {
 	return nil
 }
 
-func (s *S3) key(id ID) string  { return s.prefix + id[:2] + "/" + id }
+// Bucket returns the name of the store's bucket.
+func (s *S3) Bucket() string { return s.bucket }
+
+// key returns the object key of a valid id.
+func (s *S3) key(id ID) string { return s.prefix + id[:2] + "/" + id }
+
 func (s *S3) tmpPrefix() string { return s.prefix + "tmp/" }
-func (s *S3) Bucket() string    { return s.bucket }
 
 // Open implements Store with one ranged GET (minio-go's Core.GetObject sends
 // it at once, unlike Client.GetObject, which is lazy and would report a
@@ -145,16 +150,15 @@ func (s *S3) Open(ctx context.Context, id ID, offset, length int64) (io.ReadClos
 		return s.emptyIfExists(ctx, id)
 	}
 	var opts minio.GetObjectOptions
-	switch end := offset + length - 1; {
-	case length > 0 && end >= offset: // (end < offset: overflow, read to the end)
-		err := opts.SetRange(offset, end)
-		if err != nil {
-			return nil, fmt.Errorf("blobstore: s3 open %s: %w", id, err)
-		}
-	case offset > 0:
-		if err := opts.SetRange(offset, 0); err != nil {
-			return nil, fmt.Errorf("blobstore: s3 open %s: %w", id, err)
-		}
+	var err error
+	switch {
+	case length > 0 && offset <= math.MaxInt64-length:
+		err = opts.SetRange(offset, offset+length-1) // "bytes=off-end", inclusive
+	case offset > 0: // to the end (length < 0, or so large it overflows)
+		err = opts.SetRange(offset, 0) // "bytes=off-"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blobstore: s3 open %s: %w", id, err)
 	}
 	body, _, _, err := s.core.GetObject(ctx, s.bucket, s.key(id), opts)
 	if err != nil {

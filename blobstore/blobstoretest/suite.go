@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -148,6 +149,8 @@ func testRanges(t *testing.T, s blobstore.Store) {
 		{"last byte", 999, 1, b[999:]},
 		{"truncated", 990, 100, b[990:]},
 		{"huge length", 500, 1 << 62, b[500:]},
+		{"max length", 500, math.MaxInt64, b[500:]},
+		{"max length at 0", 0, math.MaxInt64, b},
 		{"at end", 1000, 10, nil},
 		{"at end to end", 1000, -1, nil},
 		{"past end", 2000, -1, nil},
