@@ -7,6 +7,10 @@
 // it cannot be installed (no network, no Go toolchain), Start fails the test:
 // CI must never silently skip the S3 half of the conformance suite.
 //
+// Start(t) returns an S3Config for a fresh server; NewStore(t) also opens a
+// blobstore.S3 on it; StartProcess is for code without a testing.TB
+// (benchmark harnesses, local clusters).
+//
 // Each server is a child process that this package alone starts and stops,
 // by its pid: Start registers the stop with t.Cleanup, StartProcess hands it
 // to the caller. On Linux the child is also killed if the test binary dies.

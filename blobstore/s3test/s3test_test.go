@@ -1,6 +1,7 @@
 package s3test
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -61,5 +62,17 @@ func TestRepoRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("repo root %s has no go.mod: %v", root, err)
+	}
+}
+
+func TestNewStore(t *testing.T) {
+	s := NewStore(t)
+	ctx := context.Background()
+	id, n, err := s.Put(ctx, strings.NewReader("hello"), 0)
+	if err != nil || n != 5 {
+		t.Fatalf("Put = %s, %d, %v", id, n, err)
+	}
+	if size, err := s.Stat(ctx, id); err != nil || size != 5 {
+		t.Fatalf("Stat = %d, %v", size, err)
 	}
 }
