@@ -308,7 +308,7 @@ func TestAnalyzeLimits(t *testing.T) {
 		t.Errorf("depth = %d, want %d", depth, maxDepth)
 	}
 
-	// More parts than maxParts: the rest are not split.
+	// More parts than maxParts: the rest are skipped.
 	b.Reset()
 	b.WriteString("Content-Type: multipart/mixed; boundary=p\r\n\r\n")
 	for i := 0; i < maxParts+5; i++ {
@@ -316,9 +316,11 @@ func TestAnalyzeLimits(t *testing.T) {
 	}
 	b.WriteString("--p--\r\n")
 	m = analyze(t, b.String())
-	if n := len(m.Part.Children); n != maxParts+5 {
-		// The top multipart keeps splitting (its children are leaves).
-		t.Errorf("children = %d", n)
+	if n := len(m.Part.Children); n != maxParts-1 { // the root counts too
+		t.Errorf("children = %d, want %d", n, maxParts-1)
+	}
+	if m.Part.BodyOffset+m.Part.BodyLength != uint64(b.Len()) {
+		t.Errorf("skipped parts are not inside the multipart body")
 	}
 	checkTree(t, m, int64(b.Len()))
 }

@@ -27,8 +27,11 @@
 //   - Wire strings are rendered with wire.Encoder in non-UTF8 mode, so any
 //     8-bit header byte is sent as a literal, which every client accepts.
 //     Envelope fields are the raw header text (encoded-words kept), as
-//     Dovecot does; parameter values are decoded (RFC 2231) only as far as
-//     the standard library's mime.ParseMediaType goes.
+//     Dovecot does; body parameters are decoded (RFC 2231 continuations and
+//     charsets) to UTF-8, as go-imap does, and kept in header order.
+//   - Sections that name a part the message lacks fail with ErrNoSuchPart;
+//     Dovecot answers those with an empty string, and so should the
+//     frontend.
 //
 // The MIME walker is written by hand over an io.ReaderAt because go-message
 // hands out parts as readers without their byte offsets, which range reads

@@ -293,3 +293,20 @@ func TestBase64(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryEncodingSpelling(t *testing.T) {
+	raw := crlf("Content-Type: application/octet-stream\nContent-Transfer-Encoding: BASE64 (as sent by an old mailer)\n\nSGVsbG8=\n")
+	m := analyze(t, raw)
+	if m.Part.TransferEncoding != "base64" {
+		t.Fatalf("TransferEncoding = %q", m.Part.TransferEncoding)
+	}
+	rec := &recorder{raw: raw}
+	size, rc, err := OpenSection(context.Background(), m, sec([]int{1}, ""), true, nil, rec.open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	if size != 5 || string(got) != "Hello" {
+		t.Errorf("BINARY[1] = %d %q", size, got)
+	}
+}

@@ -8,8 +8,8 @@ import (
 
 // Limits on the work Analyze does for one message, whatever its shape. Past
 // maxDepth or maxParts, multiparts and encapsulated messages are treated as
-// opaque text/plain leaves; header bytes past maxHeaderSize are counted but
-// not parsed.
+// opaque text/plain leaves and further parts of a multipart are skipped;
+// header bytes past maxHeaderSize are counted but not parsed.
 const (
 	maxDepth      = 64
 	maxParts      = 10000
@@ -227,6 +227,13 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 	}
 	t, err := w.scanBody(bodyStart, false) // preamble
 	for err == nil && t.idx == mine && !t.isClose {
+		if w.parts >= maxParts {
+			// Past the limit the remaining parts are skipped: they
+			// stay inside this multipart's body but get no MimePart
+			// (the metadata record and BODYSTRUCTURE stay bounded).
+			t, err = w.scanBody(bodyStart, false)
+			continue
+		}
 		var c *node
 		c, t, err = w.entity(depth+1, childType)
 		if err == nil {
@@ -312,9 +319,13 @@ func (n *node) boundary() string {
 	return ""
 }
 
-// cte returns the lower-case Content-Transfer-Encoding, "" when absent.
+// cte returns the lower-case Content-Transfer-Encoding mechanism (RFC 2045
+// §6.1), "" when absent; a trailing comment or junk is ignored.
 func (n *node) cte() string {
 	v, _ := n.hdr.get("Content-Transfer-Encoding")
+	if i := strings.IndexAny(v, " \t(;"); i >= 0 {
+		v = v[:i]
+	}
 	return strings.ToLower(v)
 }
 
