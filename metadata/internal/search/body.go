@@ -101,27 +101,29 @@ func blobRange(off, length uint64) (int64, int64, bool) {
 	return int64(off), int64(length), true
 }
 
-// open opens a range of the message's blob.
-func (e *evaluation) open(off, length uint64) (io.ReadCloser, *trackReader, bool, error) {
+// open opens a range of the message's blob. It returns a nil reader and
+// no error when there is nothing to read (an empty or impossible range).
+// The caller closes the reader.
+func (e *evaluation) open(off, length uint64) (*trackReader, error) {
 	o, l, ok := blobRange(off, length)
 	if !ok || l == 0 {
-		return nil, nil, false, nil
+		return nil, nil
 	}
 	rc, err := e.bodies.Open(e.ctx, e.msg.Meta.GetBlobId(), o, l)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("search: read blob %s of uid %d: %w", e.msg.Meta.GetBlobId(), e.msg.UID, err)
+		return nil, fmt.Errorf("search: read blob %s of uid %d: %w", e.msg.Meta.GetBlobId(), e.msg.UID, err)
 	}
-	return rc, &trackReader{r: rc}, true, nil
+	return &trackReader{r: rc, Closer: rc}, nil
 }
 
 // searchText streams one text body: transfer-decoded, charset-decoded,
 // case-folded, stopping at the first match.
 func (e *evaluation) searchText(off, length uint64, cte, cs string, needle []byte) (bool, error) {
-	rc, src, ok, err := e.open(off, length)
-	if !ok || err != nil {
+	src, err := e.open(off, length)
+	if src == nil || err != nil {
 		return false, err
 	}
-	defer rc.Close()
+	defer src.Close()
 	found, rerr := streamContains(e.ctx, decodeText(src, cte, cs), needle)
 	return e.readResult(src, found, rerr)
 }
@@ -143,11 +145,11 @@ func (e *evaluation) readResult(src *trackReader, found bool, rerr error) (bool,
 // searchHeaderAt searches the header of an encapsulated message, decoded
 // like the top-level header.
 func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, error) {
-	rc, src, ok, err := e.open(off, length)
-	if !ok || err != nil {
+	src, err := e.open(off, length)
+	if src == nil || err != nil {
 		return false, err
 	}
-	defer rc.Close()
+	defer src.Close()
 	raw, rerr := io.ReadAll(io.LimitReader(src, maxNestedHeader))
 	if _, err := e.readResult(src, false, rerr); err != nil {
 		return false, err
@@ -182,6 +184,7 @@ func decodeText(r io.Reader, cte, cs string) io.Reader {
 // trackReader remembers the first error of the blob read itself, so that
 // it can be told apart from errors of the decoders stacked above it.
 type trackReader struct {
+	io.Closer
 	r   io.Reader
 	err error
 }

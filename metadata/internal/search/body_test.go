@@ -27,6 +27,9 @@ func matchOne(t *testing.T, raw string, key *metadatapb.SearchKey, chunk int) (b
 	if err != nil {
 		t.Fatalf("Match: %v", err)
 	}
+	if n := bodies.unclosed(); n != 0 {
+		t.Fatalf("%d body readers left open", n)
+	}
 	return ok, bodies
 }
 
@@ -270,6 +273,9 @@ func TestBodyReadsStopAtFirstMatch(t *testing.T) {
 		}
 		bodies := newMemBodies(map[*metadatapb.MessageMeta]string{c.msgs[1].Meta: raw2})
 		ok, err := m.Match(context.Background(), c.msgs[1], bodies)
+		if n := bodies.unclosed(); n != 0 {
+			t.Errorf("BODY %q: %d body readers left open", tc.needle, n)
+		}
 		if err != nil || ok != tc.want || bodies.openCount() != tc.opens {
 			t.Errorf("BODY %q = %v, %v with %d opens; want %v with %d", tc.needle, ok, err, bodies.openCount(), tc.want, tc.opens)
 		}

@@ -115,6 +115,7 @@ type memBodies struct {
 	mu     sync.Mutex
 	blobs  map[string]string
 	opens  int
+	closes int
 	forbid bool // fail the test's expectations: Open must not be called
 	chunk  int  // if > 0, Read returns at most chunk bytes
 	err    error
@@ -158,7 +159,27 @@ func (b *memBodies) Open(ctx context.Context, blobID string, offset, length int6
 	if b.chunk > 0 {
 		r = &chunkReader{r: r, n: b.chunk}
 	}
-	return io.NopCloser(r), nil
+	return &countingCloser{Reader: r, b: b}, nil
+}
+
+// countingCloser counts Close calls on its memBodies.
+type countingCloser struct {
+	io.Reader
+	b *memBodies
+}
+
+func (c *countingCloser) Close() error {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	c.b.closes++
+	return nil
+}
+
+// unclosed reports how many readers were opened but not closed.
+func (b *memBodies) unclosed() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.opens - b.closes
 }
 
 func (b *memBodies) openCount() int {
