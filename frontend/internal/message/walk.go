@@ -58,71 +58,18 @@ type walker struct {
 // position. defType is the media type when Content-Type is absent
 // ("text/plain", or "message/rfc822" inside multipart/digest, RFC 2046 §5.1.5).
 func (w *walker) entity(depth int, defType string) (*node, term, error) {
-	s := w.s
 	w.parts++
-	n := &node{part: &metadatapb.MimePart{HeaderOffset: uint64(s.pos)}}
-	hdrStart := s.pos
-
-	// Header: up to the blank line, a boundary line, or EOF.
-	var t term
-	done := false
-	for !done {
-		ok, err := s.next(maxHeaderSize - len(n.rawHdr) + maxLineKeep)
-		if err != nil {
-			return nil, t, err
-		}
-		switch {
-		case !ok:
-			t, done = term{idx: -1, end: s.pos, lfs: s.lfs}, true
-		default:
-			if idx, isClose := w.boundary(); idx >= 0 {
-				// A header cut short by a boundary: no body, and
-				// the line break before the boundary belongs to it.
-				end := max(s.start-int64(s.prevBrk), hdrStart)
-				t, done = term{idx: idx, isClose: isClose, end: end}, true
-				continue
-			}
-			if room := maxHeaderSize - len(n.rawHdr); room > 0 {
-				n.rawHdr = append(n.rawHdr, s.text[:min(len(s.text), room)]...)
-			}
-			if s.blank() {
-				done = true
-				t.idx = -2 // body follows
-			}
-		}
+	n := &node{part: &metadatapb.MimePart{HeaderOffset: uint64(w.s.pos)}}
+	t, hasBody, err := w.header(n)
+	if err != nil {
+		return nil, t, err
 	}
-	bodyStart := s.pos
-	if t.idx != -2 {
-		bodyStart = t.end
-	}
-	n.part.HeaderLength = uint64(bodyStart - hdrStart)
-	n.part.BodyOffset = uint64(bodyStart)
+	bodyStart := int64(n.part.BodyOffset)
 	n.hdr = parseHeader(n.rawHdr)
-	n.parseContentType(defType)
-	n.part.TransferEncoding = n.cte()
-	if n.typ == "message" && (n.sub == "rfc822" || n.sub == "global") && !identityCTE(n.part.TransferEncoding) {
-		// An encoded message cannot be walked; present it as an
-		// attachment rather than as a message without envelope.
-		n.typ, n.sub = "application", "octet-stream"
-	}
-	if (n.typ == "multipart" || n.isMessage()) && (depth >= maxDepth || w.parts >= maxParts) {
-		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
-	}
-	if n.typ == "multipart" && n.boundary() == "" {
-		// RFC 2046 §5.1.1 requires the parameter; without it the body
-		// cannot be split. Dovecot falls back to text/plain too.
-		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
-	}
-	n.part.ContentType = n.typ + "/" + n.sub
-	for _, p := range n.params {
-		if p.name == "charset" {
-			n.part.Charset = p.value
-		}
-	}
+	n.classify(defType, depth >= maxDepth || w.parts >= maxParts)
 
-	if t.idx == -2 {
-		startLFs := s.lfs
-		var err error
+	if hasBody {
+		startLFs := w.s.lfs
 		switch {
 		case n.typ == "multipart":
 			t, err = w.multipart(n, depth, bodyStart)
@@ -149,6 +96,73 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 		n.part.Message = n.msg.part
 	}
 	return n, t, nil
+}
+
+// header reads n's header block: up to and including the blank line
+// (hasBody), or up to a boundary line or EOF, which also end the entity
+// (t says how). It sets HeaderLength and BodyOffset.
+func (w *walker) header(n *node) (t term, hasBody bool, err error) {
+	s := w.s
+	hdrStart := s.pos
+	for {
+		ok, err := s.next(maxHeaderSize - len(n.rawHdr) + maxLineKeep)
+		if err != nil {
+			return t, false, err
+		}
+		if !ok {
+			t = term{idx: -1, end: s.pos, lfs: s.lfs}
+			break
+		}
+		if idx, isClose := w.boundary(); idx >= 0 {
+			// A header cut short by a boundary: no body, and the line
+			// break before the boundary belongs to the boundary.
+			end := max(s.start-int64(s.prevBrk), hdrStart)
+			t = term{idx: idx, isClose: isClose, end: end}
+			break
+		}
+		if room := maxHeaderSize - len(n.rawHdr); room > 0 {
+			n.rawHdr = append(n.rawHdr, s.text[:min(len(s.text), room)]...)
+		}
+		if s.blank() {
+			hasBody = true
+			break
+		}
+	}
+	bodyStart := s.pos
+	if !hasBody {
+		bodyStart = t.end
+	}
+	n.part.HeaderLength = uint64(bodyStart - hdrStart)
+	n.part.BodyOffset = uint64(bodyStart)
+	return t, hasBody, nil
+}
+
+// classify sets n's media type, parameters, encoding and charset from its
+// header, with the fallbacks that keep the walk possible and bounded:
+// limited (depth or part count reached) turns containers into leaves.
+func (n *node) classify(defType string, limited bool) {
+	n.parseContentType(defType)
+	n.part.TransferEncoding = n.cte()
+	if n.isMessage() && !identityCTE(n.part.TransferEncoding) {
+		// An encoded message cannot be walked; present it as an
+		// attachment rather than as a message without envelope.
+		n.typ, n.sub = "application", "octet-stream"
+	}
+	if (n.typ == "multipart" || n.isMessage()) && limited {
+		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
+	}
+	if n.typ == "multipart" && n.boundary() == "" {
+		// RFC 2046 §5.1.1 requires the parameter; without it the body
+		// cannot be split. Dovecot falls back to text/plain too.
+		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
+	}
+	n.part.ContentType = n.typ + "/" + n.sub
+	for _, p := range n.params {
+		if p.name == "charset" {
+			n.part.Charset = p.value
+			break
+		}
+	}
 }
 
 // boundary returns the index in w.bounds of the boundary the current line
