@@ -80,7 +80,7 @@ func TestHostileInput(t *testing.T) {
 		{"a10 SEARCH FROM\r\n", "a10 BAD"},
 		{"a11 STORE 1 +FLAGS (\\Seen\r\n", "a11 BAD"},
 		{"a12 APPEND INBOX {99999999999}\r\n", "a12 "}, // NO or BAD [TOOBIG], never a continuation
-		{"a13 SELECT {5}\r\n", "+"},                   // small sync literal: continuation
+		{"a13 SELECT {5}\r\n", "+"},                    // small sync literal: continuation
 		{"INBOX\r\n", "a13 OK"},
 		{"a14 UID FETCH 1:* (FLAGS) (CHANGEDSINCE x)\r\n", "a14 BAD"},
 		{"a15 NOOP\r\n", "a15 OK"},
