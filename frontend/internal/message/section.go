@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -25,8 +26,9 @@ var (
 	ErrNoSuchPart = errors.New("message: no such body part")
 	// ErrInvalidSection: a section form that does not exist, such as MIME
 	// without a part number or BINARY with a specifier (RFC 3516 §4.1
-	// allows only part numbers). The frontend answers BAD.
-	ErrInvalidSection = errors.New("message: invalid section")
+	// allows only part numbers). It wraps base.ErrInvalidArgument, so the
+	// frontend's error mapping answers BAD [CLIENTBUG].
+	ErrInvalidSection = fmt.Errorf("message: invalid section: %w", base.ErrInvalidArgument)
 )
 
 // Opener reads a byte range of the raw message (the blob store): length < 0 means to the end.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/metadata/base"
 )
 
 // recorder is an Opener over an in-memory message that records every range
@@ -308,5 +309,13 @@ func TestBinaryEncodingSpelling(t *testing.T) {
 	got, _ := io.ReadAll(rc)
 	if size != 5 || string(got) != "Hello" {
 		t.Errorf("BINARY[1] = %d %q", size, got)
+	}
+}
+
+func TestInvalidSectionIsInvalidArgument(t *testing.T) {
+	m := analyze(t, msgSimple)
+	_, _, err := OpenSection(context.Background(), m, sec(nil, "MIME"), false, nil, (&recorder{raw: msgSimple}).open)
+	if !errors.Is(err, ErrInvalidSection) || !errors.Is(err, base.ErrInvalidArgument) {
+		t.Errorf("err = %v", err)
 	}
 }
