@@ -1,6 +1,7 @@
 package message
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -15,7 +16,7 @@ func Analyze(r io.ReaderAt, size int64) (*metadatapb.MessageMeta, error) {
 	w := &walker{s: newScanner(r, size)}
 	root, _, err := w.entity(0, "text/plain")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("message: reading: %w", err)
 	}
 	meta := &metadatapb.MessageMeta{
 		Size:   uint64(size),
