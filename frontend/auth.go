@@ -142,7 +142,8 @@ func (c *conn) cmdAuthenticate(cmd *wire.Command) error {
 	}
 	resp := a.InitialResponse
 	if !a.HasIR {
-		if err := c.continuation(" "); err != nil {
+		// An empty challenge: "+ " CRLF (RFC 9051 §7.6).
+		if err := c.enc.Raw("+ ").CRLF().Flush(); err != nil {
 			return fatal(err)
 		}
 		line, err := c.dec.ReadLine()

@@ -106,6 +106,18 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 			candidates = append(candidates, name)
 		}
 	}
+	// Levels of the hierarchy that exist only as a path to a mailbox
+	// (e.g. after RENAME a/b x/y/z) are listed as \Noselect so that "%"
+	// walks still find their children (RFC 9051 §6.3.9).
+	placeholder := make(map[string]bool)
+	if !selSubscribed && !selSpecial {
+		for name := range hasChildren {
+			if boxes[name] == nil {
+				placeholder[name] = true
+				candidates = append(candidates, name)
+			}
+		}
+	}
 	slices.Sort(candidates)
 	candidates = slices.Compact(candidates)
 
@@ -122,14 +134,16 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 			}
 			childInfo = true
 		}
-		if !selSubscribed && mb == nil {
+		if !selSubscribed && mb == nil && !placeholder[name] {
 			continue
 		}
 		if selSpecial && (mb == nil || mb.SpecialUse == "") {
 			continue
 		}
 		var attrs []string
-		if mb == nil {
+		if placeholder[name] {
+			attrs = append(attrs, `\Noselect`, `\HasChildren`)
+		} else if mb == nil {
 			if lsub {
 				attrs = append(attrs, `\Noselect`)
 			} else {

@@ -112,6 +112,11 @@ func TestListVariants(t *testing.T) {
 		t.Errorf("INBOX after RENAME INBOX: %q", u)
 	}
 	r.expect("o", `LIST (BOGUS) "" "*"`, "BAD")
+	r.expect("o2", `RENAME Other Deep/Er/Other`, "OK")
+	u = r.expect("o3", `LIST "" "%"`, "OK")
+	if !containsLine(u, `\HasChildren) "/" Deep`) {
+		t.Errorf("LIST %% after a deep RENAME: %q", u)
+	}
 	r.expect("p", `RENAME Other INBOX`, "NO")
 	r.expect("q", `CREATE X (USE (\Bogus))`, "NO [USEATTR]")
 }
