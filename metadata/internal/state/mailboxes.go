@@ -240,6 +240,13 @@ func (t *txn) renameOne(m nameID, newName string) error {
 	if err != nil {
 		return err
 	}
+	// Every ancestor of a mailbox exists, so a free target implies free
+	// target children; check anyway rather than overwrite a mapping.
+	if _, taken, err := t.view().mailboxID(newName); err != nil {
+		return err
+	} else if taken {
+		return fmt.Errorf("state: mailbox %q: %w", newName, base.ErrMailboxExists)
+	}
 	rec.Name = newName
 	if err := t.del(schema.MailboxNameKey(t.shard, t.user, m.name)); err != nil {
 		return err

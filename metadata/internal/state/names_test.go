@@ -121,3 +121,24 @@ func TestNextUIDValidity(t *testing.T) {
 		t.Fatalf("uidvalidity with a zero clock = %d, want 1", v)
 	}
 }
+
+// FuzzCanonicalName checks that canonical names are fixed points and never
+// carry what the validator rejects.
+func FuzzCanonicalName(f *testing.F) {
+	for _, s := range []string{"INBOX", "inbox/a", "a/b", "", "/", "a//b", "x*", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got, err := CanonicalName(name)
+		if err != nil {
+			return
+		}
+		again, err := CanonicalName(got)
+		if err != nil || again != got {
+			t.Fatalf("CanonicalName(%q) = %q, not a fixed point (%q, %v)", name, got, again, err)
+		}
+		if strings.ContainsAny(got, "*%\x00") || strings.HasPrefix(got, "/") || strings.HasSuffix(got, "/") || strings.Contains(got, "//") {
+			t.Fatalf("CanonicalName(%q) = %q accepted a forbidden form", name, got)
+		}
+	})
+}

@@ -8,7 +8,8 @@ import (
 
 // StoreFlags changes the flags of the messages of a set (RFC 9051 §6.4.6).
 // One MODSEQ is allocated for the messages whose flags actually change;
-// the others keep theirs. With has_unchanged_since, a message whose modseq
+// the others keep theirs (RFC 7162 §3: setting a set flag or clearing a
+// clear one SHOULD NOT change the mod-sequence). With has_unchanged_since, a message whose modseq
 // is above unchanged_since is not changed and is reported in Modified
 // (RFC 7162 §3.1.3; UNCHANGEDSINCE 0 therefore always fails). The response
 // holds the state of every message of the set after the call. \Recent in
