@@ -89,6 +89,23 @@ func TestBadInput(t *testing.T) {
 	r.expect("p", "CREATE INBOX", "NO [ALREADYEXISTS]")
 	r.expect("q", "DELETE INBOX", "NO")
 	r.expect("r", "NOOP", "OK") // still usable
+	r.expect("s", "SEARCH ((((((((((((((((((((((((((((((((((((((((((ALL))))))))))))))))))))))))))))))))))))))))))", "BAD")
+	r.expect("t", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)", "BAD")
+	r.expect("u", "FETCH 1:* (NOSUCHITEM)", "BAD")
+	r.send("v APPEND INBOX {99999999999}\r\n")
+	if _, tagged := r.until("v"); !strings.Contains(tagged, "[TOOBIG]") {
+		t.Errorf("huge APPEND: %q", tagged)
+	}
+	r.send("w SELECT {5}\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("synchronising literal: %q", l)
+	}
+	r.send("INBOX\r\n")
+	if _, tagged := r.until("w"); !strings.HasPrefix(tagged, "w OK") {
+		t.Errorf("SELECT with literal: %q", tagged)
+	}
+	r.expect("x", "NOOP "+strings.Repeat("x", 200*1024), "BAD")
+	r.expect("y", "NOOP", "OK")
 }
 
 func TestAppendEdgeCases(t *testing.T) {
