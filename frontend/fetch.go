@@ -192,7 +192,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		case "UID":
 			e.Raw("UID ").Number(uint64(st.Uid))
 		case "FLAGS":
-			e.Raw("FLAGS ").Raw(formatFlags(st.Flags, c.sel.isRecent(st.Uid)))
+			e.Raw("FLAGS ").Raw(c.flagList(st))
 		case "MODSEQ":
 			e.Raw("MODSEQ (").Number(st.Modseq).Raw(")")
 		case "INTERNALDATE":

@@ -45,7 +45,7 @@ type env struct {
 
 type envOption func(*Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	blobs, err := blobstore.NewDir(t.TempDir())
 	if err != nil {
@@ -113,7 +113,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return &env{srv: srv, md: md, imapsAddr: l1.Addr().String(), imapAddr: l2.Addr().String()}
 }
 
-func selfSigned(t *testing.T) tls.Certificate {
+func selfSigned(t testing.TB) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -159,12 +159,12 @@ func (e *env) client(t *testing.T, opts *imapclient.Options) *imapclient.Client 
 // raw is a line-level IMAP client for transcripts imapclient cannot
 // express.
 type raw struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }
 
-func (e *env) rawTLS(t *testing.T) *raw {
+func (e *env) rawTLS(t testing.TB) *raw {
 	t.Helper()
 	c, err := tls.Dial("tcp", e.imapsAddr, clientTLS)
 	if err != nil {
@@ -173,7 +173,7 @@ func (e *env) rawTLS(t *testing.T) *raw {
 	return newRaw(t, c)
 }
 
-func (e *env) rawPlain(t *testing.T) *raw {
+func (e *env) rawPlain(t testing.TB) *raw {
 	t.Helper()
 	c, err := net.Dial("tcp", e.imapAddr)
 	if err != nil {
@@ -182,7 +182,7 @@ func (e *env) rawPlain(t *testing.T) *raw {
 	return newRaw(t, c)
 }
 
-func newRaw(t *testing.T, c net.Conn) *raw {
+func newRaw(t testing.TB, c net.Conn) *raw {
 	t.Cleanup(func() { c.Close() })
 	r := &raw{t: t, c: c, r: bufio.NewReader(c)}
 	if g := r.line(); !strings.HasPrefix(g, "* OK") {

@@ -60,7 +60,7 @@ func (c *conn) cmdStore(cmd *wire.Command) error {
 		if cmd.UID {
 			c.enc.Raw("UID ").Number(uint64(st.Uid)).SP()
 		}
-		c.enc.Raw("FLAGS ").Raw(formatFlags(st.Flags, sel.isRecent(st.Uid))).Raw(")").CRLF()
+		c.enc.Raw("FLAGS ").Raw(c.flagList(st)).Raw(")").CRLF()
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func (c *conn) applyChanges(resp *metadatapb.ChangesResponse) {
 			continue
 		}
 		c.enc.Raw("* ").Number(uint64(seq)).Raw(" FETCH (UID ").Number(uint64(st.Uid)).
-			Raw(" FLAGS ").Raw(formatFlags(st.Flags, sel.isRecent(st.Uid))).Raw(")").CRLF()
+			Raw(" FLAGS ").Raw(c.flagList(st)).Raw(")").CRLF()
 	}
 	for _, uid := range resp.Expunged {
 		if sel.seqOf(uid) == 0 {

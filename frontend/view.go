@@ -226,3 +226,9 @@ func (s *selected) resolveSearch(set imap.NumSet) ([]uint32, error) {
 	}
 	return s.resolve(clamped)
 }
+
+// flagList renders a message's flags for this client: \Recent, which
+// IMAP4rev2 removed (RFC 9051 Appendix E), only for IMAP4rev1 sessions.
+func (c *conn) flagList(st *metadatapb.MessageState) string {
+	return formatFlags(st.Flags, !c.rev2 && c.sel != nil && c.sel.isRecent(st.Uid))
+}
