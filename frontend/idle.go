@@ -3,9 +3,14 @@ package frontend
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 )
+
+// idleRetry is how long IDLE waits before asking again after a failed
+// Changes call.
+const idleRetry = 2 * time.Second
 
 // RFC 9051 §6.3.13 (RFC 2177). The session goroutine keeps writing updates
 // while a helper goroutine waits for the client's DONE line.
@@ -25,12 +30,27 @@ func (c *conn) cmdIdle(cmd *wire.Command) error {
 	if c.sub != nil {
 		notify = c.sub.notify
 	}
+	// A failed Changes call is retried on a timer, not in a busy loop.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	armRetry := func() {
+		if c.sel != nil && c.sel.stale {
+			retry.Reset(idleRetry)
+		}
+	}
 	// Report what happened before IDLE began at once.
 	if err := c.idleSync(true); err != nil {
 		return err
 	}
+	armRetry()
 	for {
 		select {
+		case <-retry.C:
+			if err := c.idleSync(false); err != nil {
+				return err
+			}
+			armRetry()
 		case r := <-lines:
 			if r.err != nil {
 				var se *wire.SyntaxError
@@ -47,6 +67,7 @@ func (c *conn) cmdIdle(cmd *wire.Command) error {
 			if err := c.idleSync(false); err != nil {
 				return err
 			}
+			armRetry()
 		}
 	}
 }

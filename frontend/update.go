@@ -18,16 +18,15 @@ func (c *conn) syncView(allowExpunge, force bool) error {
 		return nil
 	}
 	dirty := c.sub != nil && c.sub.takeDirty()
-	if force || dirty {
+	if force || dirty || sel.stale {
 		resp, err := c.srv.cfg.Metadata.Changes(c.ctx, &metadatapb.ChangesRequest{
 			User: c.user, MailboxId: sel.id, SinceModseq: sel.modseq,
 		})
 		if err != nil {
-			if c.sub != nil {
-				c.sub.markDirty() // try again at the next occasion
-			}
+			sel.stale = true // try again at the next occasion
 			return rpcErr(err)
 		}
+		sel.stale = false
 		if resp.MailboxGone {
 			return &fatalError{err: errors.New("frontend: selected mailbox is gone"), bye: "selected mailbox was deleted or renamed away"}
 		}

@@ -30,6 +30,8 @@ type selected struct {
 	reported map[uint32]uint64
 	// searchRes is the SEARCHRES saved result (RFC 5182), as UIDs.
 	searchRes []uint32
+	// stale: the last Changes call failed; the next sync must ask again.
+	stale bool
 }
 
 // seqOf returns the sequence number of uid, or 0.
