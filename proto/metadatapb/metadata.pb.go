@@ -1382,9 +1382,14 @@ func (x *MessageState) GetFlags() []string {
 }
 
 type NewMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Meta          *MessageMeta           `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
-	Flags         []string               `protobuf:"bytes,2,rep,name=flags,proto3" json:"flags,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Meta  *MessageMeta           `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
+	Flags []string               `protobuf:"bytes,2,rep,name=flags,proto3" json:"flags,omitempty"`
+	// skip_duplicate: if a message with the same blob id is already in the
+	// mailbox, add nothing for this one; AppendResponse.uids reports the
+	// existing message's UID (the lowest, if several). Idempotent import and
+	// redelivery use it. A skipped message allocates no UID and no MODSEQ.
+	SkipDuplicate bool `protobuf:"varint,3,opt,name=skip_duplicate,json=skipDuplicate,proto3" json:"skip_duplicate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1431,6 +1436,13 @@ func (x *NewMessage) GetFlags() []string {
 		return x.Flags
 	}
 	return nil
+}
+
+func (x *NewMessage) GetSkipDuplicate() bool {
+	if x != nil {
+		return x.SkipDuplicate
+	}
+	return false
 }
 
 type AppendRequest struct {
@@ -1494,10 +1506,12 @@ func (x *AppendRequest) GetMessages() []*NewMessage {
 }
 
 type AppendResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UidValidity   uint32                 `protobuf:"varint,1,opt,name=uid_validity,json=uidValidity,proto3" json:"uid_validity,omitempty"`
-	Uids          []uint32               `protobuf:"varint,2,rep,packed,name=uids,proto3" json:"uids,omitempty"` // in request order
-	Modseq        uint64                 `protobuf:"varint,3,opt,name=modseq,proto3" json:"modseq,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UidValidity uint32                 `protobuf:"varint,1,opt,name=uid_validity,json=uidValidity,proto3" json:"uid_validity,omitempty"`
+	Uids        []uint32               `protobuf:"varint,2,rep,packed,name=uids,proto3" json:"uids,omitempty"` // in request order
+	// The MODSEQ of the new messages; when every message was a skipped
+	// duplicate nothing changed and it is the mailbox's HIGHESTMODSEQ.
+	Modseq        uint64 `protobuf:"varint,3,opt,name=modseq,proto3" json:"modseq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3347,11 +3361,12 @@ const file_metadata_proto_rawDesc = "" +
 	"\fMessageState\x12\x10\n" +
 	"\x03uid\x18\x01 \x01(\rR\x03uid\x12\x16\n" +
 	"\x06modseq\x18\x02 \x01(\x04R\x06modseq\x12\x14\n" +
-	"\x05flags\x18\x03 \x03(\tR\x05flags\"X\n" +
+	"\x05flags\x18\x03 \x03(\tR\x05flags\"\x7f\n" +
 	"\n" +
 	"NewMessage\x124\n" +
 	"\x04meta\x18\x01 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\x12\x14\n" +
-	"\x05flags\x18\x02 \x03(\tR\x05flags\"\x7f\n" +
+	"\x05flags\x18\x02 \x03(\tR\x05flags\x12%\n" +
+	"\x0eskip_duplicate\x18\x03 \x01(\bR\rskipDuplicate\"\x7f\n" +
 	"\rAppendRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +

@@ -22,6 +22,7 @@
 //	table 0x15 msg meta     [shard][0x15][user 0][mbox u64][uid u32] -> MessageMeta proto
 //	table 0x16 modseq index [shard][0x16][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
+//	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -32,6 +33,15 @@
 // current modseq: "what changed since M" is a range scan from M+1. The
 // expunge log keeps (modseq, uid) of every expunged message so CONDSTORE /
 // QRESYNC sessions learn of expunges; it is append-only for now.
+//
+// The blob index holds exactly one entry per live message, keyed by its
+// body's SHA-256 (the blob id, raw): "is this body already in this
+// mailbox, and under which UID" is a prefix scan of (mbox, blob). Every
+// command that writes or removes a message's meta (append, copy, move,
+// expunge, INBOX rename, mailbox and user deletion) maintains it in the
+// same batch. It serves Append's skip_duplicate (idempotent import and
+// redelivery). Schema version 2 added it; the migration from 1 builds it
+// from the message meta table.
 //
 // # Records
 //

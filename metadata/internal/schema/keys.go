@@ -17,13 +17,18 @@ const (
 	TableMsgMeta      byte = 0x15
 	TableModSeq       byte = 0x16
 	TableExpunge      byte = 0x17
+	TableBlobIndex    byte = 0x18
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
-	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge,
+	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
 }
+
+// MailboxTables lists the per-message tables of one mailbox (keys under
+// MailboxPrefix), for whole-mailbox deletion.
+var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex}
 
 // GlobalShard is the reserved shard prefix of global keys.
 const GlobalShard uint32 = 0xFFFFFFFF
@@ -113,7 +118,7 @@ func MailboxKey(shard uint32, user string, mbox uint64) []byte {
 }
 
 // MailboxPrefix is the prefix of the keys of one mailbox in a per-message
-// table (TableMsgState, TableMsgMeta, TableModSeq, TableExpunge).
+// table (MailboxTables).
 func MailboxPrefix(shard uint32, t byte, user string, mbox uint64) []byte {
 	return binary.BigEndian.AppendUint64(UserPrefix(shard, t, user), mbox)
 }

@@ -7,8 +7,9 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 )
 
-// Version is the schema version this code writes.
-const Version uint32 = 1
+// Version is the schema version this code writes. 2 added the blob index
+// (table 0x18).
+const Version uint32 = 2
 
 // ErrNewerVersion reports a store written by a newer postbus.
 var ErrNewerVersion = errors.New("schema: store has a newer schema version")
@@ -20,9 +21,10 @@ type Migration struct {
 	Apply func(db *pebble.DB, b *pebble.Batch) error
 }
 
-// migrations is the hook where upgrades are registered, in order. Version 1
-// is the first layout, so there is none yet.
-var migrations []Migration
+// migrations is the hook where upgrades are registered, in order.
+var migrations = []Migration{
+	{From: 1, Apply: buildBlobIndex},
+}
 
 // Migrate initialises an empty store at Version, or upgrades an older one
 // one version at a time (each step one synced batch), and returns the

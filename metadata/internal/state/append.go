@@ -32,14 +32,18 @@ func validBlobID(id string) bool {
 // Append adds messages whose bodies are durable in the blob store, all in
 // one batch (MULTIAPPEND, RFC 3502): UIDs from UIDNEXT in request order, one
 // new MODSEQ for all. A zero internal or save date is set to now. Every new
-// message is \Recent (RFC 9051 §2.3.2) until a session claims it.
+// message is \Recent (RFC 9051 §2.3.2) until a session claims it. A
+// message with skip_duplicate whose body is already in the mailbox is not
+// added: its existing (lowest) UID is reported in its place.
 func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.AppendResponse, error) {
 	if len(req.GetMessages()) == 0 {
 		return nil, fmt.Errorf("state: append of no message: %w", base.ErrInvalidArgument)
 	}
 	type prepared struct {
-		state schema.MsgState
-		meta  []byte
+		state  schema.MsgState
+		meta   []byte
+		blobID string
+		skip   bool // skip_duplicate
 	}
 	preps := make([]prepared, 0, len(req.Messages))
 	for i, nm := range req.Messages {
@@ -63,8 +67,10 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 			return nil, fmt.Errorf("state: encode meta: %w", err)
 		}
 		preps = append(preps, prepared{
-			state: schema.MsgState{Size: m.Size, System: fs.system, Keywords: fs.keywords},
-			meta:  raw,
+			state:  schema.MsgState{Size: m.Size, System: fs.system, Keywords: fs.keywords},
+			meta:   raw,
+			blobID: m.BlobId,
+			skip:   nm.SkipDuplicate,
 		})
 	}
 	resp := &metadatapb.AppendResponse{}
@@ -75,7 +81,21 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 		}
 		modseq := mb.HighestModSeq + 1
 		resp.Uids = make([]uint32, 0, len(preps))
+		resp.UidValidity = mb.UIDValidity
+		added := 0
 		for _, p := range preps {
+			if p.skip {
+				// The batch is indexed: an earlier message of this
+				// request with the same body is found too.
+				uid, dup, err := t.view().uidOfBlob(req.MailboxId, p.blobID)
+				if err != nil {
+					return err
+				}
+				if dup {
+					resp.Uids = append(resp.Uids, uid)
+					continue
+				}
+			}
 			uid, err := allocUID(&mb)
 			if err != nil {
 				return err
@@ -86,9 +106,13 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 			}
 			count(&mb, uid, p.state, +1)
 			resp.Uids = append(resp.Uids, uid)
+			added++
+		}
+		if added == 0 { // only duplicates: nothing changes
+			resp.Modseq = mb.HighestModSeq
+			return nil
 		}
 		mb.HighestModSeq = modseq
-		resp.UidValidity = mb.UIDValidity
 		resp.Modseq = modseq
 		t.publish(hub.Event{MailboxID: req.MailboxId, ModSeq: modseq})
 		return t.putMailbox(req.MailboxId, &mb)

@@ -145,7 +145,7 @@ func (s *Store) DeleteMailbox(user, name string) error {
 		if err := t.del(schema.MailboxKey(t.shard, user, id)); err != nil {
 			return err
 		}
-		for _, tab := range []byte{schema.TableMsgState, schema.TableMsgMeta, schema.TableModSeq, schema.TableExpunge} {
+		for _, tab := range schema.MailboxTables {
 			p := schema.MailboxPrefix(t.shard, tab, user, id)
 			if err := t.b.DeleteRange(p, schema.PrefixEnd(p), nil); err != nil {
 				return fmt.Errorf("state: delete mailbox: %w", err)

@@ -83,8 +83,9 @@ func (v *view) collect(mbox uint64, ranges []uidRange, withMeta bool) ([]msg, er
 	return out, nil
 }
 
-// writeMessage writes a message's state, its meta (if not nil) and its
-// modseq index entry.
+// writeMessage writes a message's state, its modseq index entry and, when
+// meta is not nil (a new message, not a flag change), its meta and blob
+// index entry.
 func (t *txn) writeMessage(mbox uint64, uid uint32, st schema.MsgState, meta []byte) error {
 	if err := t.set(schema.MsgStateKey(t.shard, t.user, mbox, uid), st.Encode()); err != nil {
 		return err
@@ -93,15 +94,36 @@ func (t *txn) writeMessage(mbox uint64, uid uint32, st schema.MsgState, meta []b
 		if err := t.set(schema.MsgMetaKey(t.shard, t.user, mbox, uid), meta); err != nil {
 			return err
 		}
+		k, err := t.blobIndexKey(mbox, uid, meta)
+		if err != nil {
+			return err
+		}
+		if err := t.set(k, nil); err != nil {
+			return err
+		}
 	}
 	return t.set(schema.ModSeqKey(t.shard, t.user, mbox, st.ModSeq, uid), nil)
 }
 
-// removeMessage deletes a message and logs its expunge at modseq.
+// removeMessage deletes a message (with its blob index entry, found from
+// its meta) and logs its expunge at modseq.
 func (t *txn) removeMessage(mbox uint64, uid uint32, st schema.MsgState, modseq uint64) error {
+	metaKey := schema.MsgMetaKey(t.shard, t.user, mbox, uid)
+	meta, ok, err := get(t.b, metaKey)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+	}
+	idx, err := t.blobIndexKey(mbox, uid, meta)
+	if err != nil {
+		return err
+	}
 	for _, k := range [][]byte{
 		schema.MsgStateKey(t.shard, t.user, mbox, uid),
-		schema.MsgMetaKey(t.shard, t.user, mbox, uid),
+		metaKey,
+		idx,
 		schema.ModSeqKey(t.shard, t.user, mbox, st.ModSeq, uid),
 	} {
 		if err := t.del(k); err != nil {
@@ -109,6 +131,30 @@ func (t *txn) removeMessage(mbox uint64, uid uint32, st schema.MsgState, modseq 
 		}
 	}
 	return t.set(schema.ExpungeKey(t.shard, t.user, mbox, modseq, uid), nil)
+}
+
+// blobIndexKey is the blob index entry of the message uid with raw meta.
+func (t *txn) blobIndexKey(mbox uint64, uid uint32, meta []byte) ([]byte, error) {
+	blob, err := schema.BlobIDFromMeta(meta)
+	if err != nil {
+		return nil, fmt.Errorf("state: message %d: %w", uid, err)
+	}
+	return schema.BlobIndexKey(t.shard, t.user, mbox, blob, uid)
+}
+
+// uidOfBlob returns the lowest UID of a message of mbox whose body is
+// blobID, found=false if there is none.
+func (v *view) uidOfBlob(mbox uint64, blobID string) (uid uint32, found bool, err error) {
+	p, err := schema.BlobIndexPrefix(v.shard, v.user, mbox, blobID)
+	if err != nil {
+		return 0, false, err
+	}
+	err = scan(v.r, p, schema.PrefixEnd(p), func(k, _ []byte) (bool, error) {
+		uid, err = schema.UIDFromKey(k)
+		found = err == nil
+		return false, err
+	})
+	return uid, found, err
 }
 
 // count adds (sign +1) or removes (sign -1) a message from the counters.
