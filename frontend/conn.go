@@ -190,6 +190,9 @@ func (c *conn) serve() {
 		c.setTransport(c.raw)
 	}
 
+	c.log.Debug("frontend: session starts", "tls", c.isTLS)
+	defer c.log.Debug("frontend: session ends")
+
 	// RFC 9051 §7.1.1: greeting with capabilities saves a round trip.
 	c.enc.StatusResponse("*", "OK", "CAPABILITY "+c.capabilities(), c.srv.cfg.ServerName+" IMAP4rev2 server ready")
 	if c.enc.Flush() != nil {

@@ -131,6 +131,10 @@ func TestSaveDateAndIdleShutdown(t *testing.T) {
 	if len(u) != 1 || !strings.HasPrefix(u[0], `* 1 FETCH (SAVEDATE "`) {
 		t.Errorf("SAVEDATE: %q", u)
 	}
+	u = r.expect("b2", "FETCH 1 (PREVIEW (LAZY))", "OK")
+	if len(u) != 1 || u[0] != `* 1 FETCH (PREVIEW "b")` {
+		t.Errorf("PREVIEW: %q", u)
+	}
 	u = r.expect("c", "SEARCH SAVEDSINCE 1-Jan-2020 SAVEDBEFORE 1-Jan-2100", "OK")
 	if len(u) != 1 || u[0] != "* SEARCH 1" {
 		t.Errorf("SEARCH SAVED*: %q", u)
