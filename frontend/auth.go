@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -71,8 +72,7 @@ func (c *conn) cmdStartTLS(cmd *wire.Command) error {
 	tc := tls.Server(c.raw, c.srv.tlsConf)
 	tc.SetDeadline(time.Now().Add(c.srv.cfg.PreAuthTimeout))
 	if err := tc.HandshakeContext(c.ctx); err != nil {
-		c.log.Debug("frontend: STARTTLS handshake", "err", err)
-		return fatal(err)
+		return &fatalError{err: fmt.Errorf("frontend: STARTTLS handshake: %w", err), silent: true}
 	}
 	tc.SetDeadline(time.Time{})
 	c.isTLS = true
@@ -121,9 +121,7 @@ func (c *conn) authFailed(cmd *wire.Command) error {
 	c.authFailures++
 	c.enc.StatusResponse(cmd.Tag, "NO", "AUTHENTICATIONFAILED", "invalid credentials")
 	if c.authFailures >= c.srv.cfg.MaxAuthFailures {
-		c.enc.StatusResponse("*", "BYE", "", "too many authentication failures")
-		c.enc.Flush()
-		return &fatalError{err: errors.New("frontend: too many authentication failures")}
+		return &fatalError{err: errors.New("frontend: too many authentication failures"), bye: "too many authentication failures"}
 	}
 	return errAnswered
 }

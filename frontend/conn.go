@@ -247,6 +247,10 @@ func (c *conn) endOnReadError(err error) {
 		c.enc.Flush()
 	default:
 		var fe *fatalError
+		if errors.As(err, &fe) && fe.silent {
+			c.log.Debug("frontend: connection dropped", "err", err)
+			return
+		}
 		if errors.As(err, &fe) && fe.bye != "" {
 			c.bye(fe.bye)
 			return
@@ -265,10 +269,13 @@ func (c *conn) bye(text string) {
 // errLogout ends the session after LOGOUT was answered.
 var errLogout = errors.New("frontend: logout")
 
-// fatalError ends the connection; bye, if set, is said first.
+// fatalError ends the connection; bye, if set, is said first; silent
+// means the stream is out of sync (mid-literal, mid-handshake) and nothing
+// more may be written.
 type fatalError struct {
-	err error
-	bye string
+	err    error
+	bye    string
+	silent bool
 }
 
 func (e *fatalError) Error() string { return e.err.Error() }
@@ -407,8 +414,7 @@ func (c *conn) call(spec command, cmd *wire.Command) (err error) {
 		}
 		c.log.Error("frontend: panic in command", "panic", r, "command", cmd.Name, "stack", string(debug.Stack()))
 		if spec.stream {
-			err = &fatalError{err: fmt.Errorf("frontend: panic: %v", r), bye: "internal server error"}
-			c.enc.StatusResponse("*", "BYE", "SERVERBUG", "internal server error")
+			err = &fatalError{err: fmt.Errorf("frontend: panic: %v", r), bye: "[SERVERBUG] internal server error"}
 			return
 		}
 		err = &respError{status: "NO", code: "SERVERBUG", text: "internal server error"}

@@ -65,6 +65,9 @@ func TestAuthFailures(t *testing.T) {
 	if l := r.line(); !strings.HasPrefix(l, "* BYE") {
 		t.Errorf("no BYE after too many failures: %q", l)
 	}
+	if rest, err := r.r.ReadString('\n'); err == nil {
+		t.Errorf("connection still open after BYE, got %q", rest)
+	}
 }
 
 func TestBadInput(t *testing.T) {

@@ -227,13 +227,13 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 				e.Raw("NIL")
 			case s.mem != nil:
 				if err := e.Literal(int64(len(s.mem)), bytes.NewReader(s.mem), s.binary); err != nil {
-					return fatal(err)
+					return &fatalError{err: err, silent: true}
 				}
 			default:
 				if err := e.Literal(s.size, s.rc, s.binary); err != nil {
 					// The literal is cut: the stream is out of sync.
 					c.log.Error("frontend: streaming a body section", "uid", st.Uid, "err", err)
-					return &fatalError{err: err, bye: "internal error while sending a message body"}
+					return &fatalError{err: err, silent: true}
 				}
 			}
 		}
