@@ -56,7 +56,11 @@ type conn struct {
 	cancel context.CancelFunc
 
 	closing     atomic.Bool  // set by Server.Shutdown
-	readTimeout atomic.Int64 // time.Duration for the next read
+	readTimeout atomic.Int64 // time.Duration allowed for each read
+	// readBy, when non-zero, is an absolute deadline (unix nanoseconds)
+	// for all reads: before login a whole command must arrive within
+	// PreAuthTimeout, so a client trickling octets cannot hold a slot.
+	readBy atomic.Int64
 	closeOnce   sync.Once
 
 	nc    net.Conn // raw, or the *tls.Conn over it
@@ -149,7 +153,11 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 	if d.c.closing.Load() {
 		return 0, errShutdown
 	}
-	d.nc.SetReadDeadline(time.Now().Add(time.Duration(d.c.readTimeout.Load())))
+	deadline := time.Now().Add(time.Duration(d.c.readTimeout.Load()))
+	if by := d.c.readBy.Load(); by != 0 {
+		deadline = time.Unix(0, by)
+	}
+	d.nc.SetReadDeadline(deadline)
 	// interrupt may have run between the check and the deadline: look again
 	// so that its past deadline is not overwritten unnoticed.
 	if d.c.closing.Load() {
@@ -203,6 +211,11 @@ func (c *conn) serve() {
 		if c.closing.Load() {
 			c.bye("server shutting down")
 			return
+		}
+		if c.state == stateNotAuth {
+			c.readBy.Store(time.Now().Add(c.srv.cfg.PreAuthTimeout).UnixNano())
+		} else {
+			c.readBy.Store(0)
 		}
 		cmd, err := c.dec.ReadCommand()
 		if err != nil {

@@ -266,3 +266,24 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("after pre-auth timeout: %q", l)
 	}
 }
+
+// A client that trickles a command before login is cut off after
+// PreAuthTimeout even though it keeps sending.
+func TestPreAuthTrickle(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PreAuthTimeout = 300 * time.Millisecond })
+	r := e.rawTLS(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			if _, err := r.c.Write([]byte("x")); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	if l := r.line(); !strings.HasPrefix(l, "* BYE") {
+		t.Errorf("trickling client: %q", l)
+	}
+	<-done
+}
