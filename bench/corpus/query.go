@@ -54,21 +54,24 @@ func (q Query) String() string {
 func boolp(b bool) *bool { return &b }
 
 // Queries returns the queries of one kind for a mailbox of n generated
-// messages. They are the same for every seed; dates depend only on n.
+// messages. Each substring query but the "-miss" ones takes its token from
+// a message of the mailbox, so it has at least one hit however small n is;
+// dates depend only on n.
 func (g *Generator) Queries(kind QueryKind, n int) []Query {
+	n = max(n, 1)
 	switch kind {
 	case HeaderQuery:
 		return []Query{
-			{Name: "from", Kind: kind, Field: "FROM", Value: FromToken(3)},
-			{Name: "subject", Kind: kind, Field: "SUBJECT", Value: SubjectToken(7)},
-			{Name: "to", Kind: kind, Field: "TO", Value: ToToken(5)},
+			{Name: "from", Kind: kind, Field: "FROM", Value: FromToken(g.Meta(n / 3).Sender)},
+			{Name: "subject", Kind: kind, Field: "SUBJECT", Value: SubjectToken(g.Meta(n / 2).Subject)},
+			{Name: "to", Kind: kind, Field: "TO", Value: ToToken(g.Meta(0).Recipient)},
 			{Name: "from-miss", Kind: kind, Field: "FROM", Value: "zqnomatchx"},
 		}
 	case BodyQuery:
 		return []Query{
-			{Name: "body", Kind: kind, Field: "BODY", Value: BodyToken(2)},
-			{Name: "text", Kind: kind, Field: "TEXT", Value: BodyToken(9)},
-			{Name: "text-subject", Kind: kind, Field: "TEXT", Value: SubjectToken(11)},
+			{Name: "body", Kind: kind, Field: "BODY", Value: BodyToken(g.Meta(n / 4).Body)},
+			{Name: "text", Kind: kind, Field: "TEXT", Value: BodyToken(g.Meta(n - 1).Body)},
+			{Name: "text-subject", Kind: kind, Field: "TEXT", Value: SubjectToken(g.Meta(n / 5).Subject)},
 			{Name: "body-miss", Kind: kind, Field: "BODY", Value: "zqnomatchx"},
 		}
 	case FlagQuery:
