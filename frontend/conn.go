@@ -60,8 +60,8 @@ type conn struct {
 	// readBy, when non-zero, is an absolute deadline (unix nanoseconds)
 	// for all reads: before login a whole command must arrive within
 	// PreAuthTimeout, so a client trickling octets cannot hold a slot.
-	readBy atomic.Int64
-	closeOnce   sync.Once
+	readBy    atomic.Int64
+	closeOnce sync.Once
 
 	nc    net.Conn // raw, or the *tls.Conn over it
 	isTLS bool
