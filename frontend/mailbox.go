@@ -23,8 +23,8 @@ func (c *conn) cmdCreate(cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	if name == "" || name == delim {
-		return no("CANNOT", "invalid mailbox name")
+	if err := creatable(name); err != nil {
+		return err
 	}
 	var use string
 	switch len(a.SpecialUse) {
@@ -86,8 +86,8 @@ func (c *conn) cmdRename(cmd *wire.Command) error {
 	if to == "INBOX" {
 		return no("ALREADYEXISTS", "INBOX always exists")
 	}
-	if to == "" {
-		return no("CANNOT", "invalid mailbox name")
+	if err := creatable(to); err != nil {
+		return err
 	}
 	_, err = c.srv.cfg.Metadata.RenameMailbox(c.ctx, &metadatapb.RenameMailboxRequest{User: c.user, From: from, To: to})
 	if err != nil {
@@ -123,5 +123,15 @@ func (c *conn) cmdSubscribe(cmd *wire.Command) error {
 // RFC 9051 §6.3.10: one personal namespace, no others.
 func (c *conn) cmdNamespace(cmd *wire.Command) error {
 	c.enc.Raw(`* NAMESPACE (("" "/")) NIL NIL`).CRLF()
+	return nil
+}
+
+// creatable refuses names a LIST pattern could not single out: empty ones
+// and ones with the wildcards "*" and "%" (RFC 9051 §6.3.9 lets a server
+// refuse them at CREATE).
+func creatable(name string) error {
+	if name == "" || name == delim || strings.ContainsAny(name, "*%") {
+		return no("CANNOT", "invalid mailbox name")
+	}
 	return nil
 }

@@ -119,6 +119,8 @@ func TestListVariants(t *testing.T) {
 	}
 	r.expect("p", `RENAME Other INBOX`, "NO")
 	r.expect("q", `CREATE X (USE (\Bogus))`, "NO [USEATTR]")
+	r.expect("r", `CREATE "a*b"`, "NO [CANNOT]")
+	r.expect("s", `RENAME Old "x%"`, "NO [CANNOT]")
 }
 
 func TestSaveDateAndIdleShutdown(t *testing.T) {
