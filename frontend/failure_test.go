@@ -222,6 +222,10 @@ func TestEnableRev2(t *testing.T) {
 	if !containsLine(u, `* NAMESPACE (("" "/")) NIL NIL`) {
 		t.Errorf("NAMESPACE: %q", u)
 	}
+	u = r.expect("e2", "SEARCH ALL", "OK")
+	if len(u) != 1 || u[0] != `* ESEARCH (TAG "e2")` {
+		t.Errorf("rev2 SEARCH: %q", u)
+	}
 	r.expect("f", "UNAUTHENTICATE", "OK")
 	r.expect("g", "SELECT INBOX", "BAD")
 	r.login()

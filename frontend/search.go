@@ -38,8 +38,10 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 			return bad("", "unsupported SEARCH return option "+sanitizeName(r))
 		}
 	}
-	// RFC 4731 §3.1: RETURN () means RETURN (ALL).
-	if a.HasReturn && !retMin && !retMax && !retAll && !retCount && !save {
+	// RFC 4731 §3.1: RETURN () means RETURN (ALL). IMAP4rev2 has no
+	// SEARCH response: a plain SEARCH answers ESEARCH ALL (RFC 9051 §6.4.4).
+	esearch := a.HasReturn || c.rev2
+	if esearch && !retMin && !retMax && !retAll && !retCount && !save {
 		retAll = true
 	}
 	sel := c.sel
@@ -50,7 +52,7 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 			User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
 		})
 		if err == nil {
-			return c.searchResults(cmd, a, resp.Uids, retMin, retMax, retAll, retCount, save)
+			return c.searchResults(cmd, esearch, resp.Uids, retMin, retMax, retAll, retCount, save)
 		}
 		err = rpcErr(err)
 	}
@@ -61,7 +63,7 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 }
 
 // searchResults writes the SEARCH or ESEARCH response and saves $.
-func (c *conn) searchResults(cmd *wire.Command, a *wire.SearchArgs, found []uint32, retMin, retMax, retAll, retCount, save bool) error {
+func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, retMin, retMax, retAll, retCount, save bool) error {
 	sel := c.sel
 	// Only messages this session knows of (RFC 9051 §7.5.1: no new
 	// sequence numbers without EXISTS).
@@ -97,7 +99,7 @@ func (c *conn) searchResults(cmd *wire.Command, a *wire.SearchArgs, found []uint
 		}
 	}
 
-	if !a.HasReturn {
+	if !esearch {
 		c.enc.Raw("* SEARCH")
 		for _, n := range nums {
 			c.enc.SP().Number(uint64(n))
