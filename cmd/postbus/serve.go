@@ -37,6 +37,8 @@ type serveFlags struct {
 	s3VirtualHost         bool
 	insecureAuth          bool
 	logLevel, logFormat   string
+	proxy                 *proxyFlags // proxyflags.go
+	httpAddr              *string     // health.go
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -55,13 +57,15 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	f.proxy = registerProxyFlags(fs)
+	f.httpAddr = registerHTTPAddr(fs)
 }
 
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var f serveFlags
 	f.register(fs)
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseWithConfig(fs, args)
 	if err != nil {
 		return err
 	}
@@ -185,6 +189,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	f.proxy.logger = logger.With("role", "frontend")
 	errc := make(chan error, 2)
 	var addrs []string
 	if f.imapsAddr != "" {
@@ -193,7 +198,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			return fmt.Errorf("IMAPS listener: %w", err)
 		}
 		addrs = append(addrs, "imaps="+l.Addr().String())
-		go func() { errc <- fe.ServeIMAPS(l) }()
+		go func() { errc <- fe.ServeIMAPS(f.proxy.wrap(l, "imaps")) }()
 	}
 	if f.imapAddr != "" {
 		l, err := net.Listen("tcp", f.imapAddr)
@@ -201,10 +206,18 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			return fmt.Errorf("IMAP listener: %w", err)
 		}
 		addrs = append(addrs, "imap="+l.Addr().String())
-		go func() { errc <- fe.ServeIMAP(l) }()
+		go func() { errc <- fe.ServeIMAP(f.proxy.wrap(l, "imap")) }()
 	}
 	if len(addrs) == 0 {
 		return usageError{"nothing to serve: both --imaps-addr and --imap-addr are empty"}
+	}
+	hs, err := startServeHealth(*f.httpAddr, cc)
+	if err != nil {
+		return err
+	}
+	defer hs.Stop()
+	if hs != nil {
+		addrs = append(addrs, "http="+hs.Addr())
 	}
 	// One stable line that people and scripts read to find the server.
 	fmt.Printf("postbus: ready %s data=%s blobs=%s cert=%s\n", strings.Join(addrs, " "), f.data, blobsAt, certFile)
@@ -218,6 +231,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 			logger.Error("listener failed", "err", err)
 		}
 	}
+	hs.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := fe.Shutdown(sctx); err != nil {
