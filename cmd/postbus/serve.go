@@ -37,6 +37,7 @@ type serveFlags struct {
 	s3VirtualHost         bool
 	insecureAuth          bool
 	logLevel, logFormat   string
+	lmtp                  lmtpFlags   // serve_lmtp.go
 	proxy                 *proxyFlags // proxyflags.go
 	httpAddr              *string     // health.go
 }
@@ -57,6 +58,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	f.lmtp.register(fs)
 	f.proxy = registerProxyFlags(fs)
 	f.httpAddr = registerHTTPAddr(fs)
 }
@@ -190,7 +192,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	f.proxy.logger = logger.With("role", "frontend")
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	var addrs []string
 	if f.imapsAddr != "" {
 		l, err := net.Listen("tcp", f.imapsAddr)
@@ -211,6 +213,11 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	if len(addrs) == 0 {
 		return usageError{"nothing to serve: both --imaps-addr and --imap-addr are empty"}
 	}
+	lmtpSrv, lmtpAddrs, err := startLMTP(&f.lmtp, metadatapb.NewMetadataClient(cc), blobs, logger, errc)
+	if err != nil {
+		return err
+	}
+	addrs = append(addrs, lmtpAddrs...)
 	hs, err := startServeHealth(*f.httpAddr, cc)
 	if err != nil {
 		return err
@@ -236,6 +243,11 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	defer cancel()
 	if err := fe.Shutdown(sctx); err != nil {
 		logger.Warn("frontend shutdown", "err", err)
+	}
+	if lmtpSrv != nil {
+		if err := lmtpSrv.Shutdown(sctx); err != nil {
+			logger.Warn("LMTP shutdown", "err", err)
+		}
 	}
 	os.Remove(sockPath)
 	return nil
