@@ -53,6 +53,9 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 		if m == nil {
 			break
 		}
+		if len(msgs) == maxAppendMessages {
+			return c.refuseAppend(no("LIMIT", "too many messages in one APPEND"))
+		}
 		nm, err := c.ingest(m)
 		if err != nil {
 			if !errors.Is(err, errClientRead) {
@@ -78,6 +81,10 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 	}
 	return okCode("APPENDUID "+strconv.FormatUint(uint64(resp.UidValidity), 10)+" "+formatUIDs(resp.Uids), "APPEND completed")
 }
+
+// maxAppendMessages bounds a MULTIAPPEND: all of its metadata travels in
+// one Append RPC (RFC 3502 atomicity), which must stay a sane size.
+const maxAppendMessages = 1000
 
 // refuseAppend discards the rest of the APPEND and returns err.
 func (c *conn) refuseAppend(err error) error {

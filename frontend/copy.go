@@ -39,7 +39,7 @@ func (c *conn) cmdCopy(cmd *wire.Command) error {
 		return nil
 	}
 	resp, err := c.srv.cfg.Metadata.Copy(c.ctx, &metadatapb.CopyRequest{
-		User: c.user, MailboxId: sel.id, Uids: uidSet(uids), DestMailboxId: dest.Id, Move: move,
+		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), DestMailboxId: dest.Id, Move: move,
 	})
 	if err != nil {
 		if errors.Is(rpcErr(err), base.ErrNoSuchMailbox) {

@@ -66,7 +66,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		// RFC 9051 §6.4.5: a non-PEEK body fetch sets \Seen; the FETCH
 		// responses then carry FLAGS.
 		resp, err := c.srv.cfg.Metadata.Store(c.ctx, &metadatapb.StoreRequest{
-			User: c.user, MailboxId: sel.id, Uids: uidSet(uids), Op: metadatapb.StoreOp_STORE_ADD, Flags: []string{`\Seen`},
+			User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), Op: metadatapb.StoreOp_STORE_ADD, Flags: []string{`\Seen`},
 		})
 		if err != nil {
 			return rpcErr(err)
@@ -82,7 +82,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
-		User: c.user, MailboxId: sel.id, Uids: uidSet(uids), WantMeta: needMeta,
+		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta,
 	})
 	if err != nil {
 		return rpcErr(err)

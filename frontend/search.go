@@ -152,7 +152,7 @@ func (c *conn) searchKey(k *wire.SearchKey) (*metadatapb.SearchKey, error) {
 			// An empty set matches nothing: NOT ALL.
 			return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Not{Not: &metadatapb.SearchKey{Key: &metadatapb.SearchKey_All{All: true}}}}
 		}
-		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Uids{Uids: uidSet(uids)}}
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Uids{Uids: sel.uidSet(uids)}}
 	}
 	date := func(op metadatapb.DateOp) *metadatapb.DateMatch {
 		return &metadatapb.DateMatch{Op: op, Year: int32(k.Date.Year()), Month: int32(k.Date.Month()), Day: int32(k.Date.Day())}

@@ -147,7 +147,7 @@ func (c *conn) cmdExpunge(cmd *wire.Command) error {
 		if len(uids) == 0 {
 			return nil
 		}
-		req.Uids = uidSet(uids)
+		req.Uids = sel.uidSet(uids)
 	}
 	resp, err := c.srv.cfg.Metadata.Expunge(c.ctx, req)
 	if err != nil {

@@ -42,7 +42,7 @@ func (c *conn) cmdStore(cmd *wire.Command) error {
 		op = metadatapb.StoreOp_STORE_REMOVE
 	}
 	resp, err := c.srv.cfg.Metadata.Store(c.ctx, &metadatapb.StoreRequest{
-		User: c.user, MailboxId: sel.id, Uids: uidSet(uids), Op: op, Flags: flags,
+		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), Op: op, Flags: flags,
 	})
 	if err != nil {
 		return rpcErr(err)

@@ -148,8 +148,28 @@ func (s *selected) remove(uid uint32) uint32 {
 	return seq
 }
 
-// uidSet builds the RPC form of ascending UIDs.
-func uidSet(uids []uint32) *metadatapb.UidSet { return metadatapb.NewUidSet(uids...) }
+// uidSet builds the RPC form of ascending UIDs of the view. UIDs that are
+// neighbours in the view (consecutive sequence numbers) become one range
+// even when UIDs between them were expunged: no live message can have such
+// a UID (UIDs only grow, and the view holds every message up to its last
+// UID), so "1:*" of a sparse mailbox is one range, not one per message.
+func (s *selected) uidSet(uids []uint32) *metadatapb.UidSet {
+	set := &metadatapb.UidSet{}
+	prevSeq := uint32(0)
+	for _, u := range uids {
+		seq := s.seqOf(u)
+		n := len(set.Ranges)
+		if seq != 0 && prevSeq != 0 && seq == prevSeq+1 && n > 0 {
+			set.Ranges[n-1].Stop = u
+		} else if n > 0 && set.Ranges[n-1].Stop+1 == u {
+			set.Ranges[n-1].Stop = u
+		} else {
+			set.Ranges = append(set.Ranges, &metadatapb.UidRange{Start: u, Stop: u})
+		}
+		prevSeq = seq
+	}
+	return set
+}
 
 // formatUIDs writes ascending-or-not UIDs as an IMAP uid-set, compressing
 // runs of consecutive UIDs (RFC 4315 §3: order is kept for COPYUID).

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -98,5 +99,33 @@ func TestFormatting(t *testing.T) {
 	}
 	if !matchAny("INBOX/Sub", "", []string{"inbox/*"}) || matchAny("Work", "", []string{"INBOX*"}) {
 		t.Error("matchAny INBOX folding")
+	}
+}
+
+func TestUIDSetCompression(t *testing.T) {
+	sel := &selected{uids: []uint32{3, 5, 6, 9, 20}}
+	tests := []struct {
+		uids []uint32
+		want string
+	}{
+		{[]uint32{3, 5, 6, 9, 20}, "3:20"},
+		{[]uint32{3, 6, 9}, "3,6:9"},
+		{[]uint32{5}, "5"},
+		{[]uint32{3, 20}, "3,20"},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		set := sel.uidSet(tt.uids)
+		var parts []string
+		for _, r := range set.Ranges {
+			if r.Start == r.Stop {
+				parts = append(parts, itoa(int(r.Start)))
+			} else {
+				parts = append(parts, itoa(int(r.Start))+":"+itoa(int(r.Stop)))
+			}
+		}
+		if got := strings.Join(parts, ","); got != tt.want {
+			t.Errorf("uidSet(%v) = %q, want %q", tt.uids, got, tt.want)
+		}
 	}
 }
