@@ -17,6 +17,10 @@ import (
 // errAnswered: the handler already wrote the tagged response.
 var errAnswered = errors.New("frontend: answered")
 
+// errAuthzDiffers: a SASL authorization identity other than the
+// authentication identity (no proxy authorization in postbus).
+var errAuthzDiffers = errors.New("frontend: authorization identity differs")
+
 // RFC 9051 §6.1.1.
 func (c *conn) cmdCapability(cmd *wire.Command) error {
 	c.enc.Raw("* CAPABILITY ").Raw(c.capabilities()).CRLF()
@@ -163,14 +167,14 @@ func (c *conn) cmdAuthenticate(cmd *wire.Command) error {
 	var user, password string
 	srv := sasl.NewPlainServer(func(identity, username, pw string) error {
 		if identity != "" && identity != username {
-			return errors.New("authorization identity differs")
+			return errAuthzDiffers
 		}
 		user, password = username, pw
 		return nil
 	})
 	_, done, err := srv.Next(resp)
 	if err != nil || !done {
-		if err != nil && err.Error() == "authorization identity differs" {
+		if errors.Is(err, errAuthzDiffers) {
 			return no("AUTHORIZATIONFAILED", "cannot act as another user")
 		}
 		return c.authFailed(cmd)

@@ -42,6 +42,8 @@ func TestCleartextPort(t *testing.T) {
 	if containsLine(caps, "STARTTLS") || !containsLine(caps, "AUTH=PLAIN") || containsLine(caps, "LOGINDISABLED") {
 		t.Errorf("post-TLS capabilities: %q", caps)
 	}
+	r.expect("h2", "AUTHENTICATE PLAIN Ym9iAGFsaWNlAGNvcnJlY3QgaG9yc2U=", "NO [AUTHORIZATIONFAILED]")
+	r.expect("h3", "AUTHENTICATE CRAM-MD5", "NO")
 	// SASL-IR: \0alice\0correct horse.
 	r.expect("i", "AUTHENTICATE PLAIN AGFsaWNlAGNvcnJlY3QgaG9yc2U=", "OK")
 }
