@@ -1,0 +1,55 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// EnsureShards returns the cluster's shard count, creating the cluster with
+// want shards if it has none yet (one transaction: "create if absent", so
+// concurrent first starts agree). want == 0 only reads: a missing count is
+// then ErrBadConfig. A cluster's count never changes: it is part of every
+// node's on-disk key layout.
+func EnsureShards(ctx context.Context, cli *clientv3.Client, prefix string, want uint32) (uint32, error) {
+	if want > MaxShards {
+		return 0, fmt.Errorf("%w: %d shards, at most %d", ErrBadConfig, want, MaxShards)
+	}
+	k := newKeys(prefix).config()
+	if want == 0 {
+		resp, err := cli.Get(ctx, k)
+		if err != nil {
+			return 0, fmt.Errorf("cluster: read %s: %w", k, err)
+		}
+		if len(resp.Kvs) == 0 {
+			return 0, fmt.Errorf("%w: no cluster under %q (no %s)", ErrBadConfig, prefix, k)
+		}
+		return parseShards(resp.Kvs[0].Value)
+	}
+	resp, err := cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+		Then(clientv3.OpPut(k, strconv.FormatUint(uint64(want), 10))).
+		Else(clientv3.OpGet(k)).
+		Commit()
+	if err != nil {
+		return 0, fmt.Errorf("cluster: create %s: %w", k, err)
+	}
+	if resp.Succeeded {
+		return want, nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return 0, fmt.Errorf("%w: %s vanished", ErrBadConfig, k)
+	}
+	return parseShards(kvs[0].Value)
+}
+
+func parseShards(b []byte) (uint32, error) {
+	v, err := strconv.ParseUint(string(b), 10, 32)
+	if err != nil || v == 0 || v > MaxShards {
+		return 0, fmt.Errorf("%w: shard count %q", ErrBadConfig, b)
+	}
+	return uint32(v), nil
+}
