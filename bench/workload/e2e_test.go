@@ -131,15 +131,15 @@ func TestRunRejectsBadInput(t *testing.T) {
 	gen, _ := corpus.NewGenerator(corpus.Config{Seed: 1, Messages: 3})
 	cases := []struct {
 		name, workload string
-		opt            Options
+		opt            *Options
 	}{
-		{"unknown workload", "fetch-everything", Options{Users: 1, Corpus: gen}},
-		{"no users", "select", Options{Corpus: gen}},
-		{"no corpus", "select", Options{Users: 1}},
-		{"server down", "select", Options{Users: 1, Corpus: gen}},
+		{"unknown workload", "fetch-everything", &Options{Users: 1, Corpus: gen}},
+		{"no users", "select", &Options{Corpus: gen}},
+		{"no corpus", "select", &Options{Users: 1}},
+		{"server down", "select", &Options{Users: 1, Corpus: gen}},
 	}
 	for _, c := range cases {
-		if _, err := Run(context.Background(), tg, c.workload, &c.opt); !errors.Is(err, ErrWorkload) {
+		if _, err := Run(context.Background(), tg, c.workload, c.opt); !errors.Is(err, ErrWorkload) {
 			t.Errorf("%s: %v, want ErrWorkload", c.name, err)
 		}
 	}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/postbus/postbus/bench/compare"
+	"github.com/postbus/postbus/bench/corpus"
+	"github.com/postbus/postbus/bench/load"
+	"github.com/postbus/postbus/bench/postbusd"
+	"github.com/postbus/postbus/bench/report"
+	"github.com/postbus/postbus/bench/target"
+	"github.com/postbus/postbus/bench/workload"
+)
+
+const benchUsage = `postbus bench — the FETCH/SEARCH benchmark harness (see bench/RESULTS.md)
+
+Usage:
+  postbus bench load    [target flags] [corpus flags] [--conns N]
+  postbus bench run     [target flags] [corpus flags] [--workloads a,b] [--duration D] [--concurrency C] [--json] [--html FILE]
+  postbus bench compare [--quick] [--json] [--users N] [--messages M] [--workloads a,b] [--duration D] [--html FILE]
+  postbus bench list                          list the workloads
+
+Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
+              --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
+Corpus flags: --users N --messages M --seed S --max-attachment BYTES, or --corpus PATH
+              (an mbox file or a Maildir; search hit counts are then not checked)
+`
+
+// runBench implements `postbus bench`: flags here, behaviour in bench/.
+func runBench(args []string) error {
+	if len(args) == 0 {
+		io.WriteString(os.Stderr, benchUsage)
+		return usageError{"bench: want load, run, compare or list"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "load":
+		return benchLoad(ctx, args[1:])
+	case "run":
+		return benchRun(ctx, args[1:])
+	case "compare":
+		return benchCompare(ctx, args[1:])
+	case "list":
+		for _, n := range workload.Names() {
+			fmt.Printf("%-20s %s\n", n, workload.Doc(n))
+		}
+		return nil
+	case "help", "-h", "--help":
+		io.WriteString(os.Stdout, benchUsage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("bench: unknown subcommand %q (want load, run, compare or list)", args[0])}
+}
+
+// benchFlags are the target and corpus flags shared by load and run.
+type benchFlags struct {
+	t                         target.Target
+	tls                       string
+	users, messages, maxAttch int
+	seed                      uint64
+	corpusPath                string
+}
+
+func (b *benchFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&b.t.Addr, "addr", "127.0.0.1:1993", "IMAP server host:port")
+	fs.StringVar(&b.tls, "tls", "implicit", "implicit, starttls or none")
+	fs.StringVar(&b.t.CAFile, "ca", "", "PEM file of the server's (self-signed) certificate to trust")
+	fs.BoolVar(&b.t.InsecureSkipVerify, "insecure", false, "skip TLS certificate verification")
+	fs.StringVar(&b.t.ServerName, "server-name", "", "TLS server name to verify (default: host of --addr)")
+	fs.StringVar(&b.t.UserPattern, "user", "user%d", "user name pattern")
+	fs.StringVar(&b.t.PassPattern, "pass", "password%d", "password pattern")
+	fs.StringVar(&b.t.Name, "name", "target", "target name in reports")
+	fs.DurationVar(&b.t.Timeout, "timeout", time.Minute, "bound on dialing and on each command")
+	fs.IntVar(&b.users, "users", 2, "number of users (user numbers start at 1)")
+	fs.IntVar(&b.messages, "messages", 1000, "generated messages per mailbox")
+	fs.Uint64Var(&b.seed, "seed", 1, "corpus seed")
+	fs.IntVar(&b.maxAttch, "max-attachment", 0, "largest attachment in bytes (default 4 MiB)")
+	fs.StringVar(&b.corpusPath, "corpus", "", "mbox file or Maildir to load instead of generated mail")
+}
+
+func (b *benchFlags) resolve() (*target.Target, corpus.Source, error) {
+	mode, err := target.ParseTLSMode(b.tls)
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	b.t.TLS = mode
+	if err := b.t.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if b.corpusPath != "" {
+		src, err := corpus.Open(b.corpusPath)
+		return &b.t, src, err
+	}
+	gen, err := corpus.NewGenerator(corpus.Config{Seed: b.seed, Messages: b.messages, MaxAttachment: b.maxAttch})
+	return &b.t, gen, err
+}
+
+func (b *benchFlags) marker(src corpus.Source) string {
+	if b.corpusPath != "" {
+		return fmt.Sprintf("bench-loaded-file-n%d", src.Len())
+	}
+	return fmt.Sprintf("bench-loaded-s%d-n%d", b.seed, src.Len())
+}
+
+func benchLoad(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench load", flag.ContinueOnError)
+	var b benchFlags
+	b.register(fs)
+	conns := fs.Int("conns", 8, "parallel APPEND connections")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t, src, err := b.resolve()
+	if err != nil {
+		return err
+	}
+	st, err := load.Load(ctx, t, src, load.Options{Users: b.users, Conns: *conns, Marker: b.marker(src), Progress: os.Stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("loaded %d users × %d messages: %d appended (%.1f MB), %d users already loaded, in %s\n",
+		b.users, src.Len(), st.Messages, float64(st.Bytes)/1e6, st.Skipped, st.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func benchRun(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench run", flag.ContinueOnError)
+	var b benchFlags
+	b.register(fs)
+	list := fs.String("workloads", "all", "comma-separated workloads (see: postbus bench list)")
+	dur := fs.Duration("duration", 10*time.Second, "duration of each workload")
+	conc := fs.Int("concurrency", 4, "parallel connections per workload")
+	maxOps := fs.Int64("max-ops", 1_000_000, "bound on operations per workload")
+	asJSON := fs.Bool("json", false, "print full results as JSON instead of a table")
+	html := fs.String("html", "", "also write an HTML report with charts to FILE")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	names, err := workload.Parse(*list)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	t, src, err := b.resolve()
+	if err != nil {
+		return err
+	}
+	opt := &workload.Options{Users: b.users, Concurrency: *conc, Duration: *dur, MaxOps: *maxOps,
+		Corpus: src, Messages: src.Len(), CheckHits: b.corpusPath == "", Seed: b.seed}
+	var results []workload.Result
+	for _, n := range names {
+		res, err := workload.Run(ctx, t, n, opt)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%-20s %9.1f ops/s  errors %d\n", n, res.OpsPerSec, res.Errors)
+		results = append(results, res)
+	}
+	if err := writeHTML(*html, "postbus bench run: "+t.Name, results); err != nil {
+		return err
+	}
+	if *asJSON {
+		return report.WriteJSON(os.Stdout, results)
+	}
+	return report.WriteTable(os.Stdout, results)
+}
+
+func benchCompare(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench compare", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "small corpus and short runs: finishes in under 3 minutes on 2 cores")
+	asJSON := fs.Bool("json", false, `print a JSON array of {"workload","postbus","dovecot","ratio"} (ops/s) instead of tables`)
+	users := fs.Int("users", 2, "users")
+	messages := fs.Int("messages", 2000, "generated messages per user")
+	seed := fs.Uint64("seed", 1, "corpus seed")
+	maxAttch := fs.Int("max-attachment", 0, "largest attachment in bytes (default 4 MiB)")
+	list := fs.String("workloads", "all", "comma-separated workloads")
+	dur := fs.Duration("duration", 10*time.Second, "duration of each workload on each server")
+	conc := fs.Int("concurrency", 4, "parallel connections per workload")
+	conns := fs.Int("load-conns", 4, "parallel APPEND connections while loading")
+	format := fs.String("dovecot-format", "maildir", "Dovecot mailbox format: maildir or sdbox")
+	html := fs.String("html", "", "also write an HTML report with charts to FILE")
+	resultsJSON := fs.String("results-json", "", "also write the full results (latencies, CDFs) as JSON to FILE")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	names, err := workload.Parse(*list)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	bin, err := postbusd.Executable()
+	if err != nil {
+		return err
+	}
+	opt := compare.Options{PostbusBinary: bin, Users: *users, Messages: *messages, Seed: *seed,
+		MaxAttachment: *maxAttch, Workloads: names, Duration: *dur, Concurrency: *conc,
+		LoadConns: *conns, DovecotFormat: *format, Progress: os.Stderr}
+	if *quick {
+		// Sized so that loading both servers and 11 workloads × 2 servers
+		// fit in well under 3 minutes on this project's 2-core machines.
+		opt.Users, opt.Messages, opt.Duration, opt.MaxAttachment = 2, 300, 2500*time.Millisecond, 1<<20
+	}
+	out, err := compare.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if err := writeHTML(*html, "postbus vs Dovecot", out.Results); err != nil {
+		return err
+	}
+	if *resultsJSON != "" {
+		f, err := os.Create(*resultsJSON)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out.Results); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return report.WriteComparisonJSON(os.Stdout, out.Comparisons)
+	}
+	fmt.Printf("postbus vs Dovecot: %d users × %d messages, %s per workload and server, concurrency %d\n",
+		opt.Users, opt.Messages, opt.Duration, opt.Concurrency)
+	return report.WriteComparison(os.Stdout, out.Comparisons)
+}
+
+func writeHTML(path, title string, results []workload.Result) error {
+	if path == "" {
+		return nil
+	}
+	var sb strings.Builder
+	if err := report.WriteHTML(&sb, title, results); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o644)
+}
