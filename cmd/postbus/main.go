@@ -26,6 +26,7 @@ Usage:
   postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
+  postbus bench load|run|compare|list ...    benchmark harness (see: postbus bench help)
   postbus version                            print the version
 `
 
@@ -45,6 +46,8 @@ func run(args []string) int {
 		err = runServe(args[1:])
 	case "user":
 		err = runUser(args[1:])
+	case "bench":
+		err = runBench(args[1:])
 	case "version", "--version", "-version":
 		fmt.Println("postbus", version)
 	case "help", "-h", "--help":
