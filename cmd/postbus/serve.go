@@ -158,7 +158,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer node.Close()
 
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(metadatapb.ServerOptions()...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	inproc := bufconn.Listen(1 << 20)
 	go gs.Serve(inproc)
@@ -173,9 +173,9 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	go gs.Serve(adminL)
 	defer gs.Stop()
 
-	cc, err := grpc.NewClient("passthrough:///inproc",
+	cc, err := grpc.NewClient("passthrough:///inproc", append(metadatapb.DialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		return err
 	}
