@@ -103,6 +103,12 @@ func (h *watchHub) run(ctx context.Context, user string, uw *userWatch) {
 	for ctx.Err() == nil {
 		stream, err := h.md.Watch(ctx, &metadatapb.WatchRequest{User: user})
 		if err == nil {
+			// The node sends the header once this subscription is
+			// registered; only then does a catch-up (every session
+			// calls Changes) cover everything committed before it.
+			_, err = stream.Header()
+		}
+		if err == nil {
 			h.broadcast(uw, 0, true)
 			for {
 				ev, rerr := stream.Recv()

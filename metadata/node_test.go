@@ -391,10 +391,11 @@ func TestWatchRPC(t *testing.T) {
 	isErr(t, err, base.ErrNoSuchUser)
 
 	w := must(c.Watch(ctx, &metadatapb.WatchRequest{User: "bob"}))
-	// The subscription exists once the server registered it; wait for it
-	// by polling the hub (no timing assertion, just readiness).
-	for e.node.hub.Subscribers("bob") == 0 {
-		time.Sleep(time.Millisecond)
+	// The header is the node's word that the subscription is registered:
+	// a change committed right after it must be delivered.
+	must(w.Header())
+	if n := e.node.hub.Subscribers("bob"); n != 1 {
+		t.Fatalf("header received with %d subscribers registered, want 1", n)
 	}
 	app := must(c.Append(context.Background(), &metadatapb.AppendRequest{User: "bob", MailboxId: inbox.Id, Messages: newMessages(1, 0)}))
 	ev := must(w.Recv())

@@ -25,6 +25,12 @@ func (n *Node) Watch(req *metadatapb.WatchRequest, stream metadatapb.Metadata_Wa
 	if err != nil {
 		return n.rpcErr("Watch", err)
 	}
+	// The header tells the subscriber it is registered: every change
+	// committed from now on reaches it, so it can catch up with one
+	// Changes call made after the header and miss nothing.
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
 	stop := context.AfterFunc(n.closing, cancel)
