@@ -143,3 +143,17 @@ func (g *gatedStream) done() {
 		g.cancel()
 	}
 }
+
+// MaxMsgBytes is the largest gRPC message a metadata node accepts: a shard
+// handoff chunk holds at least one whole key/value pair.
+const MaxMsgBytes = 64 << 20
+
+// ServerOptions are the gRPC server options a metadata node in cluster mode
+// needs: the ownership gate and a message size that fits handoff chunks.
+func ServerOptions(m *Member) []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(m.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(m.StreamInterceptor()),
+		grpc.MaxRecvMsgSize(MaxMsgBytes),
+	}
+}
