@@ -152,16 +152,8 @@ func parseID(d *Decoder, cmd *Command) error {
 		}
 		return nil
 	}
-	if err := d.open(); err != nil {
-		return err
-	}
 	args.Params = []IDParam{}
-	for !d.peekIs(')') {
-		if len(args.Params) > 0 {
-			if err := d.sp(); err != nil {
-				return err
-			}
-		}
+	return d.list(false, func() error {
 		if len(args.Params) == maxIDParams {
 			return d.errf("Too many ID parameters")
 		}
@@ -180,8 +172,8 @@ func parseID(d *Decoder, cmd *Command) error {
 			return d.errf("ID field or value too long")
 		}
 		args.Params = append(args.Params, IDParam{Key: key, Value: val})
-	}
-	return d.close()
+		return nil
+	})
 }
 
 // parseLogin: LOGIN SP userid SP password (RFC 9051 §6.2.3).
@@ -275,15 +267,7 @@ func parseSelect(d *Decoder, cmd *Command) error {
 	if !d.maybe(' ') {
 		return nil
 	}
-	if err := d.open(); err != nil {
-		return err
-	}
-	for i := 0; !d.peekIs(')'); i++ {
-		if i > 0 {
-			if err := d.sp(); err != nil {
-				return err
-			}
-		}
+	return d.list(false, func() error {
 		name, err := d.keyword()
 		if err != nil {
 			return err
@@ -298,14 +282,13 @@ func parseSelect(d *Decoder, cmd *Command) error {
 			if err := d.sp(); err != nil {
 				return err
 			}
-			if args.QResync, err = d.qresyncParams(); err != nil {
-				return err
-			}
+			args.QResync, err = d.qresyncParams()
+			return err
 		default:
 			return d.errf("Unknown SELECT parameter " + name)
 		}
-	}
-	return d.close()
+		return nil
+	})
 }
 
 // qresyncParams reads "(" uidvalidity SP mod-sequence-value [SP known-uids]
@@ -395,15 +378,7 @@ func parseCreate(d *Decoder, cmd *Command) error {
 	if !d.maybe(' ') {
 		return nil
 	}
-	if err := d.open(); err != nil {
-		return err
-	}
-	for i := 0; !d.peekIs(')'); i++ {
-		if i > 0 {
-			if err := d.sp(); err != nil {
-				return err
-			}
-		}
+	return d.list(false, func() error {
 		name, err := d.keyword()
 		if err != nil {
 			return err
@@ -427,8 +402,8 @@ func parseCreate(d *Decoder, cmd *Command) error {
 			}
 			args.SpecialUse = append(args.SpecialUse, a)
 		}
-	}
-	return d.close()
+		return nil
+	})
 }
 
 // parseMailboxArg: DELETE / SUBSCRIBE / UNSUBSCRIBE SP mailbox.

@@ -38,20 +38,11 @@ func parseFetch(d *Decoder, cmd *Command) error {
 	}
 	args := &FetchArgs{Set: set}
 	if d.peekIs('(') {
-		if err := d.open(); err != nil {
-			return err
-		}
-		for {
+		if err := d.list(true, func() error {
 			it, err := d.fetchAtt()
-			if err != nil {
-				return err
-			}
 			args.Items = append(args.Items, it)
-			if !d.maybe(' ') {
-				break
-			}
-		}
-		if err := d.close(); err != nil {
+			return err
+		}); err != nil {
 			return err
 		}
 	} else {
@@ -84,15 +75,7 @@ func isFetchNameChar(c byte) bool { return isAlnum(c) || c == '.' }
 // fetchModifiers reads "(" fetch-modifier *(SP fetch-modifier) ")"
 // (RFC 4466 §2.4, RFC 7162 §3.1.4.1 CHANGEDSINCE, §3.2.6 VANISHED).
 func (d *Decoder) fetchModifiers(cmd *Command, args *FetchArgs) error {
-	if err := d.open(); err != nil {
-		return err
-	}
-	for i := 0; !d.peekIs(')') || i == 0; i++ {
-		if i > 0 {
-			if err := d.sp(); err != nil {
-				return err
-			}
-		}
+	err := d.list(true, func() error {
 		name, err := d.keyword()
 		if err != nil {
 			return err
@@ -111,12 +94,16 @@ func (d *Decoder) fetchModifiers(cmd *Command, args *FetchArgs) error {
 		default:
 			return d.errf("Unknown FETCH modifier " + name)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// RFC 7162 §3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE.
 	if args.Vanished && (!cmd.UID || !args.HasChangedSince) {
 		return d.errf("VANISHED requires UID FETCH and CHANGEDSINCE")
 	}
-	return d.close()
+	return nil
 }
 
 // fetchAtt reads one fetch-att.
@@ -260,21 +247,13 @@ func (d *Decoder) sectionPart() ([]int, error) {
 
 // headerList reads "(" header-fld-name *(SP header-fld-name) ")".
 func (d *Decoder) headerList() ([]string, error) {
-	if err := d.open(); err != nil {
-		return nil, err
-	}
 	var fields []string
-	for {
+	err := d.list(true, func() error {
 		f, err := d.astring()
-		if err != nil {
-			return nil, err
-		}
 		fields = append(fields, f)
-		if !d.maybe(' ') {
-			break
-		}
-	}
-	return fields, d.close()
+		return err
+	})
+	return fields, err
 }
 
 // partial reads "<" number64 "." nz-number64 ">".

@@ -50,20 +50,11 @@ func parseList(d *Decoder, cmd *Command) error {
 		return err
 	}
 	if d.peekIs('(') {
-		if err := d.open(); err != nil {
-			return err
-		}
-		for {
+		if err := d.list(true, func() error {
 			p, err := d.listMailbox()
-			if err != nil {
-				return err
-			}
 			args.Patterns = append(args.Patterns, p)
-			if !d.maybe(' ') {
-				break
-			}
-		}
-		if err := d.close(); err != nil {
+			return err
+		}); err != nil {
 			return err
 		}
 	} else {
@@ -92,15 +83,7 @@ func (d *Decoder) listReturn(args *ListArgs) error {
 	if err := d.sp(); err != nil {
 		return err
 	}
-	if err := d.open(); err != nil {
-		return err
-	}
-	for i := 0; !d.peekIs(')'); i++ {
-		if i > 0 {
-			if err := d.sp(); err != nil {
-				return err
-			}
-		}
+	return d.list(false, func() error {
 		opt, err := d.keyword()
 		if err != nil {
 			return err
@@ -118,14 +101,13 @@ func (d *Decoder) listReturn(args *ListArgs) error {
 			if err := d.sp(); err != nil {
 				return err
 			}
-			if args.ReturnStatus, err = d.statusAtts(); err != nil {
-				return err
-			}
+			args.ReturnStatus, err = d.statusAtts()
+			return err
 		default:
 			return d.errf("Unknown LIST return option " + opt)
 		}
-	}
-	return d.close()
+		return nil
+	})
 }
 
 // parseLsub: LSUB SP mailbox SP list-mailbox (RFC 3501 §6.3.9).

@@ -126,21 +126,13 @@ func (d *Decoder) searchKey() (*SearchKey, error) {
 	}
 	switch c := d.peek(); {
 	case c == '(':
-		if err := d.open(); err != nil {
-			return nil, err
-		}
 		k := &SearchKey{Op: SearchAnd}
-		for {
+		err := d.list(true, func() error {
 			child, err := d.searchKey()
-			if err != nil {
-				return nil, err
-			}
 			k.Children = append(k.Children, child)
-			if !d.maybe(' ') {
-				break
-			}
-		}
-		return k, d.close()
+			return err
+		})
+		return k, err
 	case c == '$':
 		d.pos++
 		return &SearchKey{Op: SearchSaved}, nil

@@ -307,45 +307,45 @@ func (d *Decoder) flag() (string, error) {
 	return f, nil
 }
 
+// list reads "(" [item *(SP item)] ")", calling item for each element;
+// with nonEmpty the list must hold at least one. Every parenthesised list
+// of the grammar goes through here, so nesting limits apply to all.
+func (d *Decoder) list(nonEmpty bool, item func() error) error {
+	if err := d.open(); err != nil {
+		return err
+	}
+	if !nonEmpty && d.peekIs(')') {
+		return d.close()
+	}
+	for {
+		if err := item(); err != nil {
+			return err
+		}
+		if !d.maybe(' ') {
+			return d.close()
+		}
+	}
+}
+
 // flagList reads flag-list = "(" [flag *(SP flag)] ")".
 func (d *Decoder) flagList() ([]string, error) {
-	if err := d.open(); err != nil {
-		return nil, err
-	}
 	flags := []string{}
-	for !d.peekIs(')') {
-		if len(flags) > 0 {
-			if err := d.sp(); err != nil {
-				return nil, err
-			}
-		}
+	err := d.list(false, func() error {
 		f, err := d.flag()
-		if err != nil {
-			return nil, err
-		}
 		flags = append(flags, f)
-	}
-	return flags, d.close()
+		return err
+	})
+	return flags, err
 }
 
 // atomList reads "(" [atom *(SP atom)] ")" with upper-cased atoms, the
 // shape of most option lists.
 func (d *Decoder) atomList() ([]string, error) {
-	if err := d.open(); err != nil {
-		return nil, err
-	}
 	list := []string{}
-	for !d.peekIs(')') {
-		if len(list) > 0 {
-			if err := d.sp(); err != nil {
-				return nil, err
-			}
-		}
+	err := d.list(false, func() error {
 		a, err := d.keyword()
-		if err != nil {
-			return nil, err
-		}
 		list = append(list, a)
-	}
-	return list, d.close()
+		return err
+	})
+	return list, err
 }
