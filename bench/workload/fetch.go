@@ -18,10 +18,9 @@ func init() {
 
 type fetchWorker struct {
 	*session
-	opts  *imap.FetchOptions
-	all   bool // UID FETCH 1:* instead of a random range
-	size  int  // range size
-	limit int
+	opts *imap.FetchOptions
+	all  bool // UID FETCH 1:* instead of a random range
+	size int  // range size
 }
 
 func (w *fetchWorker) op(r *rand.Rand) (opResult, error) {
