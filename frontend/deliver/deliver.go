@@ -73,6 +73,16 @@ func (d *Deliverer) Prepare(ctx context.Context, r io.Reader) (*Prepared, error)
 	return &Prepared{d: d, meta: meta}, nil
 }
 
+// Appended is the outcome of an append.
+type Appended struct {
+	UID, UIDValidity uint32
+	// Duplicate: skipDuplicate found the body already in the mailbox and
+	// UID is that message's. (A duplicate appended concurrently by someone
+	// else between this call's mailbox lookup and its append is reported
+	// as not one: the flag is for progress reports, not for correctness.)
+	Duplicate bool
+}
+
 // AppendTo appends the prepared body to a mailbox of user (named as in
 // metadata: "/"-separated UTF-8, INBOX case-insensitively) with the given
 // flags (\Recent is ignored; system flags are matched case-insensitively)
@@ -80,10 +90,16 @@ func (d *Deliverer) Prepare(ctx context.Context, r io.Reader) (*Prepared, error)
 // holds this exact body gets nothing new and its existing UID is returned.
 // It returns the message's UID once the append is durable.
 func (p *Prepared) AppendTo(ctx context.Context, user, mailbox string, flags []string, internalDate time.Time, skipDuplicate bool) (uint32, error) {
+	a, err := p.Append(ctx, user, mailbox, flags, internalDate, skipDuplicate)
+	return a.UID, err
+}
+
+// Append is AppendTo reporting more of the outcome.
+func (p *Prepared) Append(ctx context.Context, user, mailbox string, flags []string, internalDate time.Time, skipDuplicate bool) (Appended, error) {
 	d := p.d
 	mb, err := d.Metadata.GetMailbox(ctx, &metadatapb.GetMailboxRequest{User: user, Name: mailbox})
 	if err != nil {
-		return 0, fmt.Errorf("deliver: mailbox %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
+		return Appended{}, fmt.Errorf("deliver: mailbox %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
 	}
 	now := d.now()
 	if internalDate.IsZero() {
@@ -100,12 +116,14 @@ func (p *Prepared) AppendTo(ctx context.Context, user, mailbox string, flags []s
 		Messages:  []*metadatapb.NewMessage{{Meta: meta, Flags: CanonicalFlags(flags), SkipDuplicate: skipDuplicate}},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("deliver: append to %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
+		return Appended{}, fmt.Errorf("deliver: append to %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
 	}
 	if len(resp.Uids) != 1 {
-		return 0, fmt.Errorf("deliver: append returned %d UIDs for one message: %w", len(resp.Uids), base.ErrUnavailable)
+		return Appended{}, fmt.Errorf("deliver: append returned %d UIDs for one message: %w", len(resp.Uids), base.ErrUnavailable)
 	}
-	return resp.Uids[0], nil
+	uid := resp.Uids[0]
+	// A new message's UID is at least the UIDNEXT read before the append.
+	return Appended{UID: uid, UIDValidity: resp.UidValidity, Duplicate: skipDuplicate && uid < mb.UidNext}, nil
 }
 
 // Deliver is Prepare followed by one AppendTo.

@@ -64,8 +64,11 @@ func TestDeliver(t *testing.T) {
 		t.Errorf("%d blob files, want 2", n)
 	}
 	// skip_duplicate: the same body again reports the existing UID.
-	if uid, err := p.AppendTo(ctx, "carol", "INBOX", nil, time.Time{}, true); err != nil || uid != 1 {
-		t.Errorf("duplicate: uid %d, %v", uid, err)
+	if a, err := p.Append(ctx, "carol", "INBOX", nil, time.Time{}, true); err != nil || a.UID != 1 || !a.Duplicate || a.UIDValidity == 0 {
+		t.Errorf("duplicate: %+v, %v", a, err)
+	}
+	if a, err := p.Append(ctx, "carol", "Trash", nil, time.Time{}, true); err != nil || a.UID != 1 || a.Duplicate {
+		t.Errorf("first copy in another mailbox: %+v, %v", a, err)
 	}
 	if n := len(e.Messages(t, "carol", "INBOX")); n != 1 {
 		t.Errorf("carol has %d messages after a skipped duplicate", n)
