@@ -86,8 +86,9 @@ func barsSVG(order, targets []string, by map[string][]workload.Result, color map
 		}
 		return width * math.Log10(v) / math.Log10(top)
 	}
+	const top0 = 6 // room above the first group
 	groupH := barH*len(targets) + gap
-	height := groupH*len(order) + 30
+	height := top0 + groupH*len(order) + 30
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">`, left+width+80, height)
 	for p := 1.0; p <= top; p *= 10 {
@@ -95,7 +96,7 @@ func barsSVG(order, targets []string, by map[string][]workload.Result, color map
 			left+x(p), left+x(p), height-20, left+x(p), height-5, p)
 	}
 	for i, wl := range order {
-		y0 := i * groupH
+		y0 := top0 + i*groupH
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y0+groupH/2+2, template.HTMLEscapeString(wl))
 		rs := by[wl]
 		sort.SliceStable(rs, func(a, c int) bool { return indexOf(targets, rs[a].Target) < indexOf(targets, rs[c].Target) })
@@ -140,7 +141,7 @@ func cdfSVG(wl string, rs []workload.Result, color map[string]string) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`,
 			x, py(0), x, py(1), x, h-pad+14, Dur(time.Duration(math.Pow(10, e))))
 	}
-	for _, f := range []float64{0, 0.5, 0.9, 0.99, 1} {
+	for _, f := range []float64{0, 0.5, 0.9, 1} {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%g</text>`,
 			pad, py(f), w-pad+20, py(f), pad-3, py(f)+3, f)
 	}
