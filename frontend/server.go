@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -38,6 +39,13 @@ type Config struct {
 	WriteTimeout    time.Duration // deadline per flush on slow readers; zero → 5 min
 	MaxAuthFailures int           // zero → 3, then BYE
 	ServerName      string        // for the greeting
+	// MaxConnections bounds open connections per Server (zero → 10,000);
+	// MaxConnectionsPerIP bounds them per client address (zero → 500).
+	// Behind a load balancer the per-IP limit only works with the PROXY
+	// protocol, which makes RemoteAddr the client's address; without it
+	// every connection comes from the balancer. Negative means no limit.
+	MaxConnections      int
+	MaxConnectionsPerIP int
 }
 
 // Server serves IMAP sessions. It is safe for concurrent use; one Server may
@@ -54,6 +62,7 @@ type Server struct {
 		closing   bool
 		listeners map[net.Listener]struct{}
 		conns     map[*conn]struct{}
+		perIP     map[string]int // open connections per client address
 	}
 }
 
@@ -87,6 +96,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = "postbus"
 	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = 10000
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = 500
+	}
 	tc := cfg.TLSConfig.Clone()
 	if tc.MinVersion < tls.VersionTLS12 {
 		tc.MinVersion = tls.VersionTLS12 // RFC 8314 §4.1, DESIGN.md
@@ -95,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	s.watch = newWatchHub(cfg.Metadata, cfg.Logger)
 	s.mu.listeners = make(map[net.Listener]struct{})
 	s.mu.conns = make(map[*conn]struct{})
+	s.mu.perIP = make(map[string]int)
 	return s, nil
 }
 
@@ -137,9 +153,13 @@ func (s *Server) serve(l net.Listener, implicitTLS bool) error {
 		}
 		backoff = 0
 		c := newConn(s, nc, implicitTLS)
-		if !s.track(c) {
+		switch err := s.track(c); {
+		case errors.Is(err, ErrServerClosed):
 			nc.Close()
 			return ErrServerClosed
+		case err != nil:
+			go refuse(nc, implicitTLS, err, s.log)
+			continue
 		}
 		go func() {
 			defer s.untrack(c)
@@ -154,22 +174,62 @@ func (s *Server) isClosing() bool {
 	return s.mu.closing
 }
 
-func (s *Server) track(c *conn) bool {
+// errTooManyConns refuses a connection over MaxConnections(PerIP).
+var errTooManyConns = errors.New("frontend: too many connections")
+
+// track registers a new connection, or refuses it: ErrServerClosed during
+// Shutdown, errTooManyConns over a connection limit.
+func (s *Server) track(c *conn) error {
+	ip := clientIP(c.raw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mu.closing {
-		return false
+		return ErrServerClosed
+	}
+	if max := s.cfg.MaxConnections; max > 0 && len(s.mu.conns) >= max {
+		return fmt.Errorf("%w: %d open", errTooManyConns, len(s.mu.conns))
+	}
+	if max := s.cfg.MaxConnectionsPerIP; max > 0 && s.mu.perIP[ip] >= max {
+		return fmt.Errorf("%w from %s: %d open", errTooManyConns, ip, s.mu.perIP[ip])
 	}
 	s.mu.conns[c] = struct{}{}
+	s.mu.perIP[ip]++
 	s.wg.Add(1)
-	return true
+	return nil
 }
 
 func (s *Server) untrack(c *conn) {
+	ip := clientIP(c.raw)
 	s.mu.Lock()
 	delete(s.mu.conns, c)
+	if s.mu.perIP[ip]--; s.mu.perIP[ip] <= 0 {
+		delete(s.mu.perIP, ip)
+	}
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// clientIP is the address a connection limit counts: the host part of
+// RemoteAddr (the client's, when a PROXY protocol listener rewrote it).
+func clientIP(nc net.Conn) string {
+	addr := nc.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// refuse closes a connection over a limit. On the cleartext port the client
+// first reads why (RFC 9051 §7.1.5 BYE, RFC 5530 UNAVAILABLE); on the
+// implicit-TLS port it is closed at once: a BYE there would need a TLS
+// handshake, the very work a flood wants us to do.
+func refuse(nc net.Conn, implicitTLS bool, why error, log *slog.Logger) {
+	log.Warn("frontend: connection refused", "remote", nc.RemoteAddr().String(), "err", why)
+	if !implicitTLS {
+		nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(nc, "* BYE [UNAVAILABLE] Too many connections, try again later\r\n")
+	}
+	nc.Close()
 }
 
 // Shutdown stops accepting connections, tells every session "* BYE" at its
