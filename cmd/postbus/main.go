@@ -27,6 +27,10 @@ Usage:
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
   postbus bench load|run|compare|list ...    benchmark harness (see: postbus bench help)
+  postbus import --user NAME --mbox FILE | --maildir DIR [--mailbox NAME] [--data DIR]
+                                             import mail (idempotent: run again to resume)
+  postbus export --user NAME --maildir DIR [--data DIR]
+                                             write a user's mailboxes as Maildir++
   postbus version                            print the version
 `
 
@@ -46,6 +50,10 @@ func run(args []string) int {
 		err = runServe(args[1:])
 	case "user":
 		err = runUser(args[1:])
+	case "import":
+		err = runImport(args[1:])
+	case "export":
+		err = runExport(args[1:])
 	case "bench":
 		err = runBench(args[1:])
 	case "version", "--version", "-version":
