@@ -122,8 +122,8 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 	defer dc.Stop()
 
 	targets := []*target.Target{
-		{Name: "postbus", Addr: pb.IMAPS, CAFile: pb.Cert},
-		{Name: "dovecot", Addr: dc.IMAPS, CAFile: dc.CertFile},
+		{Name: "postbus", Addr: pb.IMAPS, CAFile: pb.Cert, PID: pb.Pid()},
+		{Name: "dovecot", Addr: dc.IMAPS, CAFile: dc.CertFile, PID: dc.Pid()},
 	}
 	for _, t := range targets {
 		t.TLS, t.ServerName = target.TLSImplicit, "localhost"

@@ -31,11 +31,15 @@ func NewComparison(p, d workload.Result) Comparison {
 // WriteTable writes one line per result.
 func WriteTable(w io.Writer, results []workload.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\ttarget\tconc\tops\tops/s\tmsgs/s\tMB/s\tp50\tp90\tp99\tmax\terrors\tclient CPU\t")
+	fmt.Fprintln(tw, "workload\ttarget\tconc\tops\tops/s\tmsgs/s\tMB/s\tp50\tp90\tp99\tmax\terrors\tclient CPU\tserver CPU\tserver RSS\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t\n",
+		srvCPU, srvRSS := "-", "-"
+		if r.ServerPeakRSS > 0 {
+			srvCPU, srvRSS = fmt.Sprintf("%.0f%%", r.ServerCPUPct), fmt.Sprintf("%.0fMB", float64(r.ServerPeakRSS)/1e6)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t%s\t%s\t\n",
 			r.Workload, r.Target, r.Concurrency, r.Ops, r.OpsPerSec, r.MsgsPerSec, r.BytesPerSec/1e6,
-			Dur(r.P50), Dur(r.P90), Dur(r.P99), Dur(r.Max), r.Errors, r.ClientCPUPct)
+			Dur(r.P50), Dur(r.P90), Dur(r.P99), Dur(r.Max), r.Errors, r.ClientCPUPct, srvCPU, srvRSS)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -80,6 +84,11 @@ func WriteComparison(w io.Writer, cs []Comparison) error {
 		fmt.Fprintf(tw, "ops\t%d\t%d\t\t\n", p.Ops, d.Ops)
 		fmt.Fprintf(tw, "errors\t%d\t%d\t\t\n", p.Errors, d.Errors)
 		fmt.Fprintf(tw, "client CPU\t%.0f%%\t%.0f%%\t\t\n", p.ClientCPUPct, d.ClientCPUPct)
+		if p.ServerPeakRSS > 0 || d.ServerPeakRSS > 0 {
+			row("server CPU %", p.ServerCPUPct, d.ServerCPUPct, "%.0f")
+			row("server CPU ms/op", cpuPerOp(p), cpuPerOp(d), "%.3f")
+			row("server RSS MB", float64(p.ServerPeakRSS)/1e6, float64(d.ServerPeakRSS)/1e6, "%.0f")
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
@@ -96,6 +105,15 @@ func WriteComparison(w io.Writer, cs []Comparison) error {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f×\t%d/%d\t\n", c.Workload, c.Postbus.OpsPerSec, c.Dovecot.OpsPerSec, c.Ratio, c.Postbus.Errors, c.Dovecot.Errors)
 	}
 	return tw.Flush()
+}
+
+// cpuPerOp is the server's CPU milliseconds per successful operation: the
+// cost figure that stays meaningful when client and server share cores.
+func cpuPerOp(r workload.Result) float64 {
+	if r.Ops == 0 {
+		return 0
+	}
+	return float64(r.ServerCPU) / 1e6 / float64(r.Ops)
 }
 
 // Dur formats a latency compactly with three significant digits.

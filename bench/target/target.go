@@ -51,6 +51,9 @@ type Target struct {
 	UserPattern, PassPattern string
 	// Timeout bounds dialing and every command (default 60 s).
 	Timeout time.Duration
+	// PID, if not 0, is the server's local process (the root of its
+	// process tree), whose CPU and memory runs then report.
+	PID int
 
 	roots *x509.CertPool
 }

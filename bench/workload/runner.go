@@ -12,6 +12,7 @@ import (
 
 	"github.com/postbus/postbus/bench/corpus"
 	"github.com/postbus/postbus/bench/hist"
+	"github.com/postbus/postbus/bench/procstat"
 	"github.com/postbus/postbus/bench/target"
 )
 
@@ -122,7 +123,13 @@ type Result struct {
 	ClientCPU    time.Duration `json:"client_cpu_ns"`
 	ClientCPUPct float64       `json:"client_cpu_pct"`
 	ClientCores  int           `json:"client_cores"`
-	CDF          []hist.Point  `json:"cdf,omitempty"`
+	// ServerCPU / ServerCPUPct / ServerPeakRSS are the server process
+	// tree's CPU time, CPU over wall time, and highest resident memory
+	// during the run, when the target has a local PID (else zero).
+	ServerCPU     time.Duration `json:"server_cpu_ns,omitempty"`
+	ServerCPUPct  float64       `json:"server_cpu_pct,omitempty"`
+	ServerPeakRSS int64         `json:"server_peak_rss_bytes,omitempty"`
+	CDF           []hist.Point  `json:"cdf,omitempty"`
 }
 
 // Run drives workload name against t and measures it.
@@ -176,6 +183,14 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		firstErr                    atomic.Value
 	)
 	hists := make([]*hist.Histogram, len(workers))
+	var mon *procstat.Monitor
+	if t.PID != 0 {
+		m, err := procstat.Start(t.PID, 100*time.Millisecond)
+		if err != nil {
+			return Result{}, fmt.Errorf("%w: %s: %w", ErrWorkload, t.Name, err)
+		}
+		mon = m
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(opt.Duration)
@@ -224,6 +239,12 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
+	var server procstat.Usage
+	if mon != nil {
+		// A failed sample (the server exited) leaves zeros: the run's own
+		// errors say what happened.
+		server, _ = mon.Stop()
+	}
 
 	all := hist.New()
 	for _, h := range hists {
@@ -236,7 +257,8 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		Errors: errs.Load(), Mismatches: mismatch.Load(),
 		P50: all.Quantile(0.5), P90: all.Quantile(0.9), P99: all.Quantile(0.99), Max: all.Max(),
 		ClientCPU: cpu, ClientCPUPct: 100 * cpu.Seconds() / sec, ClientCores: runtime.NumCPU(),
-		CDF: all.CDF(),
+		CDF:       all.CDF(),
+		ServerCPU: server.CPU, ServerCPUPct: 100 * server.CPU.Seconds() / sec, ServerPeakRSS: server.PeakRSS,
 	}
 	res.OpsPerSec = float64(res.Ops) / sec
 	res.MsgsPerSec = float64(res.Messages) / sec

@@ -31,6 +31,7 @@ Usage:
 
 Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
               --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
+              --server-pid PID (a local server: report its CPU and memory too)
 Corpus flags: --users N --messages M --seed S --max-attachment BYTES, or --corpus PATH
               (an mbox file or a Maildir; search hit counts are then not checked)
 `
@@ -81,6 +82,7 @@ func (b *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.t.PassPattern, "pass", "password%d", "password pattern")
 	fs.StringVar(&b.t.Name, "name", "target", "target name in reports")
 	fs.DurationVar(&b.t.Timeout, "timeout", time.Minute, "bound on dialing and on each command")
+	fs.IntVar(&b.t.PID, "server-pid", 0, "pid of a local server: report its process tree's CPU and memory")
 	fs.IntVar(&b.users, "users", 2, "number of users (user numbers start at 1)")
 	fs.IntVar(&b.messages, "messages", 1000, "generated messages per mailbox")
 	fs.Uint64Var(&b.seed, "seed", 1, "corpus seed")
