@@ -104,8 +104,12 @@ free_port() {
 
 # role_has_flag ROLE FLAG: whether `postbus ROLE -h` lists --FLAG, so the
 # launcher passes only flags the binary knows.
+# (The help text is captured first: `grep -q` in a pipe would end early and
+# make the pipe fail under pipefail.)
+declare -A ROLE_HELP=()
 role_has_flag() {
-  "$POSTBUS" "$1" -h 2>&1 | grep -Eq -- "^ +-$2( |$)"
+  [ -n "${ROLE_HELP[$1]:-}" ] || ROLE_HELP[$1]=$("$POSTBUS" "$1" -h 2>&1 || true)
+  grep -Eq -- "^ +-$2( |$)" <<<"${ROLE_HELP[$1]}"
 }
 
 # launch NAME CMD...: writes run/NAME.sh and starts it detached, output in
@@ -230,13 +234,19 @@ frontend_node() {
   imaps=$(free_port); imap=$(free_port); http=$(free_port)
   args=(frontend --etcd "$ETCD_ENDPOINTS" --imaps-addr "127.0.0.1:$imaps" --imap-addr "127.0.0.1:$imap"
     --s3-endpoint "$S3_URL" --s3-bucket "$S3_BUCKET")
+  role_has_flag frontend data && args+=(--data "$DIR/data/$name")
   role_has_flag frontend tls-cert && args+=(--tls-cert "$DIR/tls/cert.pem" --tls-key "$DIR/tls/key.pem")
   role_has_flag frontend http-addr && args+=(--http-addr "127.0.0.1:$http")
   if role_has_flag frontend proxy-protocol-imaps; then
     args+=(--proxy-protocol-imaps --proxy-protocol-imap --proxy-trusted 127.0.0.0/8)
     proxy=proxy
   fi
+  mkdir -p "$DIR/data/$name"
   RUN_ENV="$S3_ENV" launch "$name" "$POSTBUS" "${args[@]}"
+  if role_has_flag frontend http-addr; then
+    # Ready means: the shard map is complete, every user has a node.
+    wait_for "$name" "/readyz" http_ok "http://127.0.0.1:$http/readyz"
+  fi
   wait_for "$name" "IMAP greeting" imap_greets "$imap" $proxy
   env_set "FRONTEND${n}_IMAPS" "127.0.0.1:$imaps"
   env_set "FRONTEND${n}_IMAP" "127.0.0.1:$imap"
