@@ -22,10 +22,13 @@ const usage = `postbus — a cluster-scale IMAP server
 
 Usage:
   postbus serve [flags]                      run an all-in-one node (see: postbus serve -h)
+  postbus metadata --etcd EPS [flags]        run a metadata node of a cluster (see: postbus metadata -h)
+  postbus frontend --etcd EPS [flags]        run an IMAP frontend of a cluster (see: postbus frontend -h)
   postbus user add NAME [--data DIR]         create a user (password: first line of stdin)
   postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
+                                             (user commands take --etcd EPS to act on a cluster)
   postbus bench load|run|compare|list ...    benchmark harness (see: postbus bench help)
   postbus import --user NAME --mbox FILE | --maildir DIR [--mailbox NAME] [--data DIR]
                                              import mail (idempotent: run again to resume)
@@ -50,6 +53,10 @@ func run(args []string) int {
 		err = runServe(args[1:])
 	case "user":
 		err = runUser(args[1:])
+	case "metadata":
+		err = runMetadata(args[1:])
+	case "frontend":
+		err = runFrontend(args[1:])
 	case "import":
 		err = runImport(args[1:])
 	case "export":

@@ -22,7 +22,9 @@ import (
 
 	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/frontend"
+	"github.com/postbus/postbus/frontend/router"
 	"github.com/postbus/postbus/metadata"
+	"github.com/postbus/postbus/metadata/cluster"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -43,11 +45,33 @@ type serveFlags struct {
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "./postbus-data", "data directory (metadata, blobs, TLS certificate, admin socket)")
+	f.registerData(fs, "data directory (metadata, blobs, TLS certificate, admin socket, etcd)")
+	f.registerIMAP(fs)
+	f.registerS3(fs)
+	f.registerLog(fs)
+	f.lmtp.register(fs)
+	f.proxy = registerProxyFlags(fs)
+	f.httpAddr = registerHTTPAddr(fs)
+}
+
+// The flag groups below are shared by serve and the cluster roles
+// (metadata_cmd.go, frontend_cmd.go), so a flag means the same everywhere.
+
+func (f *serveFlags) registerData(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&f.data, "data", "./postbus-data", usage)
+}
+
+// registerIMAP registers the flags of the IMAP listeners and TLS.
+func (f *serveFlags) registerIMAP(fs *flag.FlagSet) {
 	fs.StringVar(&f.imapsAddr, "imaps-addr", "127.0.0.1:1993", "implicit-TLS IMAP listen address (empty: off)")
 	fs.StringVar(&f.imapAddr, "imap-addr", "127.0.0.1:1143", "IMAP listen address with STARTTLS (empty: off)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM); default: self-signed in DATA/tls")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
+}
+
+// registerS3 registers the flags of the blob store.
+func (f *serveFlags) registerS3(fs *flag.FlagSet) {
 	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 endpoint for message bodies, host:port (https) or http://host:port; empty: DATA/blobs")
 	fs.StringVar(&f.s3Bucket, "s3-bucket", "postbus", "S3 bucket")
 	fs.StringVar(&f.s3AccessKey, "s3-access-key", os.Getenv("POSTBUS_S3_ACCESS_KEY"), "S3 access key (env POSTBUS_S3_ACCESS_KEY)")
@@ -55,12 +79,11 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.s3Region, "s3-region", "us-east-1", "S3 region")
 	fs.StringVar(&f.s3Prefix, "s3-prefix", "", "key prefix inside the bucket")
 	fs.BoolVar(&f.s3VirtualHost, "s3-virtual-host", false, "virtual-host-style S3 URLs instead of path style")
-	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
+}
+
+func (f *serveFlags) registerLog(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
-	f.lmtp.register(fs)
-	f.proxy = registerProxyFlags(fs)
-	f.httpAddr = registerHTTPAddr(fs)
 }
 
 func runServe(args []string) error {
@@ -127,10 +150,12 @@ func openBlobs(ctx context.Context, f *serveFlags) (blobstore.Store, string, err
 	return s, "s3://" + f.s3Bucket + "@" + f.s3Endpoint, err
 }
 
-// serve runs the all-in-one node until ctx is done: the metadata node serves
-// its gRPC service on an in-process connection (for the frontend, so the
-// single node runs the cluster's code path) and on DATA/admin.sock (for
-// `postbus user` while the server runs); the frontend serves IMAP.
+// serve runs the all-in-one node until ctx is done: an embedded etcd in
+// DATA/etcd holds the shard map of a one-node cluster; the metadata node
+// owns every shard and serves its gRPC service on an in-process connection
+// (for the frontend's router, so the single node runs the cluster's code
+// path) and on DATA/admin.sock (for `postbus user` while the server runs);
+// the frontend serves IMAP.
 func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return err
@@ -158,7 +183,15 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer node.Close()
 
-	gs := grpc.NewServer(metadatapb.ServerOptions()...)
+	// The single node is a one-member cluster: an embedded etcd holds its
+	// shard map and the node owns every shard (cluster_serve.go).
+	sc, err := startServeCluster(ctx, f.data, node, logger)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+
+	gs := grpc.NewServer(cluster.ServerOptions(sc.member)...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	inproc := bufconn.Listen(1 << 20)
 	go gs.Serve(inproc)
@@ -173,17 +206,23 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	go gs.Serve(adminL)
 	defer gs.Stop()
 
-	cc, err := grpc.NewClient("passthrough:///inproc", append(metadatapb.DialOptions(),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	dialInproc := func(string) (*grpc.ClientConn, error) {
+		return grpc.NewClient("passthrough:///inproc", append(metadatapb.DialOptions(),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	}
+	cc, err := dialInproc(serveNodeAddr)
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
+	// The frontend reaches the node through the router, as in a cluster.
+	md := router.New(sc.member.Map(), router.Options{Dial: dialInproc, Logger: logger.With("role", "frontend")})
+	defer md.Close()
 
 	fe, err := frontend.New(frontend.Config{
 		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		Metadata:     metadatapb.NewMetadataClient(cc),
+		Metadata:     md,
 		Blobs:        blobs,
 		Logger:       logger.With("role", "frontend"),
 		InsecureAuth: f.insecureAuth,
@@ -193,27 +232,11 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	f.proxy.logger = logger.With("role", "frontend")
 	errc := make(chan error, 4)
-	var addrs []string
-	if f.imapsAddr != "" {
-		l, err := net.Listen("tcp", f.imapsAddr)
-		if err != nil {
-			return fmt.Errorf("IMAPS listener: %w", err)
-		}
-		addrs = append(addrs, "imaps="+l.Addr().String())
-		go func() { errc <- fe.ServeIMAPS(f.proxy.wrap(l, "imaps")) }()
+	addrs, err := startIMAP(fe, f, errc)
+	if err != nil {
+		return err
 	}
-	if f.imapAddr != "" {
-		l, err := net.Listen("tcp", f.imapAddr)
-		if err != nil {
-			return fmt.Errorf("IMAP listener: %w", err)
-		}
-		addrs = append(addrs, "imap="+l.Addr().String())
-		go func() { errc <- fe.ServeIMAP(f.proxy.wrap(l, "imap")) }()
-	}
-	if len(addrs) == 0 {
-		return usageError{"nothing to serve: both --imaps-addr and --imap-addr are empty"}
-	}
-	lmtpSrv, lmtpAddrs, err := startLMTP(&f.lmtp, metadatapb.NewMetadataClient(cc), blobs, logger, errc)
+	lmtpSrv, lmtpAddrs, err := startLMTP(&f.lmtp, md, blobs, logger, errc)
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,16 @@ import (
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
-// runUser implements `postbus user add|del|passwd|list`. It talks to a
-// running server through DATA/admin.sock when one answers, and otherwise
-// opens the metadata store itself (Pebble's lock keeps the two exclusive).
+// runUser implements `postbus user add|del|passwd|list`. With --etcd it
+// acts on a cluster through the router (cluster_flags.go); otherwise it
+// talks to a running server through DATA/admin.sock when one answers, and
+// else opens the metadata store itself (Pebble's lock keeps the two
+// exclusive).
 func runUser(args []string) error {
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
 	data := fs.String("data", "./postbus-data", "data directory of the node")
+	var cf clusterFlags
+	cf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -49,7 +53,13 @@ func runUser(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	client, closeFn, err := adminClient(ctx, *data)
+	var client userAdmin
+	var closeFn func()
+	if cf.etcd != "" {
+		client, closeFn, err = clusterAdminClient(ctx, &cf)
+	} else {
+		client, closeFn, err = adminClient(ctx, *data)
+	}
 	if err != nil {
 		return err
 	}

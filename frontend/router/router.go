@@ -38,16 +38,17 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
-// DialOptions are the connection options the default Dial uses: a node
-// that comes back is reconnected within about a second.
+// DialOptions are the connection options the default Dial uses: the
+// Metadata service's transport options, plaintext, and a short reconnect
+// backoff so that a node that comes back is used again within a second.
 func DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
+	return append(metadatapb.DialOptions(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 2 * time.Second,
 		}),
-	}
+	)
 }
 
 // Router routes metadata calls by the shard map. It is safe for concurrent

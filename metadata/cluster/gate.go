@@ -144,16 +144,13 @@ func (g *gatedStream) done() {
 	}
 }
 
-// MaxMsgBytes is the largest gRPC message a metadata node accepts: a shard
-// handoff chunk holds at least one whole key/value pair.
-const MaxMsgBytes = 64 << 20
-
-// ServerOptions are the gRPC server options a metadata node in cluster mode
-// needs: the ownership gate and a message size that fits handoff chunks.
+// ServerOptions are the gRPC server options of a metadata node in cluster
+// mode: the Metadata service's transport options (message sizes, which
+// also fit handoff chunks: a chunk holds at least one whole pair) and the
+// ownership gate.
 func ServerOptions(m *Member) []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append(metadatapb.ServerOptions(),
 		grpc.ChainUnaryInterceptor(m.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(m.StreamInterceptor()),
-		grpc.MaxRecvMsgSize(MaxMsgBytes),
-	}
+	)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/postbus/postbus/metadata"
 	"github.com/postbus/postbus/proto/clusterpb"
+	"github.com/postbus/postbus/proto/metadatapb"
 )
 
 // MemberOptions configures a metadata node's membership in a cluster.
@@ -30,6 +31,10 @@ type MemberOptions struct {
 	Logger  *slog.Logger
 	// LeaseTTL is the node record's lease TTL in seconds; 0 means 5.
 	LeaseTTL int64
+	// TakeOver deletes a record of this node id left by a previous process
+	// instead of waiting for its lease to expire. Only for callers that know
+	// no other process runs as this node (serve: its admin socket check).
+	TakeOver bool
 	// NoController keeps this node out of the controller election.
 	NoController bool
 	// MaxMoves and AssignDelay tune the controller (ControllerOptions).
@@ -153,6 +158,11 @@ func Join(ctx context.Context, cli *clientv3.Client, node *metadata.Node, opts M
 		}
 	}
 	m.reconcile(m.w.Current())
+	if opts.TakeOver {
+		if _, err := cli.Delete(ctx, k.node(opts.ID)); err != nil {
+			return fail(fmt.Errorf("cluster: take over %s: %w", opts.ID, err))
+		}
+	}
 	if m.reg, err = register(ctx, cli, k, NodeInfo{ID: opts.ID, Addr: opts.Addr, Version: opts.Version}, opts.LeaseTTL, log); err != nil {
 		return fail(err)
 	}
@@ -184,6 +194,31 @@ func (m *Member) ID() string { return m.opts.ID }
 // Serving reports whether the node currently serves shard s.
 func (m *Member) Serving(s uint32) bool {
 	return s < m.shards && m.slots[s].serving.Load()
+}
+
+// WaitServing waits until the map is complete (every shard assigned and
+// active) and this node serves every shard the map gives it.
+func (m *Member) WaitServing(ctx context.Context) error {
+	for {
+		if err := m.w.WaitFor(ctx, (*ShardMap).Complete); err != nil {
+			return err
+		}
+		mp := m.w.Current()
+		ready := true
+		for s, e := range mp.Entries {
+			if e != nil && e.Owner == m.opts.ID && !m.Serving(uint32(s)) {
+				ready = false
+				break
+			}
+		}
+		if ready {
+			return nil
+		}
+		sleepCtx(ctx, 10*time.Millisecond)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 }
 
 // Close leaves the map (the node record's lease is revoked, so routers stop
@@ -372,7 +407,7 @@ func (m *Member) peer(addr string) (*grpc.ClientConn, error) {
 	if m.opts.DialPeer != nil {
 		cc, err = m.opts.DialPeer(addr)
 	} else {
-		cc, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		cc, err = grpc.NewClient(addr, append(metadatapb.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: dial %s: %w", addr, err)

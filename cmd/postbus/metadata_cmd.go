@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/postbus/postbus/metadata"
+	"github.com/postbus/postbus/metadata/base"
+	"github.com/postbus/postbus/metadata/cluster"
+	"github.com/postbus/postbus/proto/clusterpb"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// metadataFlags are the flags of `postbus metadata`.
+type metadataFlags struct {
+	serveFlags // --data, the S3 flags (bodies for SEARCH BODY), logging
+	cluster    clusterFlags
+	listen     string
+	advertise  string
+	nodeID     string
+	shards     uint
+	maxMoves   int
+	assignWait time.Duration
+}
+
+func (f *metadataFlags) register(fs *flag.FlagSet) {
+	f.registerData(fs, "data directory of the node (metadata store, node id, local blobs)")
+	f.registerS3(fs)
+	f.registerLog(fs)
+	f.httpAddr = registerHTTPAddr(fs)
+	f.cluster.register(fs)
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:7100", "gRPC listen address (Metadata and Cluster services)")
+	fs.StringVar(&f.advertise, "advertise", "", "address frontends and other nodes dial (default: --listen)")
+	fs.StringVar(&f.nodeID, "node-id", "", "node id (default: stored in DATA/node-id, or derived from the host name on first start)")
+	fs.UintVar(&f.shards, "shards", base.DefaultShards, "number of virtual shards, used only when this node creates the cluster")
+	fs.IntVar(&f.maxMoves, "max-moves", 1, "shard handoffs in flight at once, when this node is the controller")
+	fs.DurationVar(&f.assignWait, "assign-delay", 2*time.Second, "how long membership must be stable before the controller assigns unassigned shards")
+}
+
+func runMetadata(args []string) error {
+	fs := flag.NewFlagSet("metadata", flag.ContinueOnError)
+	var f metadataFlags
+	f.register(fs)
+	pos, err := parseWithConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("metadata takes no arguments, got %q", pos)}
+	}
+	logger, err := newLogger(f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return metadataNode(ctx, &f, logger)
+}
+
+// metadataNode runs a metadata node of a cluster until ctx is done.
+func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) error {
+	if f.shards == 0 || f.shards > cluster.MaxShards {
+		return usageError{fmt.Sprintf("bad --shards %d: 1 to %d", f.shards, cluster.MaxShards)}
+	}
+	advertise := f.advertise
+	if advertise == "" {
+		advertise = f.listen
+	}
+	if host, _, err := net.SplitHostPort(advertise); err != nil || host == "" || net.ParseIP(host).IsUnspecified() {
+		return usageError{fmt.Sprintf("cannot advertise %q: give --advertise HOST:PORT that others can dial", advertise)}
+	}
+	id, err := loadNodeID(f.data, f.nodeID)
+	if err != nil {
+		return err
+	}
+	logger = logger.With("role", "metadata", "node", id)
+	cli, err := f.cluster.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	shards, err := cluster.EnsureShards(ctx, cli, f.cluster.prefix, uint32(f.shards))
+	if err != nil {
+		return err
+	}
+	blobs, blobsAt, err := openBlobs(ctx, &f.serveFlags)
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	node, err := metadata.Open(metadata.Options{
+		Dir:    filepath.Join(f.data, "metadata"),
+		Shards: shards,
+		Blobs:  blobs,
+		Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	defer node.Close()
+	l, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("gRPC listener: %w", err)
+	}
+	defer l.Close()
+	if f.advertise == "" {
+		advertise = l.Addr().String() // --listen with port 0
+	}
+	member, err := cluster.Join(ctx, cli, node, cluster.MemberOptions{
+		Prefix: f.cluster.prefix, ID: id, Addr: advertise, Version: version, Logger: logger,
+		MaxMoves: f.maxMoves, AssignDelay: f.assignWait,
+	})
+	if err != nil {
+		return err
+	}
+	defer member.Close()
+	gs := grpc.NewServer(cluster.ServerOptions(member)...)
+	metadatapb.RegisterMetadataServer(gs, node)
+	clusterpb.RegisterClusterServer(gs, member)
+	errc := make(chan error, 1)
+	go func() { errc <- gs.Serve(l) }()
+	hs, err := listenHealthIf(*f.httpAddr, namedCheck("membership", func(context.Context) error {
+		if _, ok := member.Map().Current().Nodes[id]; !ok {
+			return errors.New("not registered in etcd")
+		}
+		return nil
+	}))
+	if err != nil {
+		gs.Stop()
+		return err
+	}
+	defer hs.Stop()
+	extra := ""
+	if hs != nil {
+		extra = " http=" + hs.Addr()
+	}
+	fmt.Printf("postbus: metadata ready node=%s grpc=%s advertise=%s shards=%d data=%s blobs=%s%s\n",
+		id, l.Addr(), advertise, shards, f.data, blobsAt, extra)
+	logger.Info("serving", "grpc", l.Addr().String(), "advertise", advertise, "shards", shards)
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-errc:
+		logger.Error("gRPC server failed", "err", err)
+	}
+	hs.Drain()
+	// Leave the map first so routers stop sending here, then let admitted
+	// requests finish.
+	member.Close()
+	done := make(chan struct{})
+	go func() { gs.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		gs.Stop()
+	}
+	return nil
+}
+
+// listenHealthIf starts the health endpoints when addr is set; a nil
+// server's methods do nothing.
+func listenHealthIf(addr string, checks ...readinessCheck) (*healthServer, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	return listenHealth(addr, checks...)
+}
