@@ -181,7 +181,7 @@ func TestDeliverToSeveralRecipients(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	s := start(t, "tcp", 1000, map[string]error{"full": base.ErrOverQuota, "flaky": base.ErrUnavailable})
+	s := start(t, "tcp", 4000, map[string]error{"full": base.ErrOverQuota, "flaky": base.ErrUnavailable})
 	e := s.env
 	for _, u := range []string{"ok", "full", "flaky"} {
 		e.AddUser(t, u)
@@ -205,12 +205,17 @@ func TestRefusals(t *testing.T) {
 
 	// Oversized: every recipient gets 552 5.3.4, nothing is stored.
 	before := e.BlobFiles(t)
-	_, dataErr = send(t, c, testMsg+strings.Repeat("x", 1000)+"\r\n", "ok@x")
+	_, dataErr = send(t, c, testMsg+strings.Repeat(strings.Repeat("x", 98)+"\r\n", 50), "ok@x")
 	if code(dataErr["ok@x"]) != 552 || enhanced(dataErr["ok@x"]) != (smtp.EnhancedCode{5, 3, 4}) {
 		t.Errorf("oversized: %v", dataErr)
 	}
 	if n := len(e.Messages(t, "ok", "INBOX")); n != 1 || e.BlobFiles(t) != before {
 		t.Errorf("oversized message stored: %d messages, %d blobs", n, e.BlobFiles(t))
+	}
+	// A line longer than go-smtp's default limit (2000) is accepted.
+	long := testMsg + strings.Repeat("y", 3000) + "\r\n"
+	if _, dataErr := send(t, c, long, "ok@x"); len(dataErr) != 0 {
+		t.Errorf("3000-octet line: %v", dataErr)
 	}
 	// The SIZE parameter of MAIL is checked up front (RFC 1870).
 	if err := c.Mail("a@b", &smtp.MailOptions{Size: 5000}); code(err) != 552 {
@@ -221,8 +226,8 @@ func TestRefusals(t *testing.T) {
 	if _, dataErr := send(t, c, testMsg, "ok@x"); len(dataErr) != 0 {
 		t.Errorf("retry: %v", dataErr)
 	}
-	if n := len(e.Messages(t, "ok", "INBOX")); n != 1 {
-		t.Errorf("retry made %d messages", n)
+	if n := len(e.Messages(t, "ok", "INBOX")); n != 2 {
+		t.Errorf("retry made %d messages, want 2 (the first and the long-line one)", n)
 	}
 }
 

@@ -65,6 +65,12 @@ func New(cfg Config) (*Server, error) {
 	ss.Domain = cfg.Hostname
 	ss.MaxRecipients = cfg.MaxRecipients
 	ss.MaxMessageBytes = cfg.Deliverer.MaxSize
+	// go-smtp applies its line limit (default 2000) to message lines too,
+	// and breaking it closes the connection with a temporary error, which
+	// an MTA retries forever. Mail lines are not ours to police (RFC 5322
+	// §2.1.1's 998 is for generators): allow long ones; the memory a line
+	// costs is bounded by this.
+	ss.MaxLineLength = 1 << 20
 	ss.ReadTimeout = cfg.Timeout
 	ss.WriteTimeout = cfg.Timeout
 	ss.ErrorLog = slogAdapter{s.log}
