@@ -65,6 +65,9 @@ func runExport(args []string) error {
 	for _, warn := range w.Warnings() {
 		fmt.Fprintln(os.Stderr, "postbus export: warning:", warn)
 	}
+	for _, m := range st.Missing {
+		fmt.Fprintln(os.Stderr, "postbus export: body missing from the blob store, skipped:", m)
+	}
 	fmt.Printf("export: %d mailboxes, %d messages, %s to %s\n", st.Mailboxes, st.Messages, humanBytes(st.Bytes), *dir)
 	if errors.Is(err, context.Canceled) {
 		return errors.New("export interrupted: run the same command again to finish")

@@ -44,10 +44,32 @@ func unquote(s string) string {
 }
 
 // userCandidates are the user names an address may name, most specific
-// first.
+// first: "local@domain", "local", then both in lower case (MTAs keep the
+// case the sender used; user names are usually lower case).
 func (r recipient) userCandidates() []string {
-	if r.domain == "" {
-		return []string{r.local}
+	var out []string
+	add := func(s string) {
+		for _, o := range out {
+			if o == s {
+				return
+			}
+		}
+		out = append(out, s)
 	}
-	return []string{r.local + "@" + r.domain, r.local}
+	for _, lower := range []bool{false, true} {
+		for _, with := range []bool{true, false} {
+			u := r.local
+			if with {
+				if r.domain == "" {
+					continue
+				}
+				u += "@" + r.domain
+			}
+			if lower {
+				u = strings.ToLower(u)
+			}
+			add(u)
+		}
+	}
+	return out
 }

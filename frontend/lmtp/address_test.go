@@ -14,6 +14,7 @@ func TestParseRecipient(t *testing.T) {
 	}{
 		{"bob@example.org", recipient{"bob", "", "example.org"}, true, []string{"bob@example.org", "bob"}},
 		{"bob", recipient{"bob", "", ""}, true, []string{"bob"}},
+		{"Bob@Example.org", recipient{"Bob", "", "Example.org"}, true, []string{"Bob@Example.org", "Bob", "bob@example.org", "bob"}},
 		{"bob+Lists/Go@example.org", recipient{"bob", "Lists/Go", "example.org"}, true, nil},
 		{"bob+a+b@x", recipient{"bob", "a+b", "x"}, true, nil},
 		{"bob+@x", recipient{"bob", "", "x"}, true, nil},

@@ -13,7 +13,8 @@
 //     separator), and into INBOX otherwise. A user name therefore never
 //     contains "+" as far as LMTP is concerned.
 //   - The user is "local@domain" if such a user exists (sites whose login
-//     names are addresses), else "local": the domain is otherwise ignored,
+//     names are addresses), else "local", else either in lower case: the
+//     domain is otherwise ignored,
 //     so every domain the MTA routes here reaches the same users. The MTA
 //     decides which domains are local.
 //   - The user lookup is GetMailbox(user, "INBOX"): the metadata service has

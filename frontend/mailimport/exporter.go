@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/blobstore"
+	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -26,10 +27,14 @@ type ExportStats struct {
 	Messages  int
 	Bytes     int64
 	Folder    string // the mailbox being written
+	// Missing lists the messages whose body is not in the blob store
+	// ("MAILBOX UID n"); they are skipped, the export goes on.
+	Missing []string
 }
 
 // Export writes each mailbox of the user, INBOX as the Maildir root, and
-// every message with its flags and internal date. Mailboxes are exported
+// every message with its flags and internal date. A message whose body is
+// missing from the blob store is listed in ExportStats.Missing and skipped. Mailboxes are exported
 // one after the other, each as of when it is read.
 func (e *Exporter) Export(ctx context.Context, w *MaildirWriter) (ExportStats, error) {
 	var st ExportStats
@@ -69,7 +74,12 @@ func (e *Exporter) exportMailbox(ctx context.Context, w *MaildirWriter, mb *meta
 			return fmt.Errorf("mailimport: reading %q: %w", mb.Name, metadatapb.FromStatus(err))
 		}
 		for _, rec := range resp.Messages {
-			if err := e.exportOne(ctx, w, mb, rec); err != nil {
+			err := e.exportOne(ctx, w, mb, rec)
+			if errors.Is(err, base.ErrNoSuchBlob) {
+				st.Missing = append(st.Missing, fmt.Sprintf("%s UID %d", mb.Name, rec.GetState().GetUid()))
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			st.Messages++

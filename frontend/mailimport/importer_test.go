@@ -201,6 +201,20 @@ func TestImportMaildirAndExportRoundTrip(t *testing.T) {
 		t.Errorf("nested folder not exported: %v", err)
 	}
 
+	// A body missing from the blob store is reported, not fatal.
+	recs := e.Messages(t, "bob", "Sent")
+	if err := e.Blobs.Delete(ctx, recs[0].Meta.BlobId); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := mailimport.NewMaildirWriter(filepath.Join(t.TempDir(), "export2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err = ex.Export(ctx, w2)
+	if err != nil || est.Messages != 4 || len(est.Missing) != 1 || est.Missing[0] != "Sent UID 1" {
+		t.Errorf("export with a missing body: %+v %v", est, err)
+	}
+
 	// Importing the export into another user gives the same messages.
 	e.AddUser(t, "carol")
 	src, err := mailimport.OpenMaildir(out)
@@ -213,7 +227,7 @@ func TestImportMaildirAndExportRoundTrip(t *testing.T) {
 		t.Errorf("re-import of the export: %+v %v", st2, err)
 	}
 	if n := e.BlobFiles(t); n != 5 {
-		t.Errorf("%d blob files after importing the same bodies for two users", n)
+		t.Errorf("%d blob files after importing the same bodies for two users (one re-created)", n)
 	}
 }
 
