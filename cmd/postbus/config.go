@@ -5,15 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"gopkg.in/yaml.v3"
 )
 
-// Configuration files. `--config FILE` names a TOML file whose keys are the
-// command's flag names; a table prefixes its keys with its name and a dash,
+// Configuration files. `--config FILE` names a TOML file (or YAML, when the
+// name ends in .yaml or .yml) whose keys are the command's flag names; a table prefixes its keys with its name and a dash,
 // so these two say the same:
 //
 //	s3-endpoint = "http://127.0.0.1:9000"
@@ -39,7 +41,7 @@ const configFlag = "config"
 // command has not.
 func parseWithConfig(fs *flag.FlagSet, args []string) ([]string, error) {
 	if fs.Lookup(configFlag) == nil {
-		fs.String(configFlag, "", "TOML configuration file; its keys are flag names, command-line flags override it")
+		fs.String(configFlag, "", "configuration file, TOML (YAML if named .yaml/.yml); its keys are flag names, command-line flags override it")
 	}
 	path, err := configPath(args)
 	if err != nil {
@@ -78,13 +80,18 @@ func configPath(args []string) (string, error) {
 	return path, nil
 }
 
-// applyConfigFile sets every flag the TOML file at path names.
+// applyConfigFile sets every flag the file at path names: YAML for a
+// .yaml or .yml file, else TOML.
 func applyConfigFile(fs *flag.FlagSet, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	if err := applyConfig(fs, string(data)); err != nil {
+	apply := applyConfig
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		apply = applyYAMLConfig
+	}
+	if err := apply(fs, string(data)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -96,6 +103,21 @@ func applyConfig(fs *flag.FlagSet, doc string) error {
 	if _, err := toml.Decode(doc, &tree); err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
+	return applyTree(fs, tree)
+}
+
+// applyYAMLConfig sets the flags named by the YAML document doc: the same
+// keys as TOML, mappings for tables.
+func applyYAMLConfig(fs *flag.FlagSet, doc string) error {
+	var tree map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &tree); err != nil {
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	return applyTree(fs, tree)
+}
+
+// applyTree sets the flags a decoded document names.
+func applyTree(fs *flag.FlagSet, tree map[string]any) error {
 	values := make(map[string]any)
 	if err := flattenConfig("", tree, values); err != nil {
 		return err
@@ -157,6 +179,8 @@ func configValue(name string, v any, boolFlag bool) (string, error) {
 		return x, nil
 	case int64:
 		return strconv.FormatInt(x, 10), nil
+	case int: // YAML
+		return strconv.Itoa(x), nil
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
 	case []any:

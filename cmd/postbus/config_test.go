@@ -144,3 +144,36 @@ func TestDeployConfigExamplesLoad(t *testing.T) {
 		t.Errorf("example config did not set --data")
 	}
 }
+
+func TestApplyYAMLConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "postbus.yaml")
+	os.WriteFile(good, []byte("data: /from/yaml\ninsecure-auth: true\nshards: 128\nratio: 0.25\netcd:\n  - http://a:2379\n  - http://b:2379\ns3:\n  bucket: yaml-bucket\n"), 0o600)
+	fs, f, _ := configFlagSet()
+	if err := applyConfigFile(fs, good); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"data": "/from/yaml", "insecure-auth": "true", "shards": "128", "ratio": "0.25",
+		"etcd": "http://a:2379,http://b:2379", "s3-bucket": "yaml-bucket"}
+	for name, v := range want {
+		if got := fs.Lookup(name).Value.String(); got != v {
+			t.Errorf("--%s = %q, want %q", name, got, v)
+		}
+	}
+	if !f.insecureAuth {
+		t.Error("insecure-auth not set")
+	}
+	for doc, wantErr := range map[string]string{
+		"imaps-adr: x\n":       `unknown key "imaps-adr"`,
+		"data: [unclosed\n":    "config",
+		"insecure-auth: yes\n": "", // YAML 1.2 (yaml.v3): "yes" is a string, refused for a switch
+	} {
+		bad := filepath.Join(dir, "bad.yml")
+		os.WriteFile(bad, []byte(doc), 0o600)
+		fs, _, _ := configFlagSet()
+		err := applyConfigFile(fs, bad)
+		if err == nil || !errors.Is(err, errConfig) || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: err = %v, want one containing %q", doc, err, wantErr)
+		}
+	}
+}
