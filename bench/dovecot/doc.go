@@ -5,7 +5,7 @@
 //
 // Everything Dovecot writes lives under one directory: the generated
 // configuration, a self-signed certificate, base_dir, state_dir, the log,
-// a passwd-file of users (plain-text passwords: test credentials only) and
+// a passwd-file of users (argon2id hashes at postbus's cost, or plain) and
 // the mail (Maildir or sdbox, per user, owned by the unprivileged mail
 // user "nobody"). Nothing in /etc/dovecot is read or changed, so it can
 // run beside a system Dovecot. The process runs in the foreground

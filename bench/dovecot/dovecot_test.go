@@ -22,9 +22,10 @@ func TestStartLoginAppend(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Dovecot is needed as the benchmark's reference server: %v", err)
 	}
-	for _, format := range []string{"maildir", "sdbox"} {
+	for _, c := range []struct{ format, scheme string }{{"maildir", ""}, {"sdbox", "PLAIN"}} {
+		format := c.format
 		t.Run(format, func(t *testing.T) {
-			srv, err := Start(ctx, Config{Binary: bin, MailFormat: format})
+			srv, err := Start(ctx, Config{Binary: bin, MailFormat: format, PasswordScheme: c.scheme})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,10 +86,13 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := Start(ctx, Config{Binary: "/nonexistent/dovecot"}); !errors.Is(err, ErrDovecot) {
 		t.Errorf("missing binary: %v", err)
 	}
+	if _, err := Start(ctx, Config{PasswordScheme: "MD5"}); !errors.Is(err, ErrDovecot) {
+		t.Errorf("unknown password scheme: %v", err)
+	}
 	if _, err := Start(ctx, Config{MailUser: "no-such-user-xyz"}); !errors.Is(err, ErrDovecot) {
 		t.Errorf("unknown mail user: %v", err)
 	}
-	s := &Server{}
+	s := &Server{cfg: Config{PasswordScheme: "PLAIN"}}
 	for _, c := range [][2]string{{"", "pw"}, {"a:b", "pw"}, {"u", "p:w"}, {"u", "p\nw"}} {
 		if err := s.AddUser(c[0], c[1]); !errors.Is(err, ErrDovecot) {
 			t.Errorf("AddUser(%q, %q): %v", c[0], c[1], err)
