@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // ErrDovecot is the sentinel wrapped by every error of this package.
@@ -28,6 +30,20 @@ func EnsureInstalled(ctx context.Context) (string, error) {
 	if _, err := os.Stat(DefaultBinary); err == nil {
 		return DefaultBinary, nil
 	}
+	// Several test binaries may get here at once: serialise across
+	// processes too, then look again.
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "postbus-dovecot-install.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDovecot, err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrDovecot, err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if _, err := os.Stat(DefaultBinary); err == nil {
+		return DefaultBinary, nil
+	}
 	run := func(env []string, name string, args ...string) error {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Env = append(os.Environ(), env...)
@@ -38,10 +54,11 @@ func EnsureInstalled(ctx context.Context) (string, error) {
 		return nil
 	}
 	noninteractive := []string{"DEBIAN_FRONTEND=noninteractive"}
-	if err := run(noninteractive, "apt-get", "update", "-qq"); err != nil {
+	// Wait for dpkg's lock rather than fail if another apt-get runs.
+	if err := run(noninteractive, "apt-get", "-o", "DPkg::Lock::Timeout=300", "update", "-qq"); err != nil {
 		return "", err
 	}
-	if err := run(noninteractive, "apt-get", "install", "-y", "-qq", "dovecot-imapd"); err != nil {
+	if err := run(noninteractive, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq", "dovecot-imapd"); err != nil {
 		return "", err
 	}
 	// Best effort: without systemd (containers) there is nothing to stop.

@@ -5,8 +5,8 @@
 set -euo pipefail
 if [ ! -x /usr/sbin/dovecot ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq dovecot-imapd >&2
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq dovecot-imapd >&2
   systemctl disable --now dovecot >/dev/null 2>&1 || true
 fi
 echo /usr/sbin/dovecot
