@@ -4,6 +4,8 @@
 #
 #   deploy/local/cluster.sh up DIR      build, install what is missing, start
 #                                       everything, return once haproxy greets
+#                                       (a DIR that held a stopped cluster is
+#                                       started again with its data, new ports)
 #   deploy/local/cluster.sh down DIR    stop exactly the processes `up` started
 #   deploy/local/cluster.sh stop DIR NAME     SIGTERM one process (metadata2 ...)
 #   deploy/local/cluster.sh kill DIR NAME     SIGKILL one process (a crash)
@@ -280,6 +282,8 @@ cmd_up() {
     local name; name=$(basename "$f" .pid)
     if is_ours "$name"; then die "a cluster is already running in $DIR ($name); run: $0 down $DIR"; fi
   done
+  # A failed `up` leaves nothing running behind it.
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "up failed; stopping what it started (logs stay in $DIR/logs)"; cmd_down; fi' EXIT
   command -v curl >/dev/null || apt_install curl
   command -v openssl >/dev/null || apt_install openssl
   POSTBUS=$(find_postbus)
@@ -345,6 +349,7 @@ cmd_up() {
   wait_for haproxy "IMAP greeting through the balancer" imap_greets "$lb"
   env_set LB_IMAPS "127.0.0.1:$lbs"
   env_set LB_IMAP "127.0.0.1:$lb"
+  trap - EXIT
   say "ready: $DIR/cluster.env"
 }
 
