@@ -101,19 +101,10 @@ func (p *Prepared) Append(ctx context.Context, user, mailbox string, flags []str
 	if err != nil {
 		return Appended{}, fmt.Errorf("deliver: mailbox %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
 	}
-	now := d.now()
-	if internalDate.IsZero() {
-		internalDate = now
-	}
-	meta := proto.CloneOf(p.meta) // the dates differ per append
-	_, off := internalDate.Zone()
-	meta.InternalDate = internalDate.Unix()
-	meta.InternalDateZone = int32(off)
-	meta.SaveDate = now.Unix()
 	resp, err := d.Metadata.Append(ctx, &metadatapb.AppendRequest{
 		User:      user,
 		MailboxId: mb.Id,
-		Messages:  []*metadatapb.NewMessage{{Meta: meta, Flags: CanonicalFlags(flags), SkipDuplicate: skipDuplicate}},
+		Messages:  []*metadatapb.NewMessage{p.NewMessage(flags, internalDate, skipDuplicate)},
 	})
 	if err != nil {
 		return Appended{}, fmt.Errorf("deliver: append to %q of %q: %w", mailbox, user, metadatapb.FromStatus(err))
@@ -124,6 +115,23 @@ func (p *Prepared) Append(ctx context.Context, user, mailbox string, flags []str
 	uid := resp.Uids[0]
 	// A new message's UID is at least the UIDNEXT read before the append.
 	return Appended{UID: uid, UIDValidity: resp.UidValidity, Duplicate: skipDuplicate && uid < mb.UidNext}, nil
+}
+
+// NewMessage is the record of the prepared body for an AppendRequest, for
+// callers that commit several bodies in one atomic Append (IMAP
+// MULTIAPPEND, RFC 3502) and have resolved the mailbox themselves. Flags
+// and dates are handled as by AppendTo.
+func (p *Prepared) NewMessage(flags []string, internalDate time.Time, skipDuplicate bool) *metadatapb.NewMessage {
+	now := p.d.now()
+	if internalDate.IsZero() {
+		internalDate = now
+	}
+	meta := proto.CloneOf(p.meta) // the dates differ per append
+	_, off := internalDate.Zone()
+	meta.InternalDate = internalDate.Unix()
+	meta.InternalDateZone = int32(off)
+	meta.SaveDate = now.Unix()
+	return &metadatapb.NewMessage{Meta: meta, Flags: CanonicalFlags(flags), SkipDuplicate: skipDuplicate}
 }
 
 // Deliver is Prepare followed by one AppendTo.

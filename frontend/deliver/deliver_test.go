@@ -14,6 +14,7 @@ import (
 	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/deliver/delivertest"
 	"github.com/postbus/postbus/metadata/base"
+	"github.com/postbus/postbus/proto/metadatapb"
 )
 
 const msg = "From: a@example.org\r\nTo: b@example.org\r\nSubject: hello\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n"
@@ -142,6 +143,34 @@ func TestDeliverLarge(t *testing.T) {
 	got, _ := io.ReadAll(rc)
 	if !bytes.Equal(got, big) {
 		t.Error("large body differs")
+	}
+}
+
+// TestMultiAppend commits two prepared bodies in one Append, as IMAP
+// MULTIAPPEND does.
+func TestMultiAppend(t *testing.T) {
+	ctx := context.Background()
+	e := delivertest.New(t)
+	e.AddUser(t, "bob")
+	var msgs []*metadatapb.NewMessage
+	for _, body := range []string{msg, msg + "x\r\n"} {
+		p, err := e.Deliverer.Prepare(ctx, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, p.NewMessage([]string{`\flagged`}, time.Unix(1234567890, 0), false))
+	}
+	mb, err := e.Client.GetMailbox(ctx, &metadatapb.GetMailboxRequest{User: "bob", Name: "INBOX"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Client.Append(ctx, &metadatapb.AppendRequest{User: "bob", MailboxId: mb.Id, Messages: msgs})
+	if err != nil || len(resp.Uids) != 2 {
+		t.Fatalf("append: %v %v", resp, err)
+	}
+	recs := e.Messages(t, "bob", "INBOX")
+	if len(recs) != 2 || recs[1].Meta.InternalDate != 1234567890 || recs[1].State.Flags[0] != `\Flagged` || recs[0].Meta.SaveDate == 0 {
+		t.Errorf("records %v", recs)
 	}
 }
 

@@ -153,6 +153,7 @@ func TestMboxEdges(t *testing.T) {
 			[]string{"S: a\r\n\r\nx\r\n\r\n\r\n", "S: b\r\n\r\n"}, nil},
 		{"long line", "From a Tue Mar 17 12:34:56 2009\nS: a\n\n" + strings.Repeat("x", 200_000) + "\n",
 			[]string{"S: a\r\n\r\n" + strings.Repeat("x", 200_000) + "\r\n"}, nil},
+		{"header line over 64 KiB", "From a Tue Mar 17 12:34:56 2009\nS: " + strings.Repeat("x", 70_000) + "\n\nbody\n", nil, ErrBroken},
 		{"folded header", "From a Tue Mar 17 12:34:56 2009\nSubject: a\n b\nStatus:\n  R\n\n", []string{"Subject: a\r\n b\r\n\r\n"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
