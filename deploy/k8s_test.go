@@ -159,6 +159,7 @@ func TestKubernetesManifests(t *testing.T) {
 		ports  map[string]int // container port name → number
 	}
 	var workloads []workload
+	roleSettings := map[string]map[string]any{}
 	for _, w := range append(kinds["StatefulSet"], kinds["Deployment"]...) {
 		name := str(w, "kind") + "/" + str(w, "metadata", "name")
 		labels := strMap(w, "spec", "template", "metadata", "labels")
@@ -221,6 +222,7 @@ func TestKubernetesManifests(t *testing.T) {
 		for k, v := range values {
 			settings[k] = v // flags override the file
 		}
+		roleSettings[role] = settings
 		for flagName, portName := range flagPortNames {
 			v, ok := settings[flagName]
 			if !ok {
@@ -267,6 +269,14 @@ func TestKubernetesManifests(t *testing.T) {
 			ports[str(p, "name")], _ = get(p, "containerPort").(int)
 		}
 		workloads = append(workloads, workload{o: w, labels: labels, ports: ports})
+	}
+
+	// The roles agree on the cluster and the bucket: a metadata node reads
+	// the bodies the frontends write.
+	for _, k := range []string{"etcd", "etcd-prefix", "s3-endpoint", "s3-bucket", "s3-prefix"} {
+		if a, b := fmt.Sprint(roleSettings["metadata"][k]), fmt.Sprint(roleSettings["frontend"][k]); a != b {
+			t.Errorf("metadata and frontend disagree on --%s: %s vs %s", k, a, b)
+		}
 	}
 
 	// Every Service and PodDisruptionBudget selects a workload, and every
