@@ -50,6 +50,15 @@ func (p *Prepared) BlobID() string { return p.meta.BlobId }
 // Size is the body's size in octets (RFC822.SIZE).
 func (p *Prepared) Size() int64 { return int64(p.meta.Size) }
 
+// SentDate is the date of the body's Date: header, zero if it has none
+// that parses.
+func (p *Prepared) SentDate() time.Time {
+	if p.meta.SentDate == 0 {
+		return time.Time{}
+	}
+	return time.Unix(p.meta.SentDate, 0).In(time.FixedZone("", int(p.meta.SentDateZone)))
+}
+
 // Prepare reads a whole message from r, analyses it and stores it durably in
 // the blob store. It fails with base.ErrTooBig when r yields more than
 // MaxSize octets, with an error wrapping ErrSpool when it cannot buffer it,

@@ -179,9 +179,10 @@ var xStatusFlags = map[rune]string{'A': `\Answered`, 'F': `\Flagged`, 'T': `\Dra
 var mozillaFlags = map[uint64]string{0x1: `\Seen`, 0x2: `\Answered`, 0x4: `\Flagged`, 0x8: `\Deleted`, 0x1000: "$Forwarded"}
 
 // validKeyword reports whether s can be an IMAP keyword: an atom (RFC 9051
-// §9 atom-char) not starting with "\".
+// §9 atom-char) not starting with "\", of at most 256 octets (what the
+// metadata node stores), so that an import never fails on a keyword.
 func validKeyword(s string) bool {
-	if s == "" || s[0] == '\\' {
+	if s == "" || s[0] == '\\' || len(s) > 256 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -106,7 +106,11 @@ func (im *Importer) Import(ctx context.Context, src Source) (Stats, error) {
 			}
 			return st, fmt.Errorf("mailimport: %s: %w", m.Name, err)
 		}
-		a, err := p.Append(ctx, im.User, mailbox, m.Flags, m.Date, true)
+		date := m.Date
+		if date.IsZero() {
+			date = p.SentDate() // better than the time of the import
+		}
+		a, err := p.Append(ctx, im.User, mailbox, m.Flags, date, true)
 		if err != nil {
 			if errors.Is(err, base.ErrInvalidArgument) || errors.Is(err, base.ErrTooBig) {
 				broken(m.Name, err.Error())

@@ -32,8 +32,9 @@ body two
 From broken Thu Mar 19 12:34:56 2009
 no header here
 
-From c@example.org Fri Mar 20 12:34:56 2009
+From c@example.org
 Subject: three
+Date: Sat, 21 Mar 2009 10:00:00 +0100
 
 body three
 `
@@ -79,6 +80,9 @@ func TestImportMboxIdempotent(t *testing.T) {
 	}
 	if d := time.Unix(recs[0].Meta.InternalDate, 0).UTC(); !d.Equal(time.Date(2009, 3, 17, 12, 34, 56, 0, time.UTC)) {
 		t.Errorf("internal date %v", d)
+	}
+	if recs[2].Meta.InternalDate != time.Date(2009, 3, 21, 9, 0, 0, 0, time.UTC).Unix() || recs[2].Meta.InternalDateZone != 3600 {
+		t.Errorf("internal date from the Date: header: %d %d", recs[2].Meta.InternalDate, recs[2].Meta.InternalDateZone)
 	}
 	if recs[0].Meta.Subject != "one" || recs[2].Meta.Subject != "three" {
 		t.Errorf("subjects %q %q", recs[0].Meta.Subject, recs[2].Meta.Subject)
