@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -149,7 +150,8 @@ func metadataClient(ctx context.Context, dataDir string, blobs blobstore.Store) 
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, nil, err
 	}
-	node, err := metadata.Open(metadata.Options{Dir: filepath.Join(dataDir, "metadata"), Blobs: blobs})
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	node, err := metadata.Open(metadata.Options{Dir: filepath.Join(dataDir, "metadata"), Blobs: blobs, Logger: quiet})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s (is a server running without its admin socket?): %w", dataDir, err)
 	}
