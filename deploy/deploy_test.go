@@ -299,7 +299,8 @@ func haproxyBinary(t *testing.T) string {
 		t.Fatal("haproxy is not installed and apt-get is not available to install it")
 	}
 	install := func() error {
-		cmd := exec.Command(apt, "install", "-y", "-qq", "haproxy")
+		// The lock timeout: another test may be installing at the same time.
+		cmd := exec.Command(apt, "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq", "haproxy")
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -308,7 +309,7 @@ func haproxyBinary(t *testing.T) string {
 		return nil
 	}
 	if err := install(); err != nil {
-		exec.Command(apt, "update", "-qq").Run()
+		exec.Command(apt, "-o", "DPkg::Lock::Timeout=300", "update", "-qq").Run()
 		if err := install(); err != nil {
 			t.Fatalf("installing haproxy: %v", err)
 		}

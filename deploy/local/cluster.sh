@@ -44,9 +44,11 @@ usage() {
 apt_install() {
   command -v apt-get >/dev/null || die "need $* and apt-get is not available; install $* yourself"
   say "installing $* with apt-get"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+  # Wait for the dpkg lock: tests running in parallel may install at once.
+  local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -qq)
+  if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >/dev/null 2>&1; then
+    "${apt[@]}" update >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >/dev/null || die "apt-get install $* failed"
   fi
 }
 
