@@ -21,7 +21,7 @@ type lmtpFlags struct {
 }
 
 func (f *lmtpFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "lmtp-addr", "", "LMTP (RFC 2033) listen address HOST:PORT for the MTA (empty: off)")
+	fs.StringVar(&f.addr, "lmtp-addr", "", "LMTP (RFC 2033) listen address HOST:PORT for the MTA, unauthenticated: loopback or a private network only (empty: off)")
 	fs.StringVar(&f.socket, "lmtp-socket", "", "LMTP unix socket path for the MTA (empty: off)")
 	fs.Int64Var(&f.maxSize, "lmtp-max-size", 64<<20, "largest message accepted over LMTP, octets (advertised with SIZE)")
 }

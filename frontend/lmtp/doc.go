@@ -3,6 +3,11 @@
 // package deliver. The protocol engine is github.com/emersion/go-smtp in
 // LMTP mode; this package is its backend.
 //
+// LMTP has no authentication here (as with Dovecot's and Cyrus's LMTP):
+// whoever reaches a listener can deliver to any user, so it belongs on
+// loopback, a private network, or a unix socket whose directory only the
+// MTA can enter.
+//
 // # Recipients
 //
 // RCPT TO:<local[+detail][@domain]> names a postbus user:
