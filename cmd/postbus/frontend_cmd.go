@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,13 +81,7 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	if f.s3Endpoint == "" {
 		logger.Warn("no --s3-endpoint: message bodies stay in this frontend's data directory; other frontends and metadata nodes cannot read them")
 	}
-	fe, err := frontend.New(frontend.Config{
-		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		Metadata:     rt,
-		Blobs:        blobs,
-		Logger:       logger,
-		InsecureAuth: f.insecureAuth,
-	})
+	fe, err := frontend.New(f.frontendConfig(cert, rt, blobs, logger))
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ type serveFlags struct {
 	s3Region, s3Prefix    string
 	s3VirtualHost         bool
 	insecureAuth          bool
+	maxConns, maxConnsIP  int
 	logLevel, logFormat   string
 	lmtp                  lmtpFlags   // serve_lmtp.go
 	proxy                 *proxyFlags // proxyflags.go
@@ -68,6 +69,22 @@ func (f *serveFlags) registerIMAP(fs *flag.FlagSet) {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM); default: self-signed in DATA/tls")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
+	fs.IntVar(&f.maxConns, "max-connections", 10000, "most open IMAP connections (negative: no limit)")
+	fs.IntVar(&f.maxConnsIP, "max-connections-per-ip", 500, "most open IMAP connections from one client address (negative: no limit; behind a load balancer use the PROXY protocol)")
+}
+
+// frontendConfig is the frontend configuration the IMAP flags describe, for
+// serve and the frontend role alike.
+func (f *serveFlags) frontendConfig(cert tls.Certificate, md metadatapb.MetadataClient, blobs blobstore.Store, logger *slog.Logger) frontend.Config {
+	return frontend.Config{
+		TLSConfig:           &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Metadata:            md,
+		Blobs:               blobs,
+		Logger:              logger,
+		InsecureAuth:        f.insecureAuth,
+		MaxConnections:      f.maxConns,
+		MaxConnectionsPerIP: f.maxConnsIP,
+	}
 }
 
 // registerS3 registers the flags of the blob store.
@@ -220,13 +237,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	md := router.New(sc.member.Map(), router.Options{Dial: dialInproc, Logger: logger.With("role", "frontend")})
 	defer md.Close()
 
-	fe, err := frontend.New(frontend.Config{
-		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		Metadata:     md,
-		Blobs:        blobs,
-		Logger:       logger.With("role", "frontend"),
-		InsecureAuth: f.insecureAuth,
-	})
+	fe, err := frontend.New(f.frontendConfig(cert, md, blobs, logger.With("role", "frontend")))
 	if err != nil {
 		return err
 	}
