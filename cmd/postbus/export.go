@@ -13,12 +13,14 @@ import (
 )
 
 // runExport implements `postbus export --user NAME --maildir DIR [--data
-// DIR]`: every mailbox of the user as a Maildir++ tree (see
+// DIR | --etcd EPS --s3-...]`: every mailbox of the user as a Maildir++ tree (see
 // frontend/mailimport). Exporting again into the same DIR updates it.
 func runExport(args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	var bf serveFlags
 	registerStoreFlags(fs, &bf)
+	var cf clusterFlags
+	cf.register(fs)
 	user := fs.String("user", "", "user to export (required)")
 	dir := fs.String("maildir", "", "Maildir++ directory to write (created if missing; required)")
 	pos, err := parseInterspersed(fs, args)
@@ -37,7 +39,7 @@ func runExport(args []string) error {
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
-	client, closeFn, err := metadataClient(ctx, bf.data, blobs)
+	client, closeFn, err := storeClient(ctx, &cf, bf.data, blobs)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,14 @@ import (
 )
 
 // runImport implements `postbus import --user NAME (--mbox FILE | --maildir
-// DIR) [--mailbox NAME] [--data DIR]`: the work is frontend/mailimport's.
+// DIR) [--mailbox NAME] [--data DIR | --etcd EPS --s3-...]`: the work is
+// frontend/mailimport's.
 func runImport(args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var bf serveFlags
 	registerStoreFlags(fs, &bf)
+	var cf clusterFlags
+	cf.register(fs)
 	user := fs.String("user", "", "user to import into (required)")
 	mboxPath := fs.String("mbox", "", "mbox file to import")
 	maildirPath := fs.String("maildir", "", "Maildir or Maildir++ directory to import (folders included)")
@@ -62,7 +65,7 @@ func runImport(args []string) error {
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
-	client, closeFn, err := metadataClient(ctx, bf.data, blobs)
+	client, closeFn, err := storeClient(ctx, &cf, bf.data, blobs)
 	if err != nil {
 		return err
 	}
@@ -129,6 +132,26 @@ func checkUser(ctx context.Context, c metadatapb.MetadataClient, user string) er
 		return fmt.Errorf("user %s does not exist", user)
 	}
 	return err
+}
+
+// storeClient returns the Metadata client import and export use: with
+// --etcd a router over the cluster's shard map (the bodies then go to the
+// blob store the --s3 flags name, which must be the cluster's), else
+// metadataClient's.
+func storeClient(ctx context.Context, cf *clusterFlags, dataDir string, blobs blobstore.Store) (metadatapb.MetadataClient, func(), error) {
+	if cf.etcd == "" {
+		return metadataClient(ctx, dataDir, blobs)
+	}
+	ua, closeFn, err := clusterAdminClient(ctx, cf)
+	if err != nil {
+		return nil, nil, err
+	}
+	mc, ok := ua.(metadatapb.MetadataClient) // the router serves every RPC
+	if !ok {
+		closeFn()
+		return nil, nil, fmt.Errorf("cluster client %T is not a full Metadata client", ua)
+	}
+	return mc, closeFn, nil
 }
 
 // metadataClient returns a full Metadata client for the node of dataDir:
