@@ -34,6 +34,8 @@ Usage:
                                              import mail (idempotent: run again to resume)
   postbus export --user NAME --maildir DIR [--data DIR]
                                              write a user's mailboxes as Maildir++
+                                             (import/export take --etcd EPS and the --s3-* flags of
+                                             the cluster's bucket to act on a cluster)
   postbus version                            print the version
 `
 
