@@ -55,7 +55,8 @@
 // Importer appends every message of a Source to a user's mailboxes with
 // skip_duplicate: a body already in the target mailbox is not added again,
 // so an interrupted import is resumed by running it again. Folders are
-// created as needed. A message without an internal date in its source (an
+// created as needed, and subscribed (many clients show only subscribed
+// folders). A message without an internal date in its source (an
 // mbox From_ line without a date) gets its Date: header's, else the time of
 // the import.
 package mailimport

@@ -128,13 +128,23 @@ func (im *Importer) Import(ctx context.Context, src Source) (Stats, error) {
 	}
 }
 
-// ensureMailbox creates a mailbox (and its parents) unless it exists.
+// ensureMailbox creates a mailbox (and its parents) unless it exists, and
+// subscribes to a mailbox it creates.
 func (im *Importer) ensureMailbox(ctx context.Context, name string) error {
 	if im.created[name] || strings.EqualFold(name, "INBOX") {
 		return nil
 	}
-	_, err := im.Deliverer.Metadata.CreateMailbox(ctx, &metadatapb.CreateMailboxRequest{User: im.User, Name: name})
-	if err = metadatapb.FromStatus(err); err != nil && !errors.Is(err, base.ErrMailboxExists) {
+	md := im.Deliverer.Metadata
+	_, err := md.CreateMailbox(ctx, &metadatapb.CreateMailboxRequest{User: im.User, Name: name})
+	switch err = metadatapb.FromStatus(err); {
+	case err == nil:
+		// Many clients show only subscribed folders: a migrated folder
+		// should be visible where it was.
+		_, err = md.SetSubscribed(ctx, &metadatapb.SetSubscribedRequest{User: im.User, Name: name, Subscribed: true})
+		if err != nil {
+			return fmt.Errorf("mailimport: subscribing to %q: %w", name, metadatapb.FromStatus(err))
+		}
+	case !errors.Is(err, base.ErrMailboxExists):
 		return fmt.Errorf("mailimport: creating mailbox %q: %w", name, err)
 	}
 	im.created[name] = true

@@ -175,6 +175,18 @@ func TestImportMaildirAndExportRoundTrip(t *testing.T) {
 		}
 	}
 
+	list, err := e.Client.ListMailboxes(ctx, &metadatapb.ListMailboxesRequest{User: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribed := map[string]bool{}
+	for _, mb := range list.Mailboxes {
+		subscribed[mb.Name] = mb.Subscribed
+	}
+	if !subscribed["Work"] || !subscribed["Work/Projects/2024"] || subscribed["Work/Projects"] {
+		t.Errorf("subscriptions after import: %v (created folders subscribed, parents made on the way not)", subscribed)
+	}
+
 	// Export, then compare with the source tree: same folders, flags and
 	// bodies (the broken file was never imported).
 	out := filepath.Join(t.TempDir(), "export")
