@@ -12,6 +12,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 
 	"github.com/postbus/postbus/frontend/router"
 	"github.com/postbus/postbus/metadata/base"
@@ -381,12 +382,10 @@ func TestDrainMovesWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := appendOne(ctx, c.r, u, users[u], "before"); err != nil {
-		t.Fatal(err)
-	}
-	if ev, err := st.Recv(); err != nil || ev.MailboxId != users[u] {
-		t.Fatalf("event before the drain: %v, %v", ev, err)
-	}
+	awaitEvent(t, st, users[u], func(i int) error {
+		_, err := appendOne(ctx, c.r, u, users[u], fmt.Sprintf("before %d", i))
+		return err
+	})
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := c.nodes["n0"].Member.Leave(lctx); err != nil {
@@ -402,43 +401,56 @@ func TestDrainMovesWatch(t *testing.T) {
 		}
 		break
 	}
-	if o, _, _ := c.w.OwnerOf(u); o.ID != "n1" {
-		t.Fatalf("after the drain %s is on %s", u, o.ID)
+	err = c.w.WaitFor(ctx, func(m *cluster.ShardMap) bool { o, _, _ := m.OwnerOf(u); return o.ID == "n1" })
+	if err != nil {
+		t.Fatalf("after the drain %s is not on n1: %v", u, err)
 	}
 	st, err = c.r.Watch(ctx, &metadatapb.WatchRequest{User: u})
 	if err != nil {
 		t.Fatal(err)
 	}
+	sel, err := c.r.Select(ctx, &metadatapb.SelectRequest{User: u, MailboxId: users[u]})
+	if err != nil {
+		t.Fatal(err)
+	}
 	uid, err := appendOne(ctx, c.r, u, users[u], "after")
-	if err != nil || uid != 2 {
-		t.Fatalf("append after the drain: uid %d, %v; want 2", uid, err)
+	if err != nil || uid != sel.Mailbox.UidNext {
+		t.Fatalf("append after the drain: uid %d, %v; want UIDNEXT %d from before the move", uid, err, sel.Mailbox.UidNext)
 	}
-	// The new stream may have subscribed after that append: keep changing
-	// the mailbox until an event arrives.
-	events := make(chan error, 1)
-	go func() {
-		ev, err := st.Recv()
-		if err == nil && ev.MailboxId != users[u] {
-			err = fmt.Errorf("event for mailbox %d", ev.MailboxId)
-		}
-		events <- err
-	}()
-	for i := 0; ; i++ {
-		select {
-		case err := <-events:
-			if err != nil {
-				t.Fatalf("event after the drain: %v", err)
-			}
-		case <-time.After(200 * time.Millisecond):
-			if _, err := appendOne(ctx, c.r, u, users[u], fmt.Sprintf("more %d", i)); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		break
-	}
+	awaitEvent(t, st, users[u], func(i int) error {
+		_, err := appendOne(ctx, c.r, u, users[u], fmt.Sprintf("after %d", i))
+		return err
+	})
 	if err := cluster.SetDrain(ctx, c.cli, "", "n0", false); err != nil {
 		t.Fatal(err)
 	}
 	c.waitBalanced(2)
+}
+
+// awaitEvent waits for an event of mailbox on st, calling change every
+// 200 ms meanwhile: a stream may subscribe on its node after the first
+// changes, which it then does not see.
+func awaitEvent(t *testing.T, st grpc.ServerStreamingClient[metadatapb.ChangeEvent], mailbox uint64, change func(i int) error) {
+	t.Helper()
+	events := make(chan error, 1)
+	go func() {
+		ev, err := st.Recv()
+		if err == nil && ev.MailboxId != mailbox {
+			err = fmt.Errorf("event for mailbox %d, want %d", ev.MailboxId, mailbox)
+		}
+		events <- err
+	}()
+	for i := 0; ; i++ {
+		if err := change(i); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-events:
+			if err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -50,18 +50,29 @@ func RunController(ctx context.Context, cli *clientv3.Client, w *MapWatcher, opt
 			continue
 		}
 		el := concurrency.NewElection(sess, k.election())
-		if err := el.Campaign(ctx, opts.ID); err != nil {
-			sess.Close()
-			if ctx.Err() == nil {
-				log.Warn("cluster: controller campaign", "err", err)
-				sleepCtx(ctx, time.Second)
+		// Campaign, when cancelled, resigns with the client's own context,
+		// which blocks while etcd is unreachable: never wait for it after
+		// ctx is done (it ends when etcd answers or the client closes).
+		won := make(chan error, 1)
+		go func() { won <- el.Campaign(ctx, opts.ID) }()
+		select {
+		case err = <-won:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
+			sess.Close()
+			log.Warn("cluster: controller campaign", "err", err)
+			sleepCtx(ctx, time.Second)
 			continue
 		}
 		log.Info("cluster: controller elected", "id", opts.ID)
 		c := &controller{cli: cli, w: w, keys: k, log: log, opts: opts, el: el, sess: sess}
 		c.lead(ctx)
-		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		el.Resign(rctx)
 		cancel()
 		sess.Close()

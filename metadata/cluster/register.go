@@ -114,7 +114,7 @@ func (r *registration) close() {
 	r.mu.Lock()
 	lease := r.mu.lease
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := r.cli.Revoke(ctx, lease); err != nil {
 		r.log.Warn("cluster: revoke lease", "err", err)
