@@ -66,8 +66,17 @@ func startLocalCluster(t *testing.T) *localCluster {
 	out, err := up.CombinedOutput()
 	// Registered before checking err: whatever started must stop.
 	t.Cleanup(func() {
+		pids := lc.pids()
 		if out, err := exec.Command("bash", clusterScript(), "down", lc.dir).CombinedOutput(); err != nil {
 			t.Errorf("cluster.sh down: %v\n%s", err, out)
+		}
+		// down stopped every process up (and the test) started.
+		for name, pid := range pids {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+				if stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); !strings.Contains(string(stat), ") Z ") {
+					t.Errorf("%s (pid %d) still running after cluster.sh down", name, pid)
+				}
+			}
 		}
 	})
 	t.Cleanup(func() {
@@ -139,6 +148,21 @@ func (lc *localCluster) dumpLogs(t *testing.T) {
 		}
 		t.Logf("--- %s (last lines)\n%s", filepath.Base(l), strings.Join(lines, "\n"))
 	}
+}
+
+// pids are the processes the cluster's pid files name.
+func (lc *localCluster) pids() map[string]int {
+	files, _ := filepath.Glob(filepath.Join(lc.dir, "pids", "*.pid"))
+	out := map[string]int{}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if fields := strings.Fields(string(b)); len(fields) > 0 {
+			if pid, err := strconv.Atoi(fields[0]); err == nil {
+				out[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+			}
+		}
+	}
+	return out
 }
 
 // sh runs a cluster.sh subcommand on this cluster.
