@@ -2,11 +2,10 @@ package frontend
 
 import (
 	"errors"
+	"io"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/postbus/postbus/frontend/internal/message"
+	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -100,42 +99,37 @@ func (c *conn) refuseAppend(err error) error {
 // errClientRead marks a failure to read the message from the client.
 var errClientRead = errors.New("frontend: reading APPEND literal")
 
-// ingest spools, analyses and stores one message body.
+// ingest stores one message body through the one delivery path (spool,
+// analyse, blob put: package deliver) and returns its record for the
+// atomic Append of the whole command.
 func (c *conn) ingest(m *wire.AppendMessage) (*metadatapb.NewMessage, error) {
-	var sp spool
-	defer sp.close()
-	if err := sp.fill(m.Body); err != nil {
-		if errors.Is(err, errSpoolWrite) {
-			c.log.Error("frontend: spooling APPEND", "err", err)
-			return nil, no("SERVERBUG", "cannot buffer the message")
-		}
-		return nil, errors.Join(errClientRead, err)
+	body := &recordingReader{r: m.Body}
+	p, err := c.srv.deliver.Prepare(c.ctx, body)
+	switch {
+	case err == nil:
+		return p.NewMessage(m.Flags, m.Date, false), nil
+	case body.err != nil:
+		// The client stopped sending mid-literal: the connection is
+		// unusable (we cannot find the next command).
+		return nil, errors.Join(errClientRead, body.err)
+	case errors.Is(err, deliver.ErrSpool):
+		c.log.Error("frontend: spooling APPEND", "err", err)
+		return nil, no("SERVERBUG", "cannot buffer the message")
 	}
-	meta, err := message.Analyze(sp.readerAt(), sp.size)
-	if err != nil {
-		return nil, err
+	return nil, err
+}
+
+// recordingReader remembers the error of the reader it wraps, so a failure
+// of the client can be told from one of the store.
+type recordingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
 	}
-	id, n, err := c.srv.cfg.Blobs.Put(c.ctx, sp.reader(), c.srv.cfg.Limits.MaxLiteral)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	date := m.Date
-	if date.IsZero() {
-		date = now
-	}
-	_, off := date.Zone()
-	meta.BlobId = id
-	meta.Size = uint64(n)
-	meta.InternalDate = date.Unix()
-	meta.InternalDateZone = int32(off)
-	meta.SaveDate = now.Unix()
-	flags := make([]string, 0, len(m.Flags))
-	for _, f := range m.Flags {
-		if strings.EqualFold(f, `\Recent`) {
-			continue
-		}
-		flags = append(flags, canonicalFlag(f))
-	}
-	return &metadatapb.NewMessage{Meta: meta, Flags: flags}, nil
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -200,7 +201,7 @@ func (c *conn) searchKey(k *wire.SearchKey) (*metadatapb.SearchKey, error) {
 		if strings.EqualFold(k.Flag, `\Recent`) {
 			return c.searchKey(&wire.SearchKey{Op: wire.SearchRecent})
 		}
-		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Flag{Flag: canonicalFlag(k.Flag)}}, nil
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Flag{Flag: deliver.CanonicalFlag(k.Flag)}}, nil
 	case wire.SearchHeader:
 		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Header{Header: &metadatapb.HeaderMatch{Field: k.Field, Value: k.Value}}}, nil
 	case wire.SearchBody:

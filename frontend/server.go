@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/blobstore"
+	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -55,6 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	tlsConf *tls.Config
 	watch   *watchHub
+	deliver *deliver.Deliverer // APPEND's path into the stores
 
 	wg sync.WaitGroup // one per running session
 	mu struct {
@@ -108,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tlsConf: tc}
 	s.watch = newWatchHub(cfg.Metadata, cfg.Logger)
+	s.deliver = &deliver.Deliverer{Metadata: cfg.Metadata, Blobs: cfg.Blobs, MaxSize: cfg.Limits.MaxLiteral}
 	s.mu.listeners = make(map[net.Listener]struct{})
 	s.mu.conns = make(map[*conn]struct{})
 	s.mu.perIP = make(map[string]int)

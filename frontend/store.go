@@ -1,8 +1,7 @@
 package frontend
 
 import (
-	"strings"
-
+	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -20,13 +19,7 @@ func (c *conn) cmdStore(cmd *wire.Command) error {
 	if sel.readOnly {
 		return no("READ-ONLY", "mailbox is read-only")
 	}
-	flags := make([]string, 0, len(a.Flags))
-	for _, f := range a.Flags {
-		if strings.EqualFold(f, `\Recent`) {
-			continue // RFC 3501 §2.3.2: \Recent cannot be stored
-		}
-		flags = append(flags, canonicalFlag(f))
-	}
+	flags := deliver.CanonicalFlags(a.Flags) // RFC 3501 §2.3.2: \Recent cannot be stored
 	uids, err := sel.resolve(a.Set)
 	if err != nil {
 		return err
@@ -63,17 +56,4 @@ func (c *conn) cmdStore(cmd *wire.Command) error {
 		c.enc.Raw("FLAGS ").Raw(c.flagList(st)).Raw(")").CRLF()
 	}
 	return nil
-}
-
-// systemFlagNames spells system flags canonically; keywords stay as sent.
-var systemFlagNames = map[string]string{
-	`\SEEN`: `\Seen`, `\ANSWERED`: `\Answered`, `\FLAGGED`: `\Flagged`,
-	`\DELETED`: `\Deleted`, `\DRAFT`: `\Draft`,
-}
-
-func canonicalFlag(f string) string {
-	if n, ok := systemFlagNames[strings.ToUpper(f)]; ok {
-		return n
-	}
-	return f
 }

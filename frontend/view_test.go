@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"github.com/postbus/postbus/frontend/deliver"
 	"slices"
 	"strings"
 	"testing"
@@ -88,8 +89,8 @@ func TestFormatting(t *testing.T) {
 		{foldInbox("inboxes"), "inboxes"},
 		{parentOf("a/b/c"), "a/b"},
 		{parentOf("a"), ""},
-		{canonicalFlag(`\SEEN`), `\Seen`},
-		{canonicalFlag(`$label`), `$label`},
+		{deliver.CanonicalFlag(`\SEEN`), `\Seen`},
+		{deliver.CanonicalFlag(`$label`), `$label`},
 		{sectionString(nil), ""},
 	}
 	for i, tt := range tests {

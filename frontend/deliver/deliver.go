@@ -170,10 +170,16 @@ func CanonicalFlags(flags []string) []string {
 			continue
 		}
 		seen[u] = true
-		if n, ok := systemFlags[u]; ok {
-			f = n
-		}
-		out = append(out, f)
+		out = append(out, CanonicalFlag(f))
 	}
 	return out
+}
+
+// CanonicalFlag spells a system flag as RFC 9051 §2.3.2 does (flags are
+// case-insensitive on the wire) and returns a keyword as it is.
+func CanonicalFlag(f string) string {
+	if n, ok := systemFlags[strings.ToUpper(f)]; ok {
+		return n
+	}
+	return f
 }
