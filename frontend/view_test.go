@@ -1,12 +1,13 @@
 package frontend
 
 import (
-	"github.com/postbus/postbus/frontend/deliver"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/postbus/postbus/frontend/deliver"
 )
 
 func TestResolve(t *testing.T) {
