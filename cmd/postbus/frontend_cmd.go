@@ -28,6 +28,7 @@ func (f *frontendFlags) register(fs *flag.FlagSet) {
 	f.registerIMAP(fs)
 	f.registerS3(fs)
 	f.registerLog(fs)
+	f.lmtp.register(fs) // issue 6: in cluster mode frontends take mail in
 	f.proxy = registerProxyFlags(fs)
 	f.httpAddr = registerHTTPAddr(fs)
 	f.cluster.register(fs)
@@ -91,6 +92,11 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	lmtpSrv, lmtpAddrs, err := startLMTP(&f.lmtp, rt, blobs, logger, errc)
+	if err != nil {
+		return err
+	}
+	addrs = append(addrs, lmtpAddrs...)
 	hs, err := listenHealthIf(*f.httpAddr, namedCheck("shard map", func(context.Context) error {
 		m := w.Current()
 		if m.Shards == 0 {
@@ -125,6 +131,11 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	defer cancel()
 	if err := fe.Shutdown(sctx); err != nil {
 		logger.Warn("frontend shutdown", "err", err)
+	}
+	if lmtpSrv != nil {
+		if err := lmtpSrv.Shutdown(sctx); err != nil {
+			logger.Warn("LMTP shutdown", "err", err)
+		}
 	}
 	return nil
 }
