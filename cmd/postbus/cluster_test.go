@@ -45,7 +45,8 @@ func TestCluster(t *testing.T) {
 	t.Run("UsersSpreadOverShards", func(t *testing.T) { testUsersSpread(t, lc, users) })
 	t.Run("NodeJoinsUnderLoad", func(t *testing.T) { testNodeJoinsUnderLoad(t, lc, users) })
 	t.Run("FrontendKilled", func(t *testing.T) { testFrontendKilled(t, lc, users[1:7]) })
-	t.Run("MetadataNodeDown", func(t *testing.T) { testMetadataNodeDown(t, lc, users) })
+	t.Run("MetadataNodeStopped", func(t *testing.T) { testMetadataNodeDown(t, lc, users, "metadata2", "stop") })
+	t.Run("MetadataNodeKilled", func(t *testing.T) { testMetadataNodeDown(t, lc, users, "metadata3", "kill") })
 }
 
 // localCluster is a cluster started by deploy/local/cluster.sh.
@@ -663,8 +664,11 @@ func sortedContents(m map[string][]uint32) []string {
 	return out
 }
 
-func testMetadataNodeDown(t *testing.T, lc *localCluster, users []string) {
-	downID := lc.nodeID(t, "metadata2")
+// testMetadataNodeDown takes node down with cluster.sh how: "stop" (SIGTERM:
+// the node leaves the map) or "kill" (SIGKILL: a crash; its record stays
+// until the lease expires, and the frontends find it unreachable).
+func testMetadataNodeDown(t *testing.T, lc *localCluster, users []string, node, how string) {
+	downID := lc.nodeID(t, node)
 	m := lc.watch.Current()
 	var down, up string
 	for _, u := range users {
@@ -690,11 +694,13 @@ func testMetadataNodeDown(t *testing.T, lc *localCluster, users []string) {
 		t.Fatal(err)
 	}
 
-	lc.sh(t, "stop", "metadata2")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := lc.watch.WaitFor(ctx, func(m *cluster.ShardMap) bool { _, live := m.Nodes[downID]; return !live }); err != nil {
-		t.Fatalf("%s still registered after stopping: %v", downID, err)
+	lc.sh(t, how, node)
+	if how == "stop" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := lc.watch.WaitFor(ctx, func(m *cluster.ShardMap) bool { _, live := m.Nodes[downID]; return !live }); err != nil {
+			t.Fatalf("%s still registered after stopping: %v", downID, err)
+		}
 	}
 
 	// The user on the stopped node: commands fail cleanly, nothing is
@@ -725,7 +731,7 @@ func testMetadataNodeDown(t *testing.T, lc *localCluster, users []string) {
 		t.Fatalf("user on a live node: APPEND %v %v", r, err)
 	}
 
-	lc.sh(t, "start", "metadata2")
+	lc.sh(t, "start", node)
 	// The same session recovers by itself: retry until the node is back.
 	var r *imapResponse
 	deadline := time.Now().Add(60 * time.Second)

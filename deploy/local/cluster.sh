@@ -93,11 +93,15 @@ find_haproxy() {
 
 declare -A TAKEN=()
 # free_port prints a loopback port nobody answers on and no other process of
-# this cluster was given.
+# this cluster was given. It stays below the kernel's ephemeral range: a port
+# there may be the local end of somebody's outgoing connection, which
+# refuses connections yet cannot be bound.
 free_port() {
-  local p
+  local p lo=32768 _hi
+  read -r lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$lo" -gt 12000 ] || die "the ephemeral port range starts at $lo: no room for fixed ports"
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (lo - 10000)))
     [ -n "${TAKEN[$p]:-}" ] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       TAKEN[$p]=1; echo "$p"; return
