@@ -210,4 +210,39 @@ func TestClusterRoles(t *testing.T) {
 	if data := appendMessage(t, back, "INBOX", testMessage); data.UID != 2 {
 		t.Errorf("APPEND after the return got UID %d, want 2", data.UID)
 	}
+
+	// A third node with --drain-on-exit takes shards, and on SIGTERM hands
+	// them back before it exits: nobody's mail becomes unavailable.
+	m3 := startRole(t, "postbus: metadata ready ", "metadata", "--etcd", eps, "--data", filepath.Join(dir, "m3"),
+		"--listen", "127.0.0.1:0", "--node-id", "m3", "--drain-on-exit", "30s")
+	if err := w.WaitFor(ctx, func(m *cluster.ShardMap) bool { return m.Complete() && len(m.Owned("m3")) == 2 }); err != nil {
+		t.Fatalf("m3 got no shards: %v", err)
+	}
+	out, _, code = postbusCmd(t, "", "cluster", "status", "--etcd", eps)
+	shardsOf := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 5 {
+			shardsOf[f[0]] = f[3] // NODE ADDR VERSION SHARDS STATE
+		}
+	}
+	if code != 0 || !strings.Contains(out, "shards 8") || !strings.Contains(out, `controller "m1"`) ||
+		shardsOf["m1"] != "3" || shardsOf["m2"] != "3" || shardsOf["m3"] != "2" {
+		t.Fatalf("cluster status: exit %d\n%s", code, out)
+	}
+	m3.stop()
+	m := w.Current()
+	if n := len(m.Owned("m3")); n != 0 || !m.Complete() || m.Draining["m3"] {
+		t.Fatalf("after m3 drained and stopped: owns %d, complete %v, drain mark %v", n, m.Complete(), m.Draining["m3"])
+	}
+	for _, u := range users {
+		c, err := login(u)
+		if err != nil {
+			t.Fatalf("login %s after m3 left: %v", u, err)
+		}
+		sel, err := c.Select("INBOX", nil).Wait()
+		if err != nil || sel.NumMessages == 0 {
+			t.Errorf("%s after m3 left: %+v, %v", u, sel, err)
+		}
+		c.Close()
+	}
 }

@@ -24,6 +24,9 @@ Usage:
   postbus serve [flags]                      run an all-in-one node (see: postbus serve -h)
   postbus metadata --etcd EPS [flags]        run a metadata node of a cluster (see: postbus metadata -h)
   postbus frontend --etcd EPS [flags]        run an IMAP frontend of a cluster (see: postbus frontend -h)
+  postbus cluster status --etcd EPS          show the shard map: nodes, shards per node, handoffs
+  postbus cluster drain|undrain NODE --etcd EPS [--wait DUR]
+                                             move every shard off a node (or allow it shards again)
   postbus user add NAME [--data DIR]         create a user (password: first line of stdin)
   postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
   postbus user del NAME [--data DIR]         delete a user and all their mail
@@ -59,6 +62,8 @@ func run(args []string) int {
 		err = runMetadata(args[1:])
 	case "frontend":
 		err = runFrontend(args[1:])
+	case "cluster":
+		err = runCluster(args[1:])
 	case "import":
 		err = runImport(args[1:])
 	case "export":

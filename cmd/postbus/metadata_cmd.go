@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
 	"github.com/postbus/postbus/metadata"
@@ -32,6 +33,7 @@ type metadataFlags struct {
 	shards     uint
 	maxMoves   int
 	assignWait time.Duration
+	drainExit  time.Duration
 }
 
 func (f *metadataFlags) register(fs *flag.FlagSet) {
@@ -46,6 +48,7 @@ func (f *metadataFlags) register(fs *flag.FlagSet) {
 	fs.UintVar(&f.shards, "shards", base.DefaultShards, "number of virtual shards, used only when this node creates the cluster")
 	fs.IntVar(&f.maxMoves, "max-moves", 1, "shard handoffs in flight at once, when this node is the controller")
 	fs.DurationVar(&f.assignWait, "assign-delay", 2*time.Second, "how long membership must be stable before the controller assigns unassigned shards")
+	fs.DurationVar(&f.drainExit, "drain-on-exit", 0, "on SIGTERM, first hand every shard to other nodes, waiting at most this long (0: exit at once; the node's users are unavailable until it returns)")
 }
 
 func runMetadata(args []string) error {
@@ -154,9 +157,20 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 		logger.Error("gRPC server failed", "err", err)
 	}
 	hs.Drain()
+	if f.drainExit > 0 && ctx.Err() != nil {
+		drainOnExit(member, cli, f, id, logger)
+	}
 	// Leave the map first so routers stop sending here, then let admitted
 	// requests finish.
 	member.Close()
+	if f.drainExit > 0 {
+		// Deregistered: the node gets shards again when it returns.
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := cluster.SetDrain(dctx, cli, f.cluster.prefix, id, false); err != nil {
+			logger.Warn("removing the drain mark", "err", err)
+		}
+		cancel()
+	}
 	done := make(chan struct{})
 	go func() { gs.GracefulStop(); close(done) }()
 	select {
@@ -165,6 +179,21 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 		gs.Stop()
 	}
 	return nil
+}
+
+// drainOnExit hands the node's shards to the other nodes before it stops,
+// so its users see at most a retried command instead of an outage.
+func drainOnExit(member *cluster.Member, cli *clientv3.Client, f *metadataFlags, id string, logger *slog.Logger) {
+	logger.Info("draining: handing shards to other nodes", "timeout", f.drainExit)
+	dctx, cancel := context.WithTimeout(context.Background(), f.drainExit)
+	defer cancel()
+	start := time.Now()
+	if err := member.Leave(dctx); err != nil {
+		logger.Warn("drain incomplete; remaining shards stay unavailable until the node returns", "err", err,
+			"owned", len(member.Map().Current().Owned(id)))
+		return
+	}
+	logger.Info("drained", "took", time.Since(start).Round(time.Millisecond))
 }
 
 // listenHealthIf starts the health endpoints when addr is set; a nil
