@@ -19,8 +19,10 @@ func (c *conn) syncView(allowExpunge, force bool) error {
 	}
 	dirty := c.sub != nil && c.sub.takeDirty()
 	if force || dirty || sel.stale {
+		// A read-write session claims the \Recent of messages that
+		// arrived since, as SELECT does (RFC 3501 §2.3.2); EXAMINE never.
 		resp, err := c.srv.cfg.Metadata.Changes(c.ctx, &metadatapb.ChangesRequest{
-			User: c.user, MailboxId: sel.id, SinceModseq: sel.modseq,
+			User: c.user, MailboxId: sel.id, SinceModseq: sel.modseq, ClaimRecent: !sel.readOnly,
 		})
 		if err != nil {
 			sel.stale = true // try again at the next occasion
@@ -81,7 +83,13 @@ func (c *conn) applyChanges(resp *metadatapb.ChangesResponse) {
 		sel.modseq = resp.HighestModseq
 	}
 	clear(sel.reported)
+	for _, uid := range resp.RecentUids {
+		sel.recent[uid] = struct{}{}
+	}
 	if added > 0 {
 		c.enc.Raw("* ").Number(uint64(len(sel.uids))).Raw(" EXISTS").CRLF()
+		if !c.rev2 { // RFC 3501 §7.3.2; IMAP4rev2 has no \Recent
+			c.enc.Raw("* ").Number(uint64(len(sel.recent))).Raw(" RECENT").CRLF()
+		}
 	}
 }

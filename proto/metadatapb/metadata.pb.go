@@ -3012,10 +3012,15 @@ func (x *SearchResponse) GetHighestModseq() uint64 {
 }
 
 type ChangesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	MailboxId     uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
-	SinceModseq   uint64                 `protobuf:"varint,3,opt,name=since_modseq,json=sinceModseq,proto3" json:"since_modseq,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	User        string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId   uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	SinceModseq uint64                 `protobuf:"varint,3,opt,name=since_modseq,json=sinceModseq,proto3" json:"since_modseq,omitempty"`
+	// Claim the messages that arrived since the mailbox's \Recent messages
+	// were last claimed (by Select or Changes) for this session: they are
+	// returned in recent_uids and are \Recent for no other session
+	// (RFC 3501 §2.3.2). Makes the call a write when there is something new.
+	ClaimRecent   bool `protobuf:"varint,4,opt,name=claim_recent,json=claimRecent,proto3" json:"claim_recent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3071,6 +3076,13 @@ func (x *ChangesRequest) GetSinceModseq() uint64 {
 	return 0
 }
 
+func (x *ChangesRequest) GetClaimRecent() bool {
+	if x != nil {
+		return x.ClaimRecent
+	}
+	return false
+}
+
 type ChangesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	HighestModseq uint64                 `protobuf:"varint,1,opt,name=highest_modseq,json=highestModseq,proto3" json:"highest_modseq,omitempty"`
@@ -3078,7 +3090,8 @@ type ChangesResponse struct {
 	Changed       []*MessageState        `protobuf:"bytes,3,rep,name=changed,proto3" json:"changed,omitempty"`           // added or flags changed, ascending UID
 	Expunged      []uint32               `protobuf:"varint,4,rep,packed,name=expunged,proto3" json:"expunged,omitempty"` // ascending
 	// The mailbox no longer exists (deleted, or renamed away and recreated).
-	MailboxGone   bool `protobuf:"varint,5,opt,name=mailbox_gone,json=mailboxGone,proto3" json:"mailbox_gone,omitempty"`
+	MailboxGone   bool     `protobuf:"varint,5,opt,name=mailbox_gone,json=mailboxGone,proto3" json:"mailbox_gone,omitempty"`
+	RecentUids    []uint32 `protobuf:"varint,6,rep,packed,name=recent_uids,json=recentUids,proto3" json:"recent_uids,omitempty"` // claim_recent: \Recent for this session, ascending
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3146,6 +3159,13 @@ func (x *ChangesResponse) GetMailboxGone() bool {
 		return x.MailboxGone
 	}
 	return false
+}
+
+func (x *ChangesResponse) GetRecentUids() []uint32 {
+	if x != nil {
+		return x.RecentUids
+	}
+	return nil
 }
 
 type WatchRequest struct {
@@ -3482,18 +3502,21 @@ const file_metadata_proto_rawDesc = "" +
 	"\x03now\x18\x04 \x01(\x03R\x03now\"K\n" +
 	"\x0eSearchResponse\x12\x12\n" +
 	"\x04uids\x18\x01 \x03(\rR\x04uids\x12%\n" +
-	"\x0ehighest_modseq\x18\x02 \x01(\x04R\rhighestModseq\"f\n" +
+	"\x0ehighest_modseq\x18\x02 \x01(\x04R\rhighestModseq\"\x89\x01\n" +
 	"\x0eChangesRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12!\n" +
-	"\fsince_modseq\x18\x03 \x01(\x04R\vsinceModseq\"\xcf\x01\n" +
+	"\fsince_modseq\x18\x03 \x01(\x04R\vsinceModseq\x12!\n" +
+	"\fclaim_recent\x18\x04 \x01(\bR\vclaimRecent\"\xf0\x01\n" +
 	"\x0fChangesResponse\x12%\n" +
 	"\x0ehighest_modseq\x18\x01 \x01(\x04R\rhighestModseq\x12\x19\n" +
 	"\buid_next\x18\x02 \x01(\rR\auidNext\x12;\n" +
 	"\achanged\x18\x03 \x03(\v2!.postbus.metadata.v1.MessageStateR\achanged\x12\x1a\n" +
 	"\bexpunged\x18\x04 \x03(\rR\bexpunged\x12!\n" +
-	"\fmailbox_gone\x18\x05 \x01(\bR\vmailboxGone\"\"\n" +
+	"\fmailbox_gone\x18\x05 \x01(\bR\vmailboxGone\x12\x1f\n" +
+	"\vrecent_uids\x18\x06 \x03(\rR\n" +
+	"recentUids\"\"\n" +
 	"\fWatchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\"q\n" +
 	"\vChangeEvent\x12\x1d\n" +

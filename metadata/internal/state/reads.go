@@ -66,42 +66,69 @@ func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, wantM
 // whose flags changed (from the modseq index) and UIDs expunged (from the
 // expunge log), both ascending by UID (RFC 7162 §3.1, §3.2.5.2). A mailbox
 // that no longer exists is reported with MailboxGone, not an error.
+//
+// With ClaimRecent the messages that arrived since \Recent was last claimed
+// are claimed for the caller, as Select does (RFC 3501 §2.3.2): that is a
+// write, made only when there is something to claim.
 func (s *Store) Changes(req *metadatapb.ChangesRequest) (*metadatapb.ChangesResponse, error) {
 	resp := &metadatapb.ChangesResponse{}
-	err := s.read(req.User, func(v *view) error {
-		mb, err := v.mailbox(req.MailboxId)
+	fill := func(v *view) (mb schema.MailboxRecord, ok bool, err error) {
+		mb, err = v.mailbox(req.MailboxId)
 		if errors.Is(err, base.ErrNoSuchMailbox) {
 			resp.MailboxGone = true
-			return nil
+			return mb, false, nil
 		}
 		if err != nil {
-			return err
+			return mb, false, err
 		}
 		resp.HighestModseq = mb.HighestModSeq
 		resp.UidNext = mb.UIDNext
 		if req.SinceModseq >= mb.HighestModSeq {
-			return nil
+			return mb, true, nil
 		}
 		changed, err := v.modseqRange(schema.TableModSeq, req.MailboxId, req.SinceModseq)
 		if err != nil {
-			return err
+			return mb, false, err
 		}
 		for _, uid := range changed {
 			b, ok, err := get(v.r, schema.MsgStateKey(v.shard, v.user, req.MailboxId, uid))
 			if err != nil {
-				return err
+				return mb, false, err
 			}
 			if !ok {
-				return fmt.Errorf("state: modseq index names missing message %d: %w", uid, schema.ErrCorrupt)
+				return mb, false, fmt.Errorf("state: modseq index names missing message %d: %w", uid, schema.ErrCorrupt)
 			}
 			st, err := schema.DecodeMsgState(b)
 			if err != nil {
-				return err
+				return mb, false, err
 			}
 			resp.Changed = append(resp.Changed, statePB(uid, st))
 		}
 		resp.Expunged, err = v.modseqRange(schema.TableExpunge, req.MailboxId, req.SinceModseq)
-		return err
+		return mb, err == nil, err
+	}
+	if !req.ClaimRecent {
+		if err := s.read(req.User, func(v *view) error { _, _, err := fill(v); return err }); err != nil {
+			return nil, err
+		}
+		return resp, nil
+	}
+	err := s.update(req.User, func(t *txn) error {
+		v := t.view()
+		mb, ok, err := fill(v)
+		if err != nil || !ok || mb.FirstRecentUID >= mb.UIDNext {
+			return err // nothing arrived since the last claim: no write
+		}
+		err = v.forEachState(req.MailboxId, []uidRange{{mb.FirstRecentUID, ^uint32(0)}}, func(uid uint32, _ schema.MsgState) (bool, error) {
+			resp.RecentUids = append(resp.RecentUids, uid)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		mb.FirstRecentUID = mb.UIDNext
+		mb.Recent = 0
+		return t.putMailbox(req.MailboxId, &mb)
 	})
 	if err != nil {
 		return nil, err

@@ -53,8 +53,8 @@ func (r *recorder) Publish(_ string, e ...hub.Event) { r.events = append(r.event
 //	expunge mbox= [uids=] [all]
 //	copy|move mbox= to= uids= [now=]
 //	select mbox= [claim]
+//	changes mbox= since= [claim]
 //	fetch mbox= uids= [changed-since=] [meta]
-//	changes mbox= since=
 //	status mbox=
 //	events                                events published since last time
 func TestDataDriven(t *testing.T) {
@@ -336,14 +336,18 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 		if err != nil {
 			return "", err
 		}
-		resp, err := s.Changes(&metadatapb.ChangesRequest{User: user, MailboxId: id, SinceModseq: uint64(argInt(t, d, "since", 0))})
+		resp, err := s.Changes(&metadatapb.ChangesRequest{User: user, MailboxId: id, SinceModseq: uint64(argInt(t, d, "since", 0)), ClaimRecent: d.HasArg("claim")})
 		if err != nil {
 			return "", err
 		}
 		if resp.MailboxGone {
 			return "mailbox gone\n", nil
 		}
-		fmt.Fprintf(&b, "highestmodseq=%d uidnext=%d expunged=%s\n", resp.HighestModseq, resp.UidNext, fmtUIDs(resp.Expunged))
+		fmt.Fprintf(&b, "highestmodseq=%d uidnext=%d expunged=%s", resp.HighestModseq, resp.UidNext, fmtUIDs(resp.Expunged))
+		if d.HasArg("claim") {
+			fmt.Fprintf(&b, " recent=%s", fmtUIDs(resp.RecentUids))
+		}
+		b.WriteString("\n")
 		for _, st := range resp.Changed {
 			b.WriteString(fmtState(st))
 		}
