@@ -49,7 +49,7 @@ func TestCompareEveryWorkload(t *testing.T) {
 	defer cancel()
 	var progress bytes.Buffer
 	out, err := Run(ctx, Options{PostbusBinary: postbusBin, Users: 1, Messages: 24, Seed: 3,
-		MaxAttachment: 128 << 10, Duration: 300 * time.Millisecond, Concurrency: 2, MaxOps: 200, Progress: &progress})
+		MaxAttachment: 128 << 10, Duration: 200 * time.Millisecond, Concurrency: 2, MaxOps: 200, Progress: &progress})
 	if err != nil {
 		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
 	}
