@@ -10,6 +10,7 @@
 //	workload  the named workloads (fetch-envelope … mixed) and their runner
 //	hist      a log-linear latency histogram (HDR-style, fixed relative error)
 //	report    text table, JSON and HTML (inline SVG) output
+//	procstat  a local server's CPU and memory, from /proc, over its process tree
 //	dovecot   a throwaway Dovecot on 127.0.0.1 for comparisons and tests
 //	postbusd  a throwaway `postbus serve` child process
 //	compare   loads one corpus into two servers and runs workloads alternately
