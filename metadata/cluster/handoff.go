@@ -20,9 +20,9 @@ import (
 // chunkBytes is the payload size at which the sender sends a chunk.
 const chunkBytes = 1 << 20
 
-// receiveWait bounds how long a receiver waits for its map to show the
-// handoff the sender announces (the sender may see the map first).
-const receiveWait = 10 * time.Second
+// defaultReceiveWait bounds how long a receiver waits for its map to show
+// the handoff the sender announces (the sender may see the map first).
+const defaultReceiveWait = 10 * time.Second
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
@@ -186,7 +186,7 @@ func (m *Member) ReceiveShard(stream clusterpb.Cluster_ReceiveShardServer) error
 		e, ok := mp.Entry(s)
 		return ok && e.State == StateMoving && e.Owner == h.FromNode && e.Target == m.opts.ID && e.Epoch == h.Epoch
 	}
-	wctx, cancel := context.WithTimeout(stream.Context(), receiveWait)
+	wctx, cancel := context.WithTimeout(stream.Context(), m.opts.ReceiveWait)
 	err = m.w.WaitFor(wctx, expected)
 	cancel()
 	if err != nil {

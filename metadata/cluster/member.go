@@ -40,6 +40,9 @@ type MemberOptions struct {
 	// MaxMoves and AssignDelay tune the controller (ControllerOptions).
 	MaxMoves    int
 	AssignDelay time.Duration
+	// ReceiveWait bounds how long a node receiving a shard waits for its
+	// map to show the handoff the sender announces; 0 means 10 s.
+	ReceiveWait time.Duration
 	// DialPeer opens a client connection to another node for handoffs;
 	// nil means plaintext gRPC (grpc.NewClient with insecure credentials).
 	DialPeer func(addr string) (*grpc.ClientConn, error)
@@ -115,6 +118,9 @@ func Join(ctx context.Context, cli *clientv3.Client, node *metadata.Node, opts M
 	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = 5
+	}
+	if opts.ReceiveWait <= 0 {
+		opts.ReceiveWait = defaultReceiveWait
 	}
 	log := opts.Logger
 	if log == nil {
