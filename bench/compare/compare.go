@@ -34,10 +34,11 @@ type Options struct {
 	// Workloads to run, in order (default: all).
 	Workloads []string
 	// Duration and Concurrency of each workload run (10 s, 4); MaxOps
-	// bounds the operations of one run (workload default).
-	Duration    time.Duration
-	Concurrency int
-	MaxOps      int64
+	// bounds the operations of one run (workload default). Warmup runs
+	// each workload unmeasured first (default Duration/5; negative: none).
+	Duration, Warmup time.Duration
+	Concurrency      int
+	MaxOps           int64
 	// LoadConns is the number of parallel APPEND connections (4).
 	LoadConns int
 	// DovecotFormat is "maildir" (default) or "sdbox".
@@ -48,6 +49,7 @@ type Options struct {
 
 // Outcome is the paired results, in workload order.
 type Outcome struct {
+	Options     Options // as run, defaults filled in
 	Comparisons []report.Comparison
 	Results     []workload.Result // postbus and dovecot, in the order run
 }
@@ -70,6 +72,12 @@ func (o *Options) defaults() error {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	switch {
+	case o.Warmup == 0:
+		o.Warmup = o.Duration / 5
+	case o.Warmup < 0:
+		o.Warmup = 0
 	}
 	if o.LoadConns <= 0 {
 		o.LoadConns = 4
@@ -150,10 +158,10 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 		fmt.Fprintf(opt.Progress, "loaded %s: %d messages, %.1f MB in %s\n", t.Name, st.Messages, float64(st.Bytes)/1e6, st.Elapsed.Round(time.Millisecond))
 	}
 
-	var out Outcome
+	out := Outcome{Options: opt}
 	// One Options for every run: the same seed on both servers, and the
 	// expected hit counts are computed once.
-	wopt := &workload.Options{Users: opt.Users, Concurrency: opt.Concurrency, Duration: opt.Duration,
+	wopt := &workload.Options{Users: opt.Users, Concurrency: opt.Concurrency, Duration: opt.Duration, Warmup: opt.Warmup,
 		MaxOps: opt.MaxOps, Corpus: gen, Messages: opt.Messages, CheckHits: true, Seed: opt.Seed}
 	for i, wl := range opt.Workloads {
 		order := []int{0, 1}

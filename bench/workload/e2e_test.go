@@ -69,7 +69,7 @@ func TestEveryWorkloadAgainstPostbus(t *testing.T) {
 	if _, err := load.Load(ctx, tg, gen, load.Options{Users: users, Conns: 4, Marker: "bench-loaded-e2e"}); err != nil {
 		t.Fatal(err)
 	}
-	opt := &Options{Users: users, Concurrency: 2, Duration: 400 * time.Millisecond, MaxOps: 400,
+	opt := &Options{Users: users, Concurrency: 2, Duration: 400 * time.Millisecond, Warmup: 100 * time.Millisecond, MaxOps: 400,
 		Corpus: gen, Messages: msgs, Range: 10, CheckHits: true, Seed: 1}
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {

@@ -24,9 +24,10 @@ type Options struct {
 	// Concurrency is the number of workers, each with its own connection (4).
 	Concurrency int
 	// Duration bounds the measured phase (10 s); MaxOps bounds the number
-	// of operations over all workers (1,000,000). Whichever comes first.
-	Duration time.Duration
-	MaxOps   int64
+	// of measured operations over all workers (1,000,000). Whichever comes
+	// first. Warmup runs operations before it without measuring them (0).
+	Duration, Warmup time.Duration
+	MaxOps           int64
 	// Mailbox holds the loaded corpus (INBOX); AppendMailbox receives the
 	// append and mixed workloads' messages ("bench-append").
 	Mailbox, AppendMailbox string
@@ -182,17 +183,17 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		msgs, bytes, errs, mismatch atomic.Int64
 		firstErr                    atomic.Value
 	)
-	hists := make([]*hist.Histogram, len(workers))
-	var mon *procstat.Monitor
 	if t.PID != 0 {
-		m, err := procstat.Start(t.PID, 100*time.Millisecond)
-		if err != nil {
+		if _, err := procstat.Tree(t.PID); err != nil {
 			return Result{}, fmt.Errorf("%w: %s: %w", ErrWorkload, t.Name, err)
 		}
-		mon = m
 	}
-	cpu0 := cpuTime()
-	start := time.Now()
+	hists := make([]*hist.Histogram, len(workers))
+	// Operations that start during the warm-up run but are not measured:
+	// first touches (a cold cache, Dovecot building its index cache) would
+	// otherwise weigh on short runs.
+	begin := time.Now()
+	start := begin.Add(opt.Warmup)
 	deadline := start.Add(opt.Duration)
 	for w := range workers {
 		hists[w] = hist.New()
@@ -201,20 +202,32 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(opt.Seed, uint64(w)))
 			consecutive := 0
-			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= opt.MaxOps {
+			for ctx.Err() == nil {
 				t0 := time.Now()
+				if !t0.Before(deadline) {
+					return
+				}
+				measured := !t0.Before(start)
+				if measured && issued.Add(1) > opt.MaxOps {
+					return
+				}
 				res, err := workers[w].op(r)
-				hists[w].Record(time.Since(t0))
-				msgs.Add(res.msgs)
-				bytes.Add(res.bytes)
-				if res.mismatch {
-					mismatch.Add(1)
+				if measured {
+					hists[w].Record(time.Since(t0))
+					msgs.Add(res.msgs)
+					bytes.Add(res.bytes)
+					if res.mismatch {
+						mismatch.Add(1)
+					}
 				}
 				if err == nil {
-					okOps.Add(1)
+					if measured {
+						okOps.Add(1)
+					}
 					consecutive = 0
 					continue
 				}
+				// Errors count during the warm-up too: they are errors.
 				errs.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
 				if res.mismatch {
@@ -236,8 +249,19 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 			}
 		}()
 	}
+	select {
+	case <-time.After(time.Until(start)):
+	case <-ctx.Done():
+	}
+	var mon *procstat.Monitor
+	if t.PID != 0 {
+		// Checked before the run; if the server died since, the run's
+		// errors say so and the server figures stay zero.
+		mon, _ = procstat.Start(t.PID, 100*time.Millisecond)
+	}
+	cpu0 := cpuTime()
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := max(time.Since(start), time.Microsecond)
 	cpu := cpuTime() - cpu0
 	var server procstat.Usage
 	if mon != nil {

@@ -141,6 +141,7 @@ func benchRun(ctx context.Context, args []string) error {
 	b.register(fs)
 	list := fs.String("workloads", "all", "comma-separated workloads (see: postbus bench list)")
 	dur := fs.Duration("duration", 10*time.Second, "duration of each workload")
+	warmup := fs.Duration("warmup", 0, "unmeasured run of each workload before its measured duration")
 	conc := fs.Int("concurrency", 4, "parallel connections per workload")
 	maxOps := fs.Int64("max-ops", 1_000_000, "bound on operations per workload")
 	asJSON := fs.Bool("json", false, "print full results as JSON instead of a table")
@@ -156,7 +157,7 @@ func benchRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := &workload.Options{Users: b.users, Concurrency: *conc, Duration: *dur, MaxOps: *maxOps,
+	opt := &workload.Options{Users: b.users, Concurrency: *conc, Duration: *dur, Warmup: *warmup, MaxOps: *maxOps,
 		Corpus: src, Messages: src.Len(), CheckHits: b.corpusPath == "", Seed: b.seed}
 	var results []workload.Result
 	for _, n := range names {
@@ -186,6 +187,7 @@ func benchCompare(ctx context.Context, args []string) error {
 	maxAttch := fs.Int("max-attachment", 0, "largest attachment in bytes (default 4 MiB)")
 	list := fs.String("workloads", "all", "comma-separated workloads")
 	dur := fs.Duration("duration", 10*time.Second, "duration of each workload on each server")
+	warmup := fs.Duration("warmup", 0, "unmeasured run of each workload first (default: a fifth of --duration; negative: none)")
 	conc := fs.Int("concurrency", 4, "parallel connections per workload")
 	conns := fs.Int("load-conns", 4, "parallel APPEND connections while loading")
 	format := fs.String("dovecot-format", "maildir", "Dovecot mailbox format: maildir or sdbox")
@@ -203,12 +205,12 @@ func benchCompare(ctx context.Context, args []string) error {
 		return err
 	}
 	opt := compare.Options{PostbusBinary: bin, Users: *users, Messages: *messages, Seed: *seed,
-		MaxAttachment: *maxAttch, Workloads: names, Duration: *dur, Concurrency: *conc,
+		MaxAttachment: *maxAttch, Workloads: names, Duration: *dur, Warmup: *warmup, Concurrency: *conc,
 		LoadConns: *conns, DovecotFormat: *format, Progress: os.Stderr}
 	if *quick {
 		// Sized so that loading both servers and 11 workloads × 2 servers
 		// fit in well under 3 minutes on this project's 2-core machines.
-		opt.Users, opt.Messages, opt.Duration, opt.MaxAttachment = 2, 300, 2500*time.Millisecond, 1<<20
+		opt.Users, opt.Messages, opt.Duration, opt.Warmup, opt.MaxAttachment = 2, 300, 2*time.Second, 500*time.Millisecond, 1<<20
 	}
 	out, err := compare.Run(ctx, opt)
 	if err != nil {
@@ -235,8 +237,9 @@ func benchCompare(ctx context.Context, args []string) error {
 	if *asJSON {
 		return report.WriteComparisonJSON(os.Stdout, out.Comparisons)
 	}
-	fmt.Printf("postbus vs Dovecot: %d users × %d messages, %s per workload and server, concurrency %d\n",
-		opt.Users, opt.Messages, opt.Duration, opt.Concurrency)
+	ran := out.Options
+	fmt.Printf("postbus vs Dovecot: %d users × %d messages; per workload and server %s measured after %s of warm-up; concurrency %d\n",
+		ran.Users, ran.Messages, ran.Duration, ran.Warmup, ran.Concurrency)
 	return report.WriteComparison(os.Stdout, out.Comparisons)
 }
 
