@@ -122,6 +122,7 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 	member, err := cluster.Join(ctx, cli, node, cluster.MemberOptions{
 		Prefix: f.cluster.prefix, ID: id, Addr: advertise, Version: version, Logger: logger,
 		MaxMoves: f.maxMoves, AssignDelay: f.assignWait,
+		IdentityFile: filepath.Join(f.data, "cluster-id"),
 	})
 	if err != nil {
 		return err

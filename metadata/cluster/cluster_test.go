@@ -189,3 +189,52 @@ func TestShardCountIsFixed(t *testing.T) {
 		t.Fatalf("Join with a bad id: %v", err)
 	}
 }
+
+// TestWrongClusterRefused: a store that belongs to one cluster does not
+// join another (where the map would make it drop its data), and a store
+// with data but no recorded cluster joins only a cluster that has not
+// assigned shards yet.
+func TestWrongClusterRefused(t *testing.T) {
+	_, cli := clustertest.Etcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Cluster /p2/ exists and has assigned its shards to node z.
+	z := clustertest.StartNode(t, cli, clustertest.Config{ID: "z", Shards: 4, Prefix: "/p2/"})
+	if err := z.Member.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Node a lives in cluster /p1/ and has a user.
+	a := clustertest.StartNode(t, cli, clustertest.Config{ID: "a", Shards: 4, Prefix: "/p1/"})
+	if err := a.Member.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client(t, a.Addr).CreateUser(ctx, &metadatapb.CreateUserRequest{User: "keep", Password: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := a.Dir
+	a.Stop()
+
+	md, err := metadata.Open(metadata.Options{Dir: dir, Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer md.Close()
+	opts := cluster.MemberOptions{ID: "a", Addr: "127.0.0.1:1", Prefix: "/p2/", IdentityFile: dir + ".cluster-id", NoController: true}
+	if _, err := cluster.Join(ctx, cli, md, opts); !errors.Is(err, cluster.ErrWrongCluster) {
+		t.Fatalf("join another cluster: %v, want ErrWrongCluster", err)
+	}
+	opts.IdentityFile = filepath.Join(t.TempDir(), "none")
+	if _, err := cluster.Join(ctx, cli, md, opts); !errors.Is(err, cluster.ErrWrongCluster) {
+		t.Fatalf("join with data and no identity: %v, want ErrWrongCluster", err)
+	}
+	if has, _ := md.ShardHasData(base.ShardOf("keep", 4)); !has {
+		t.Fatal("refused join dropped data")
+	}
+	// A brand-new cluster adopts the store (e.g. a serve data directory).
+	opts.Prefix, opts.IdentityFile = "/p3/", filepath.Join(t.TempDir(), "adopt")
+	m, err := cluster.Join(ctx, cli, md, opts)
+	if err != nil {
+		t.Fatalf("join a fresh cluster with data: %v", err)
+	}
+	m.Close()
+}

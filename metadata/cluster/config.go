@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -30,7 +32,7 @@ func EnsureShards(ctx context.Context, cli *clientv3.Client, prefix string, want
 	}
 	resp, err := cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
-		Then(clientv3.OpPut(k, strconv.FormatUint(uint64(want), 10))).
+		Then(clientv3.OpPut(k, strconv.FormatUint(uint64(want), 10)), clientv3.OpPut(newKeys(prefix).id(), newClusterID())).
 		Else(clientv3.OpGet(k)).
 		Commit()
 	if err != nil {
@@ -52,4 +54,34 @@ func parseShards(b []byte) (uint32, error) {
 		return 0, fmt.Errorf("%w: shard count %q", ErrBadConfig, b)
 	}
 	return uint32(v), nil
+}
+
+// ClusterID returns the cluster's identity, a random string written with
+// the shard count when the cluster is created. Stores remember it
+// (MemberOptions.IdentityFile) so that a node never joins, and drops data
+// for, a cluster its store does not belong to.
+func ClusterID(ctx context.Context, cli *clientv3.Client, prefix string) (string, error) {
+	k := newKeys(prefix).id()
+	resp, err := cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+		Then(clientv3.OpPut(k, newClusterID())).
+		Commit()
+	if err != nil {
+		return "", fmt.Errorf("cluster: create %s: %w", k, err)
+	}
+	_ = resp
+	get, err := cli.Get(ctx, k)
+	if err != nil {
+		return "", fmt.Errorf("cluster: read %s: %w", k, err)
+	}
+	if len(get.Kvs) == 0 {
+		return "", fmt.Errorf("%w: %s vanished", ErrBadConfig, k)
+	}
+	return string(get.Kvs[0].Value), nil
+}
+
+func newClusterID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -19,11 +19,12 @@ const MaxShards = 1 << 16
 // Sentinel errors of the package. Routing errors wrap base sentinels so the
 // frontend maps them to IMAP responses without knowing this package.
 var (
-	ErrBadConfig   = fmt.Errorf("cluster: bad configuration: %w", base.ErrInvalidArgument)
-	ErrNoOwner     = fmt.Errorf("cluster: shard has no live owner: %w", base.ErrUnavailable)
-	ErrCorruptMap  = fmt.Errorf("cluster: corrupt shard map entry: %w", base.ErrUnavailable)
-	ErrNotServing  = fmt.Errorf("cluster: shard not served here: %w", base.ErrNotOwner)
-	ErrWrongShards = fmt.Errorf("cluster: shard count differs from the cluster's: %w", base.ErrInvalidArgument)
+	ErrBadConfig    = fmt.Errorf("cluster: bad configuration: %w", base.ErrInvalidArgument)
+	ErrNoOwner      = fmt.Errorf("cluster: shard has no live owner: %w", base.ErrUnavailable)
+	ErrCorruptMap   = fmt.Errorf("cluster: corrupt shard map entry: %w", base.ErrUnavailable)
+	ErrNotServing   = fmt.Errorf("cluster: shard not served here: %w", base.ErrNotOwner)
+	ErrWrongShards  = fmt.Errorf("cluster: shard count differs from the cluster's: %w", base.ErrInvalidArgument)
+	ErrWrongCluster = fmt.Errorf("cluster: the store belongs to another cluster: %w", base.ErrInvalidArgument)
 )
 
 // Shard states of a map entry.
@@ -63,6 +64,7 @@ func newKeys(prefix string) keys {
 }
 
 func (k keys) config() string         { return k.prefix + "config/shards" }
+func (k keys) id() string             { return k.prefix + "config/id" }
 func (k keys) nodesPrefix() string    { return k.prefix + "nodes/" }
 func (k keys) node(id string) string  { return k.nodesPrefix() + id }
 func (k keys) shardsPrefix() string   { return k.prefix + "shards/" }

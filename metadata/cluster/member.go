@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +43,13 @@ type MemberOptions struct {
 	// MaxMoves and AssignDelay tune the controller (ControllerOptions).
 	MaxMoves    int
 	AssignDelay time.Duration
+	// IdentityFile, if set, names a file beside the store that records the
+	// cluster the store belongs to (ClusterID). A node whose store belongs
+	// to another cluster — say, etcd was replaced and has an empty map — is
+	// refused with ErrWrongCluster instead of joining and dropping the data
+	// of shards the new map gives to others. A store without the file is
+	// adopted if it is empty or the cluster has no shard assigned yet.
+	IdentityFile string
 	// ReceiveWait bounds how long a node receiving a shard waits for its
 	// map to show the handoff the sender announces; 0 means 10 s.
 	ReceiveWait time.Duration
@@ -135,6 +145,11 @@ func Join(ctx context.Context, cli *clientv3.Client, node *metadata.Node, opts M
 	if s != node.Shards() {
 		return nil, fmt.Errorf("%w: cluster has %d, store has %d", ErrWrongShards, s, node.Shards())
 	}
+	if opts.IdentityFile != "" {
+		if err := checkIdentity(ctx, cli, k, node, opts.IdentityFile); err != nil {
+			return nil, err
+		}
+	}
 	m := &Member{cli: cli, keys: k, opts: opts, log: log, node: node, shards: s, slots: make([]slot, s)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.mu.transfers = map[uint32]*transfer{}
@@ -189,6 +204,59 @@ func Join(ctx context.Context, cli *clientv3.Client, node *metadata.Node, opts M
 	}
 	log.Info("cluster: joined", "addr", opts.Addr, "shards", s, "owned", len(m.w.Current().Owned(opts.ID)))
 	return m, nil
+}
+
+// checkIdentity makes sure the store belongs to the cluster (see
+// MemberOptions.IdentityFile), recording the cluster's id for a new store.
+func checkIdentity(ctx context.Context, cli *clientv3.Client, k keys, node *metadata.Node, path string) error {
+	id, err := ClusterID(ctx, cli, k.prefix)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if got := strings.TrimSpace(string(b)); got != id {
+			return fmt.Errorf("%w: %s says %q, the cluster under %q in etcd is %q", ErrWrongCluster, path, got, k.prefix, id)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("cluster: %w", err)
+	}
+	hasData := false
+	for s := uint32(0); s < node.Shards() && !hasData; s++ {
+		if hasData, err = node.ShardHasData(s); err != nil {
+			return err
+		}
+	}
+	if hasData {
+		resp, err := cli.Get(ctx, k.shardsPrefix(), clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		if resp.Count > 0 {
+			return fmt.Errorf("%w: the store holds data but no %s, and the cluster already assigns shards; joining would drop that data", ErrWrongCluster, path)
+		}
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	_, err = f.WriteString(id + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("cluster: record cluster id: %w", err)
+	}
+	return nil
 }
 
 // Map returns the member's map watcher.

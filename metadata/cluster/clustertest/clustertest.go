@@ -81,6 +81,9 @@ func StartNode(t testing.TB, cli *clientv3.Client, cfg Config) *Node {
 	}
 	opts := cfg.Member
 	opts.ID, opts.Addr, opts.Prefix = cfg.ID, l.Addr().String(), cfg.Prefix
+	if opts.IdentityFile == "" {
+		opts.IdentityFile = cfg.Dir + ".cluster-id"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	m, err := cluster.Join(ctx, cli, md, opts)
