@@ -27,10 +27,12 @@ type Options struct {
 	// its own os.Executable()).
 	PostbusBinary string
 	// Users × Messages is the corpus (default 2 × 1000), from Seed;
-	// MaxAttachment caps attachment sizes (corpus default).
-	Users, Messages int
-	Seed            uint64
-	MaxAttachment   int
+	// MaxAttachment, LargeMin and LargeRate shape its attachment sizes
+	// (see corpus.Config; zero: the corpus defaults).
+	Users, Messages         int
+	Seed                    uint64
+	MaxAttachment, LargeMin int
+	LargeRate               float64
 	// Workloads to run, in order (default: all).
 	Workloads []string
 	// Duration and Concurrency of each workload run (10 s, 4); MaxOps
@@ -94,7 +96,8 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 	if err := opt.defaults(); err != nil {
 		return Outcome{}, err
 	}
-	gen, err := corpus.NewGenerator(corpus.Config{Seed: opt.Seed, Messages: opt.Messages, MaxAttachment: opt.MaxAttachment})
+	gen, err := corpus.NewGenerator(corpus.Config{Seed: opt.Seed, Messages: opt.Messages,
+		MaxAttachment: opt.MaxAttachment, LargeMin: opt.LargeMin, LargeRate: opt.LargeRate})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("%w: %w", ErrCompare, err)
 	}
@@ -149,7 +152,7 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 			return Outcome{}, fmt.Errorf("%w: %w", ErrCompare, err)
 		}
 	}
-	marker := fmt.Sprintf("bench-loaded-s%d-n%d", opt.Seed, opt.Messages)
+	marker := "bench-loaded-" + gen.ID()
 	for _, t := range targets {
 		st, err := load.Load(ctx, t, gen, load.Options{Users: opt.Users, Conns: opt.LoadConns, Marker: marker, Progress: opt.Progress})
 		if err != nil {

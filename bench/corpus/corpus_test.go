@@ -51,6 +51,9 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("message %d differs between users beyond Delivered-To", i)
 		}
 	}
+	if a.ID() != b.ID() || a.ID() == other.ID() {
+		t.Errorf("IDs %s %s %s: want equal for one config, different across seeds", a.ID(), b.ID(), other.ID())
+	}
 	if differ != 60 {
 		t.Fatalf("only %d/60 messages differ with another seed", differ)
 	}
@@ -206,6 +209,31 @@ func TestMessagesParseAndCarryTheirTokens(t *testing.T) {
 	}
 }
 
+// TestFixedLargeAttachments: LargeMin = MaxAttachment and LargeRate 1 give
+// every multipart/mixed message an attachment of exactly that size.
+func TestFixedLargeAttachments(t *testing.T) {
+	const size = 300 << 10
+	g, err := NewGenerator(Config{Seed: 4, Messages: 40, MaxAttachment: size, LargeMin: size, LargeRate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed := 0
+	for i := 0; i < g.Len(); i++ {
+		if g.Meta(i).Kind != Mixed {
+			continue
+		}
+		mixed++
+		msg, _ := g.Message(0, i)
+		// base64 of 300 KiB: 4/3 of it plus line breaks, for each attachment.
+		if len(msg.Raw) < size*4/3 {
+			t.Fatalf("mixed message %d is %d bytes, want an attachment of %d", i, len(msg.Raw), size)
+		}
+	}
+	if mixed == 0 {
+		t.Fatal("no multipart/mixed message in 40")
+	}
+}
+
 func TestExpectCountsMatchMeta(t *testing.T) {
 	g := newGen(t, 3, 500)
 	for _, kind := range []QueryKind{HeaderQuery, BodyQuery, FlagQuery} {
@@ -242,6 +270,12 @@ func TestConfigErrorsAndRange(t *testing.T) {
 	}
 	if _, err := NewGenerator(Config{Messages: 1, MaxAttachment: 10}); !errors.Is(err, ErrCorpus) {
 		t.Errorf("tiny MaxAttachment: %v", err)
+	}
+	if _, err := NewGenerator(Config{Messages: 1, LargeRate: 2}); !errors.Is(err, ErrCorpus) {
+		t.Errorf("LargeRate 2: %v", err)
+	}
+	if _, err := NewGenerator(Config{Messages: 1, MaxAttachment: 4096, LargeMin: 8192}); !errors.Is(err, ErrCorpus) {
+		t.Errorf("LargeMin above MaxAttachment: %v", err)
 	}
 	g := newGen(t, 1, 3)
 	for _, i := range []int{-1, 3} {

@@ -30,6 +30,11 @@ type Config struct {
 	// LargeRate is the fraction of multipart/mixed messages whose
 	// attachment is drawn from the long tail (default 0.05).
 	LargeRate float64
+	// LargeMin is the smallest tail attachment (default 256 KiB); the tail
+	// is log-uniform between LargeMin and MaxAttachment. Setting both to
+	// 25 MiB and LargeRate to 1 makes every multipart/mixed message carry
+	// a 25 MiB attachment (a memory test of streaming FETCH).
+	LargeMin int
 }
 
 // Generator renders the synthetic corpus. It is safe for concurrent use.
@@ -49,11 +54,27 @@ func NewGenerator(cfg Config) (*Generator, error) {
 	if cfg.LargeRate == 0 {
 		cfg.LargeRate = 0.05
 	}
+	if cfg.LargeRate < 0 || cfg.LargeRate > 1 {
+		return nil, fmt.Errorf("%w: LargeRate %v outside [0,1]", ErrCorpus, cfg.LargeRate)
+	}
+	if cfg.LargeMin == 0 {
+		cfg.LargeMin = min(256<<10, cfg.MaxAttachment)
+	}
+	if cfg.LargeMin < 0 || cfg.LargeMin > cfg.MaxAttachment {
+		return nil, fmt.Errorf("%w: LargeMin %d outside [0, MaxAttachment %d]", ErrCorpus, cfg.LargeMin, cfg.MaxAttachment)
+	}
 	return &Generator{cfg: cfg}, nil
 }
 
 // Config returns the effective configuration.
 func (g *Generator) Config() Config { return g.cfg }
+
+// ID names the corpus for load markers: two generators with one ID
+// produce the same mail.
+func (g *Generator) ID() string {
+	c := g.cfg
+	return fmt.Sprintf("s%d-n%d-a%d-l%d-r%g", c.Seed, c.Messages, c.MaxAttachment, c.LargeMin, c.LargeRate)
+}
 
 // Len is the number of messages per mailbox.
 func (g *Generator) Len() int { return g.cfg.Messages }
@@ -322,11 +343,8 @@ func (g *Generator) writeAttachment(w *writer, r *rand.Rand, lang language) {
 	at := attachmentTypes[r.IntN(len(attachmentTypes))]
 	var size int
 	if r.Float64() < g.cfg.LargeRate {
-		// The long tail: 256 KiB up to MaxAttachment, log-uniform.
-		lo, hi := math.Log(256<<10), math.Log(float64(g.cfg.MaxAttachment))
-		if hi < lo {
-			lo = hi
-		}
+		// The long tail: LargeMin up to MaxAttachment, log-uniform.
+		lo, hi := math.Log(float64(g.cfg.LargeMin)), math.Log(float64(g.cfg.MaxAttachment))
 		size = int(math.Exp(lo + r.Float64()*(hi-lo)))
 	} else {
 		size = int(math.Exp(r.NormFloat64()*0.9 + math.Log(12_000)))

@@ -27,12 +27,14 @@ Usage:
   postbus bench load    [target flags] [corpus flags] [--conns N]
   postbus bench run     [target flags] [corpus flags] [--workloads a,b] [--duration D] [--concurrency C] [--json] [--html FILE]
   postbus bench compare [--quick] [--json] [--users N] [--messages M] [--workloads a,b] [--duration D] [--html FILE]
+                        [--concurrency C] [--warmup D] [--seed S --max-attachment B --large-min B --large-rate F]
   postbus bench list                          list the workloads
 
 Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
               --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
               --server-pid PID (a local server: report its CPU and memory too)
-Corpus flags: --users N --messages M --seed S --max-attachment BYTES, or --corpus PATH
+Corpus flags: --users N --messages M --seed S --max-attachment BYTES
+              --large-min BYTES --large-rate F (the long tail of attachment sizes), or --corpus PATH
               (an mbox file or a Maildir; search hit counts are then not checked)
 `
 
@@ -68,6 +70,8 @@ type benchFlags struct {
 	t                         target.Target
 	tls                       string
 	users, messages, maxAttch int
+	largeMin                  int
+	largeRate                 float64
 	seed                      uint64
 	corpusPath                string
 }
@@ -87,6 +91,8 @@ func (b *benchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.messages, "messages", 1000, "generated messages per mailbox")
 	fs.Uint64Var(&b.seed, "seed", 1, "corpus seed")
 	fs.IntVar(&b.maxAttch, "max-attachment", 0, "largest attachment in bytes (default 4 MiB)")
+	fs.IntVar(&b.largeMin, "large-min", 0, "smallest attachment of the long tail in bytes (default 256 KiB)")
+	fs.Float64Var(&b.largeRate, "large-rate", 0, "fraction of multipart/mixed messages with a long-tail attachment (default 0.05)")
 	fs.StringVar(&b.corpusPath, "corpus", "", "mbox file or Maildir to load instead of generated mail")
 }
 
@@ -103,13 +109,17 @@ func (b *benchFlags) resolve() (*target.Target, corpus.Source, error) {
 		src, err := corpus.Open(b.corpusPath)
 		return &b.t, src, err
 	}
-	gen, err := corpus.NewGenerator(corpus.Config{Seed: b.seed, Messages: b.messages, MaxAttachment: b.maxAttch})
+	gen, err := corpus.NewGenerator(corpus.Config{Seed: b.seed, Messages: b.messages, MaxAttachment: b.maxAttch,
+		LargeMin: b.largeMin, LargeRate: b.largeRate})
 	return &b.t, gen, err
 }
 
 func (b *benchFlags) marker(src corpus.Source) string {
 	if b.corpusPath != "" {
 		return fmt.Sprintf("bench-loaded-file-n%d", src.Len())
+	}
+	if g, ok := src.(*corpus.Generator); ok {
+		return "bench-loaded-" + g.ID()
 	}
 	return fmt.Sprintf("bench-loaded-s%d-n%d", b.seed, src.Len())
 }
@@ -185,6 +195,8 @@ func benchCompare(ctx context.Context, args []string) error {
 	messages := fs.Int("messages", 2000, "generated messages per user")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	maxAttch := fs.Int("max-attachment", 0, "largest attachment in bytes (default 4 MiB)")
+	largeMin := fs.Int("large-min", 0, "smallest attachment of the long tail in bytes (default 256 KiB)")
+	largeRate := fs.Float64("large-rate", 0, "fraction of multipart/mixed messages with a long-tail attachment (default 0.05)")
 	list := fs.String("workloads", "all", "comma-separated workloads")
 	dur := fs.Duration("duration", 10*time.Second, "duration of each workload on each server")
 	warmup := fs.Duration("warmup", 0, "unmeasured run of each workload first (default: a fifth of --duration; negative: none)")
@@ -205,7 +217,7 @@ func benchCompare(ctx context.Context, args []string) error {
 		return err
 	}
 	opt := compare.Options{PostbusBinary: bin, Users: *users, Messages: *messages, Seed: *seed,
-		MaxAttachment: *maxAttch, Workloads: names, Duration: *dur, Warmup: *warmup, Concurrency: *conc,
+		MaxAttachment: *maxAttch, LargeMin: *largeMin, LargeRate: *largeRate, Workloads: names, Duration: *dur, Warmup: *warmup, Concurrency: *conc,
 		LoadConns: *conns, DovecotFormat: *format, Progress: os.Stderr}
 	if *quick {
 		// Sized so that loading both servers and 11 workloads × 2 servers
