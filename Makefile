@@ -19,12 +19,27 @@ proto:
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
-# Run each fuzz target for FUZZTIME (default 30s); crashers land in testdata/fuzz.
+# Run each fuzz target for FUZZTIME (default 30s); crashers land in the
+# package's testdata/fuzz/ and become regression tests.
 FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./frontend/internal/wire:FuzzReadCommand \
+	./frontend/internal/wire:FuzzMailboxName \
+	./frontend/internal/message:FuzzAnalyze \
+	./frontend:FuzzSession \
+	./frontend/proxyproto:FuzzParseHeader \
+	./frontend/mailimport:FuzzMbox \
+	./frontend/mailimport:FuzzMessageFile \
+	./metadata/internal/search:FuzzMatch \
+	./metadata/internal/schema:FuzzDecode \
+	./metadata/internal/state:FuzzCanonicalName \
+	./metadata/internal/password:FuzzVerify \
+	./blobstore:FuzzValidID
 fuzz:
-	go test -run '^$$' -fuzz FuzzReadCommand -fuzztime $(FUZZTIME) ./frontend/internal/wire/
-	go test -run '^$$' -fuzz FuzzAnalyze -fuzztime $(FUZZTIME) ./frontend/internal/message/
-	go test -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./metadata/internal/search/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg)"; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean:
 	rm -f postbus
