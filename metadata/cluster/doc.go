@@ -12,6 +12,10 @@
 //	config/shards   S, decimal; written once by the first node, in a txn
 //	                "create if absent" (EnsureShards). Never changes: it is
 //	                part of every node's key layout (base.ShardOf).
+//	config/id       the cluster's random identity, written with S. A node
+//	                records it beside its store (MemberOptions.IdentityFile)
+//	                and refuses to join another cluster: after etcd is lost
+//	                or replaced, an empty map must not make nodes drop data.
 //	nodes/<id>      NodeInfo JSON {id, addr, version}, put under the node's
 //	                lease (TTL 5 s, kept alive). Present = the node is live.
 //	drain/<id>      present = the node is leaving: it gets no shards and
