@@ -119,8 +119,9 @@ type Monitor struct {
 
 // Usage is a tree's consumption over a monitored interval.
 type Usage struct {
-	CPU     time.Duration
-	PeakRSS int64
+	CPU      time.Duration
+	StartRSS int64 // at Start: memory kept from before (a load, an earlier run)
+	PeakRSS  int64
 }
 
 // Start begins sampling root every interval.
@@ -169,5 +170,5 @@ func (m *Monitor) Stop() (Usage, error) {
 	m.sample()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Usage{CPU: m.mu.last.CPU - m.first.CPU, PeakRSS: m.mu.peakRSS}, m.mu.err
+	return Usage{CPU: m.mu.last.CPU - m.first.CPU, StartRSS: m.first.RSS, PeakRSS: m.mu.peakRSS}, m.mu.err
 }

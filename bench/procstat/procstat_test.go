@@ -61,7 +61,7 @@ func TestTreeCountsChildrenAndTheirCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.CPU <= 0 || u.PeakRSS <= 0 {
+	if u.CPU <= 0 || u.PeakRSS <= 0 || u.StartRSS > u.PeakRSS {
 		t.Errorf("usage %+v: the loop must have cost CPU", u)
 	}
 	if _, err := Tree(1 << 30); !errors.Is(err, ErrProcstat) {

@@ -130,7 +130,10 @@ type Result struct {
 	ServerCPU     time.Duration `json:"server_cpu_ns,omitempty"`
 	ServerCPUPct  float64       `json:"server_cpu_pct,omitempty"`
 	ServerPeakRSS int64         `json:"server_peak_rss_bytes,omitempty"`
-	CDF           []hist.Point  `json:"cdf,omitempty"`
+	// ServerStartRSS is the RSS when measuring began: memory kept from
+	// before (the load, earlier runs) that the peak includes.
+	ServerStartRSS int64        `json:"server_start_rss_bytes,omitempty"`
+	CDF            []hist.Point `json:"cdf,omitempty"`
 }
 
 // Run drives workload name against t and measures it.
@@ -283,6 +286,7 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		ClientCPU: cpu, ClientCPUPct: 100 * cpu.Seconds() / sec, ClientCores: runtime.NumCPU(),
 		CDF:       all.CDF(),
 		ServerCPU: server.CPU, ServerCPUPct: 100 * server.CPU.Seconds() / sec, ServerPeakRSS: server.PeakRSS,
+		ServerStartRSS: server.StartRSS,
 	}
 	res.OpsPerSec = float64(res.Ops) / sec
 	res.MsgsPerSec = float64(res.Messages) / sec
