@@ -61,6 +61,7 @@ func (m *Member) handoff(ctx context.Context, s uint32, e ShardEntry, modRev int
 	// the write lock once waits for every request admitted before that.
 	sl := &m.slots[s]
 	sl.mu.Lock()
+	//lint:ignore SA2001 the lock is a barrier: acquiring it is the point
 	sl.mu.Unlock()
 	log := m.log.With("shard", s, "to", e.Target)
 	backoff := 100 * time.Millisecond
