@@ -130,8 +130,8 @@ type Result struct {
 	ServerCPU     time.Duration `json:"server_cpu_ns,omitempty"`
 	ServerCPUPct  float64       `json:"server_cpu_pct,omitempty"`
 	ServerPeakRSS int64         `json:"server_peak_rss_bytes,omitempty"`
-	// ServerStartRSS is the RSS when measuring began: memory kept from
-	// before (the load, earlier runs) that the peak includes.
+	// ServerStartRSS is the RSS before the run (and its warm-up): memory
+	// kept from before (the load, earlier runs) that the peak includes.
 	ServerStartRSS int64        `json:"server_start_rss_bytes,omitempty"`
 	CDF            []hist.Point `json:"cdf,omitempty"`
 }
@@ -186,10 +186,13 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		msgs, bytes, errs, mismatch atomic.Int64
 		firstErr                    atomic.Value
 	)
+	var server0 procstat.Sample
 	if t.PID != 0 {
-		if _, err := procstat.Tree(t.PID); err != nil {
+		s, err := procstat.Tree(t.PID)
+		if err != nil {
 			return Result{}, fmt.Errorf("%w: %s: %w", ErrWorkload, t.Name, err)
 		}
+		server0 = s
 	}
 	hists := make([]*hist.Histogram, len(workers))
 	// Operations that start during the warm-up run but are not measured:
@@ -286,7 +289,7 @@ func Run(ctx context.Context, t *target.Target, name string, opt *Options) (Resu
 		ClientCPU: cpu, ClientCPUPct: 100 * cpu.Seconds() / sec, ClientCores: runtime.NumCPU(),
 		CDF:       all.CDF(),
 		ServerCPU: server.CPU, ServerCPUPct: 100 * server.CPU.Seconds() / sec, ServerPeakRSS: server.PeakRSS,
-		ServerStartRSS: server.StartRSS,
+		ServerStartRSS: server0.RSS,
 	}
 	res.OpsPerSec = float64(res.Ops) / sec
 	res.MsgsPerSec = float64(res.Messages) / sec
