@@ -102,6 +102,7 @@ func (r *Router) conn(addr string) (metadatapb.MetadataClient, error) {
 	}
 	cc := r.mu.conns[addr]
 	if cc == nil {
+		r.sweepLocked()
 		var err error
 		if r.opts.Dial != nil {
 			cc, err = r.opts.Dial(addr)
@@ -114,6 +115,21 @@ func (r *Router) conn(addr string) (metadatapb.MetadataClient, error) {
 		r.mu.conns[addr] = cc
 	}
 	return metadatapb.NewMetadataClient(cc), nil
+}
+
+// sweepLocked closes connections to addresses no live node has any more
+// (nodes that moved or left), so restarts do not accumulate connections.
+func (r *Router) sweepLocked() {
+	live := map[string]bool{}
+	for _, n := range r.w.Current().Nodes {
+		live[n.Addr] = true
+	}
+	for addr, cc := range r.mu.conns {
+		if !live[addr] {
+			cc.Close()
+			delete(r.mu.conns, addr)
+		}
+	}
 }
 
 // isTransport reports whether err is a connection failure rather than an
