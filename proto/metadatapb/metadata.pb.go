@@ -3218,8 +3218,11 @@ type ChangeEvent struct {
 	Modseq    uint64                 `protobuf:"varint,2,opt,name=modseq,proto3" json:"modseq,omitempty"`
 	// Mailbox list changed (create/delete/rename/subscribe).
 	MailboxesChanged bool `protobuf:"varint,3,opt,name=mailboxes_changed,json=mailboxesChanged,proto3" json:"mailboxes_changed,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// An administrator logged the user out (Admin.Logout, RenameUser): every
+	// session of the user ends with BYE. The other fields are unset.
+	Logout        bool `protobuf:"varint,4,opt,name=logout,proto3" json:"logout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChangeEvent) Reset() {
@@ -3271,6 +3274,294 @@ func (x *ChangeEvent) GetMailboxesChanged() bool {
 		return x.MailboxesChanged
 	}
 	return false
+}
+
+func (x *ChangeEvent) GetLogout() bool {
+	if x != nil {
+		return x.Logout
+	}
+	return false
+}
+
+type ListBlobRefsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBlobRefsRequest) Reset() {
+	*x = ListBlobRefsRequest{}
+	mi := &file_metadata_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBlobRefsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBlobRefsRequest) ProtoMessage() {}
+
+func (x *ListBlobRefsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBlobRefsRequest.ProtoReflect.Descriptor instead.
+func (*ListBlobRefsRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{45}
+}
+
+type BlobRefs struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Hex SHA-256 blob ids, ascending across the whole stream.
+	Ids           []string `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlobRefs) Reset() {
+	*x = BlobRefs{}
+	mi := &file_metadata_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlobRefs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlobRefs) ProtoMessage() {}
+
+func (x *BlobRefs) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlobRefs.ProtoReflect.Descriptor instead.
+func (*BlobRefs) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *BlobRefs) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+type LogoutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogoutRequest) Reset() {
+	*x = LogoutRequest{}
+	mi := &file_metadata_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogoutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogoutRequest) ProtoMessage() {}
+
+func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
+func (*LogoutRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *LogoutRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+type RenameUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"` // current name
+	NewName       string                 `protobuf:"bytes,2,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameUserRequest) Reset() {
+	*x = RenameUserRequest{}
+	mi := &file_metadata_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameUserRequest) ProtoMessage() {}
+
+func (x *RenameUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameUserRequest.ProtoReflect.Descriptor instead.
+func (*RenameUserRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RenameUserRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *RenameUserRequest) GetNewName() string {
+	if x != nil {
+		return x.NewName
+	}
+	return ""
+}
+
+type NodeStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStatusRequest) Reset() {
+	*x = NodeStatusRequest{}
+	mi := &file_metadata_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatusRequest) ProtoMessage() {}
+
+func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
+func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{49}
+}
+
+type NodeStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shards        uint32                 `protobuf:"varint,1,opt,name=shards,proto3" json:"shards,omitempty"` // virtual shard count of the store
+	SchemaVersion uint32                 `protobuf:"varint,2,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	Users         uint64                 `protobuf:"varint,3,opt,name=users,proto3" json:"users,omitempty"`                          // users in the store (every shard it holds)
+	DiskBytes     uint64                 `protobuf:"varint,4,opt,name=disk_bytes,json=diskBytes,proto3" json:"disk_bytes,omitempty"` // Pebble's on-disk size
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStatusResponse) Reset() {
+	*x = NodeStatusResponse{}
+	mi := &file_metadata_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatusResponse) ProtoMessage() {}
+
+func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
+func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *NodeStatusResponse) GetShards() uint32 {
+	if x != nil {
+		return x.Shards
+	}
+	return 0
+}
+
+func (x *NodeStatusResponse) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *NodeStatusResponse) GetUsers() uint64 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *NodeStatusResponse) GetDiskBytes() uint64 {
+	if x != nil {
+		return x.DiskBytes
+	}
+	return 0
 }
 
 var File_metadata_proto protoreflect.FileDescriptor
@@ -3518,12 +3809,28 @@ const file_metadata_proto_rawDesc = "" +
 	"\vrecent_uids\x18\x06 \x03(\rR\n" +
 	"recentUids\"\"\n" +
 	"\fWatchRequest\x12\x12\n" +
-	"\x04user\x18\x01 \x01(\tR\x04user\"q\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"\x89\x01\n" +
 	"\vChangeEvent\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x01 \x01(\x04R\tmailboxId\x12\x16\n" +
 	"\x06modseq\x18\x02 \x01(\x04R\x06modseq\x12+\n" +
-	"\x11mailboxes_changed\x18\x03 \x01(\bR\x10mailboxesChanged*=\n" +
+	"\x11mailboxes_changed\x18\x03 \x01(\bR\x10mailboxesChanged\x12\x16\n" +
+	"\x06logout\x18\x04 \x01(\bR\x06logout\"\x15\n" +
+	"\x13ListBlobRefsRequest\"\x1c\n" +
+	"\bBlobRefs\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"#\n" +
+	"\rLogoutRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"B\n" +
+	"\x11RenameUserRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x19\n" +
+	"\bnew_name\x18\x02 \x01(\tR\anewName\"\x13\n" +
+	"\x11NodeStatusRequest\"\x88\x01\n" +
+	"\x12NodeStatusResponse\x12\x16\n" +
+	"\x06shards\x18\x01 \x01(\rR\x06shards\x12%\n" +
+	"\x0eschema_version\x18\x02 \x01(\rR\rschemaVersion\x12\x14\n" +
+	"\x05users\x18\x03 \x01(\x04R\x05users\x12\x1d\n" +
+	"\n" +
+	"disk_bytes\x18\x04 \x01(\x04R\tdiskBytes*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
@@ -3556,7 +3863,14 @@ const file_metadata_proto_rawDesc = "" +
 	"\x04Copy\x12 .postbus.metadata.v1.CopyRequest\x1a!.postbus.metadata.v1.CopyResponse\x12Q\n" +
 	"\x06Search\x12\".postbus.metadata.v1.SearchRequest\x1a#.postbus.metadata.v1.SearchResponse\x12T\n" +
 	"\aChanges\x12#.postbus.metadata.v1.ChangesRequest\x1a$.postbus.metadata.v1.ChangesResponse\x12N\n" +
-	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x01B-Z+github.com/postbus/postbus/proto/metadatapbb\x06proto3"
+	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x012\xdd\x02\n" +
+	"\x05Admin\x12Y\n" +
+	"\fListBlobRefs\x12(.postbus.metadata.v1.ListBlobRefsRequest\x1a\x1d.postbus.metadata.v1.BlobRefs0\x01\x12H\n" +
+	"\x06Logout\x12\".postbus.metadata.v1.LogoutRequest\x1a\x1a.postbus.metadata.v1.Empty\x12P\n" +
+	"\n" +
+	"RenameUser\x12&.postbus.metadata.v1.RenameUserRequest\x1a\x1a.postbus.metadata.v1.Empty\x12]\n" +
+	"\n" +
+	"NodeStatus\x12&.postbus.metadata.v1.NodeStatusRequest\x1a'.postbus.metadata.v1.NodeStatusResponseB-Z+github.com/postbus/postbus/proto/metadatapbb\x06proto3"
 
 var (
 	file_metadata_proto_rawDescOnce sync.Once
@@ -3571,7 +3885,7 @@ func file_metadata_proto_rawDescGZIP() []byte {
 }
 
 var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_metadata_proto_goTypes = []any{
 	(StoreOp)(0),                  // 0: postbus.metadata.v1.StoreOp
 	(DateOp)(0),                   // 1: postbus.metadata.v1.DateOp
@@ -3620,6 +3934,12 @@ var file_metadata_proto_goTypes = []any{
 	(*ChangesResponse)(nil),       // 44: postbus.metadata.v1.ChangesResponse
 	(*WatchRequest)(nil),          // 45: postbus.metadata.v1.WatchRequest
 	(*ChangeEvent)(nil),           // 46: postbus.metadata.v1.ChangeEvent
+	(*ListBlobRefsRequest)(nil),   // 47: postbus.metadata.v1.ListBlobRefsRequest
+	(*BlobRefs)(nil),              // 48: postbus.metadata.v1.BlobRefs
+	(*LogoutRequest)(nil),         // 49: postbus.metadata.v1.LogoutRequest
+	(*RenameUserRequest)(nil),     // 50: postbus.metadata.v1.RenameUserRequest
+	(*NodeStatusRequest)(nil),     // 51: postbus.metadata.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),    // 52: postbus.metadata.v1.NodeStatusResponse
 }
 var file_metadata_proto_depIdxs = []int32{
 	10, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
@@ -3671,28 +3991,36 @@ var file_metadata_proto_depIdxs = []int32{
 	41, // 46: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
 	43, // 47: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
 	45, // 48: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	4,  // 49: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	2,  // 50: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	2,  // 51: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	8,  // 52: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	2,  // 53: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	12, // 54: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	10, // 55: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	10, // 56: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	2,  // 57: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 58: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 59: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	23, // 60: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	25, // 61: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	30, // 62: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	32, // 63: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	34, // 64: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	36, // 65: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	42, // 66: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	44, // 67: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	46, // 68: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	49, // [49:69] is the sub-list for method output_type
-	29, // [29:49] is the sub-list for method input_type
+	47, // 49: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	49, // 50: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	50, // 51: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	51, // 52: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	4,  // 53: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	2,  // 54: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	2,  // 55: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	8,  // 56: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	2,  // 57: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	12, // 58: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	10, // 59: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	10, // 60: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	2,  // 61: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 62: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 63: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	23, // 64: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	25, // 65: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	30, // 66: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	32, // 67: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	34, // 68: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	36, // 69: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	42, // 70: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	44, // 71: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	46, // 72: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	48, // 73: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	2,  // 74: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	2,  // 75: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	52, // 76: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	53, // [53:77] is the sub-list for method output_type
+	29, // [29:53] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -3728,9 +4056,9 @@ func file_metadata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   45,
+			NumMessages:   51,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_metadata_proto_goTypes,
 		DependencyIndexes: file_metadata_proto_depIdxs,

@@ -927,3 +927,255 @@ var Metadata_ServiceDesc = grpc.ServiceDesc{
 	},
 	Metadata: "metadata.proto",
 }
+
+const (
+	Admin_ListBlobRefs_FullMethodName = "/postbus.metadata.v1.Admin/ListBlobRefs"
+	Admin_Logout_FullMethodName       = "/postbus.metadata.v1.Admin/Logout"
+	Admin_RenameUser_FullMethodName   = "/postbus.metadata.v1.Admin/RenameUser"
+	Admin_NodeStatus_FullMethodName   = "/postbus.metadata.v1.Admin/NodeStatus"
+)
+
+// AdminClient is the client API for Admin service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Admin is the node-level administration service (issue 6), served beside
+// Metadata by every metadata node. It is a separate service so that the
+// frontend's router, which implements MetadataClient, need not route it:
+// an administrator's tool talks to a node directly (`postbus` resolves the
+// owner of a user from the shard map). Unlike Metadata RPCs, Admin RPCs are
+// not fenced by the ownership gate; the tool checks the map.
+type AdminClient interface {
+	// ListBlobRefs streams, in ascending order and without duplicates, the
+	// blob id of every message the node holds (every shard in its store, at
+	// one snapshot), for the blob garbage collector's mark phase.
+	ListBlobRefs(ctx context.Context, in *ListBlobRefsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BlobRefs], error)
+	// Logout ends every IMAP session of the user: Watch subscribers get an
+	// event with logout set. NoSuchUser if the user does not exist.
+	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*Empty, error)
+	// RenameUser moves every key of a user to a new name (and its shard) in
+	// one batch, then logs the old name out. The node must hold both shards;
+	// UserExists if the new name is taken, NoSuchUser if the old one is not.
+	RenameUser(ctx context.Context, in *RenameUserRequest, opts ...grpc.CallOption) (*Empty, error)
+	// NodeStatus describes the node: shard count, users, schema version.
+	NodeStatus(ctx context.Context, in *NodeStatusRequest, opts ...grpc.CallOption) (*NodeStatusResponse, error)
+}
+
+type adminClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewAdminClient(cc grpc.ClientConnInterface) AdminClient {
+	return &adminClient{cc}
+}
+
+func (c *adminClient) ListBlobRefs(ctx context.Context, in *ListBlobRefsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BlobRefs], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[0], Admin_ListBlobRefs_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListBlobRefsRequest, BlobRefs]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ListBlobRefsClient = grpc.ServerStreamingClient[BlobRefs]
+
+func (c *adminClient) Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Admin_Logout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RenameUser(ctx context.Context, in *RenameUserRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Admin_RenameUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) NodeStatus(ctx context.Context, in *NodeStatusRequest, opts ...grpc.CallOption) (*NodeStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NodeStatusResponse)
+	err := c.cc.Invoke(ctx, Admin_NodeStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AdminServer is the server API for Admin service.
+// All implementations must embed UnimplementedAdminServer
+// for forward compatibility.
+//
+// Admin is the node-level administration service (issue 6), served beside
+// Metadata by every metadata node. It is a separate service so that the
+// frontend's router, which implements MetadataClient, need not route it:
+// an administrator's tool talks to a node directly (`postbus` resolves the
+// owner of a user from the shard map). Unlike Metadata RPCs, Admin RPCs are
+// not fenced by the ownership gate; the tool checks the map.
+type AdminServer interface {
+	// ListBlobRefs streams, in ascending order and without duplicates, the
+	// blob id of every message the node holds (every shard in its store, at
+	// one snapshot), for the blob garbage collector's mark phase.
+	ListBlobRefs(*ListBlobRefsRequest, grpc.ServerStreamingServer[BlobRefs]) error
+	// Logout ends every IMAP session of the user: Watch subscribers get an
+	// event with logout set. NoSuchUser if the user does not exist.
+	Logout(context.Context, *LogoutRequest) (*Empty, error)
+	// RenameUser moves every key of a user to a new name (and its shard) in
+	// one batch, then logs the old name out. The node must hold both shards;
+	// UserExists if the new name is taken, NoSuchUser if the old one is not.
+	RenameUser(context.Context, *RenameUserRequest) (*Empty, error)
+	// NodeStatus describes the node: shard count, users, schema version.
+	NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error)
+	mustEmbedUnimplementedAdminServer()
+}
+
+// UnimplementedAdminServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedAdminServer struct{}
+
+func (UnimplementedAdminServer) ListBlobRefs(*ListBlobRefsRequest, grpc.ServerStreamingServer[BlobRefs]) error {
+	return status.Error(codes.Unimplemented, "method ListBlobRefs not implemented")
+}
+func (UnimplementedAdminServer) Logout(context.Context, *LogoutRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method Logout not implemented")
+}
+func (UnimplementedAdminServer) RenameUser(context.Context, *RenameUserRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RenameUser not implemented")
+}
+func (UnimplementedAdminServer) NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method NodeStatus not implemented")
+}
+func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
+func (UnimplementedAdminServer) testEmbeddedByValue()               {}
+
+// UnsafeAdminServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to AdminServer will
+// result in compilation errors.
+type UnsafeAdminServer interface {
+	mustEmbedUnimplementedAdminServer()
+}
+
+func RegisterAdminServer(s grpc.ServiceRegistrar, srv AdminServer) {
+	// If the following call panics, it indicates UnimplementedAdminServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Admin_ServiceDesc, srv)
+}
+
+func _Admin_ListBlobRefs_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListBlobRefsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).ListBlobRefs(m, &grpc.GenericServerStream[ListBlobRefsRequest, BlobRefs]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ListBlobRefsServer = grpc.ServerStreamingServer[BlobRefs]
+
+func _Admin_Logout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogoutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).Logout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_Logout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).Logout(ctx, req.(*LogoutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RenameUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenameUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RenameUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RenameUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RenameUser(ctx, req.(*RenameUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_NodeStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NodeStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).NodeStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_NodeStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).NodeStatus(ctx, req.(*NodeStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Admin_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "postbus.metadata.v1.Admin",
+	HandlerType: (*AdminServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Logout",
+			Handler:    _Admin_Logout_Handler,
+		},
+		{
+			MethodName: "RenameUser",
+			Handler:    _Admin_RenameUser_Handler,
+		},
+		{
+			MethodName: "NodeStatus",
+			Handler:    _Admin_NodeStatus_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ListBlobRefs",
+			Handler:       _Admin_ListBlobRefs_Handler,
+			ServerStreams: true,
+		},
+	},
+	Metadata: "metadata.proto",
+}
