@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/frontend/metrics"
 )
 
 // state is the connection state of RFC 9051 §3.
@@ -55,6 +56,12 @@ type conn struct {
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
 
+	id    string    // short random session id, in every log line
+	start time.Time // when the connection was accepted
+	// bytesIn/bytesOut count what crossed deadlineConn (IDLE reads on a
+	// helper goroutine while the session goroutine writes).
+	bytesIn, bytesOut atomic.Int64
+
 	closing     atomic.Bool  // set by Server.Shutdown
 	readTimeout atomic.Int64 // time.Duration allowed for each read
 	// readBy, when non-zero, is an absolute deadline (unix nanoseconds)
@@ -76,13 +83,17 @@ type conn struct {
 	sel          *selected
 	sub          *watchSub // change notifications for the user, after login
 	cmdName      string    // command in progress, for logs
+	res          cmdResult // tagged response of the command in progress
 }
 
 func newConn(s *Server, nc net.Conn, implicit bool) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
+	id := newSessionID()
 	c := &conn{
 		srv:      s,
-		log:      s.log.With("remote", nc.RemoteAddr().String()),
+		log:      s.log.With("remote", nc.RemoteAddr().String(), "session", id),
+		id:       id,
+		start:    time.Now(),
 		raw:      nc,
 		implicit: implicit,
 		ctx:      ctx,
@@ -163,16 +174,21 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 	if d.c.closing.Load() {
 		return 0, errShutdown
 	}
-	return d.nc.Read(p)
+	n, err := d.nc.Read(p)
+	d.c.countIn(n)
+	return n, err
 }
 
 func (d *deadlineConn) Write(p []byte) (int, error) {
 	d.nc.SetWriteDeadline(time.Now().Add(d.c.srv.cfg.WriteTimeout))
-	return d.nc.Write(p)
+	n, err := d.nc.Write(p)
+	d.c.countOut(n)
+	return n, err
 }
 
 // serve runs the session until LOGOUT, an I/O error, a timeout or shutdown.
 func (c *conn) serve() {
+	defer c.logDisconnect()
 	defer c.close()
 	defer func() {
 		if r := recover(); r != nil {
@@ -199,7 +215,6 @@ func (c *conn) serve() {
 	}
 
 	c.log.Debug("frontend: session starts", "tls", c.isTLS)
-	defer c.log.Debug("frontend: session ends")
 
 	// RFC 9051 §7.1.1: greeting with capabilities saves a round trip.
 	c.enc.StatusResponse("*", "OK", "CAPABILITY "+c.capabilities(), c.srv.cfg.ServerName+" IMAP4rev2 server ready")
@@ -225,8 +240,12 @@ func (c *conn) serve() {
 				if tag == "" {
 					tag = "*"
 				}
+				start := time.Now()
 				c.enc.StatusResponse(tag, "BAD", se.Code, se.Msg)
-				if c.enc.Flush() != nil {
+				ferr := c.enc.Flush()
+				// The decoder does not say which command it was parsing.
+				c.observe(&wire.Command{Tag: se.Tag}, start, cmdResult{status: metrics.ResultBAD, code: se.Code})
+				if ferr != nil {
 					return
 				}
 				continue
@@ -234,13 +253,20 @@ func (c *conn) serve() {
 			c.endOnReadError(err)
 			return
 		}
-		if err := c.run(cmd); err != nil {
+		start := time.Now()
+		err = c.run(cmd)
+		var ferr error
+		if err == nil {
+			ferr = c.enc.Flush()
+		}
+		c.observe(cmd, start, c.res)
+		if err != nil {
 			if !errors.Is(err, errLogout) {
 				c.endOnReadError(err)
 			}
 			return
 		}
-		if c.enc.Flush() != nil {
+		if ferr != nil {
 			return
 		}
 	}
@@ -364,6 +390,7 @@ func init() {
 // ends the connection.
 func (c *conn) run(cmd *wire.Command) (err error) {
 	c.cmdName = cmd.Name
+	c.res = cmdResult{status: metrics.ResultBAD}
 	spec, ok := commands[cmd.Name]
 	if !ok {
 		c.enc.StatusResponse(cmd.Tag, "BAD", "", "unknown command "+sanitizeName(cmd.Name))
@@ -378,7 +405,26 @@ func (c *conn) run(cmd *wire.Command) (err error) {
 		return nil
 	}
 
+	failuresBefore, wasNotAuth := c.authFailures, c.state == stateNotAuth
+	if cmd.Name == "IDLE" {
+		c.srv.metrics.Idle.Inc()
+	}
 	herr := c.call(spec, cmd)
+	if cmd.Name == "IDLE" {
+		c.srv.metrics.Idle.Dec()
+	}
+	// Handlers that answer themselves (errAnswered, errLogout) or end the
+	// connection say how only through what they did: a failed credential
+	// check counted a failure and wrote NO [AUTHENTICATIONFAILED].
+	switch {
+	case c.authFailures > failuresBefore:
+		c.res = cmdResult{status: metrics.ResultNO, code: "AUTHENTICATIONFAILED"}
+	case errors.Is(herr, errAnswered), errors.Is(herr, errLogout):
+		c.res = cmdResult{status: metrics.ResultOK}
+	default:
+		c.res = cmdResult{status: metrics.ResultBYE}
+	}
+	defer c.afterAuth(cmd, wasNotAuth)
 	if c.enc.Err() != nil {
 		return fatal(c.enc.Err())
 	}
@@ -414,6 +460,7 @@ func (c *conn) run(cmd *wire.Command) (err error) {
 		}
 	}
 	c.enc.StatusResponse(cmd.Tag, status, code, text)
+	c.res = cmdResult{status: status, code: code}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/frontend/metrics"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// every connection comes from the balancer. Negative means no limit.
 	MaxConnections      int
 	MaxConnectionsPerIP int
+	// Metrics receives connection, command and byte counts; nil counts
+	// into families registered nowhere.
+	Metrics *metrics.Metrics
 }
 
 // Server serves IMAP sessions. It is safe for concurrent use; one Server may
@@ -57,6 +61,7 @@ type Server struct {
 	tlsConf *tls.Config
 	watch   *watchHub
 	deliver *deliver.Deliverer // APPEND's path into the stores
+	metrics *metrics.Metrics
 
 	wg sync.WaitGroup // one per running session
 	mu struct {
@@ -95,6 +100,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxAuthFailures <= 0 {
 		cfg.MaxAuthFailures = 3
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(nil)
+	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = "postbus"
 	}
@@ -108,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if tc.MinVersion < tls.VersionTLS12 {
 		tc.MinVersion = tls.VersionTLS12 // RFC 8314 §4.1, DESIGN.md
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tlsConf: tc}
+	s := &Server{cfg: cfg, log: cfg.Logger, tlsConf: tc, metrics: cfg.Metrics}
 	s.watch = newWatchHub(cfg.Metadata, cfg.Logger)
 	s.deliver = &deliver.Deliverer{Metadata: cfg.Metadata, Blobs: cfg.Blobs, MaxSize: cfg.Limits.MaxLiteral}
 	s.mu.listeners = make(map[net.Listener]struct{})
@@ -156,14 +164,22 @@ func (s *Server) serve(l net.Listener, implicitTLS bool) error {
 		}
 		backoff = 0
 		c := newConn(s, nc, implicitTLS)
+		listener := listenerLabel(implicitTLS)
 		switch err := s.track(c); {
 		case errors.Is(err, ErrServerClosed):
+			s.metrics.ConnsRefused.WithLabelValues(listener, metrics.RefusedShutdown).Inc()
 			nc.Close()
 			return ErrServerClosed
 		case err != nil:
+			reason := metrics.RefusedMaxConnections
+			if errors.Is(err, errTooManyFromIP) {
+				reason = metrics.RefusedMaxPerIP
+			}
+			s.metrics.ConnsRefused.WithLabelValues(listener, reason).Inc()
 			go refuse(nc, implicitTLS, err, s.log)
 			continue
 		}
+		s.metrics.ConnsAccepted.WithLabelValues(listener).Inc()
 		go func() {
 			defer s.untrack(c)
 			c.serve()
@@ -177,8 +193,12 @@ func (s *Server) isClosing() bool {
 	return s.mu.closing
 }
 
-// errTooManyConns refuses a connection over MaxConnections(PerIP).
-var errTooManyConns = errors.New("frontend: too many connections")
+// errTooManyConns refuses a connection over MaxConnections(PerIP);
+// errTooManyFromIP (which matches it too) over MaxConnectionsPerIP.
+var (
+	errTooManyConns  = errors.New("frontend: too many connections")
+	errTooManyFromIP = fmt.Errorf("%w from one address", errTooManyConns)
+)
 
 // track registers a new connection, or refuses it: ErrServerClosed during
 // Shutdown, errTooManyConns over a connection limit.
@@ -193,11 +213,12 @@ func (s *Server) track(c *conn) error {
 		return fmt.Errorf("%w: %d open", errTooManyConns, len(s.mu.conns))
 	}
 	if max := s.cfg.MaxConnectionsPerIP; max > 0 && s.mu.perIP[ip] >= max {
-		return fmt.Errorf("%w from %s: %d open", errTooManyConns, ip, s.mu.perIP[ip])
+		return fmt.Errorf("%w %s: %d open", errTooManyFromIP, ip, s.mu.perIP[ip])
 	}
 	s.mu.conns[c] = struct{}{}
 	s.mu.perIP[ip]++
 	s.wg.Add(1)
+	s.metrics.ConnsOpen.WithLabelValues(listenerLabel(c.implicit)).Inc()
 	return nil
 }
 
@@ -209,6 +230,7 @@ func (s *Server) untrack(c *conn) {
 		delete(s.mu.perIP, ip)
 	}
 	s.mu.Unlock()
+	s.metrics.ConnsOpen.WithLabelValues(listenerLabel(c.implicit)).Dec()
 	s.wg.Done()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postbus/postbus/frontend/deliver"
+	"github.com/postbus/postbus/frontend/metrics"
 )
 
 // Config configures a Server.
@@ -28,6 +29,9 @@ type Config struct {
 	Timeout time.Duration
 	// Logger receives one line per delivery; nil is slog.Default().
 	Logger *slog.Logger
+	// Metrics counts recipients by result (LMTPDeliveries); nil counts
+	// into families registered nowhere.
+	Metrics *metrics.Metrics
 }
 
 // Server is an LMTP server. Serve may be called for several listeners.
@@ -53,6 +57,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Minute
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(nil)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {

@@ -60,7 +60,12 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 
 // Rcpt resolves the recipient to a user and mailbox now, so that an
 // unknown user is refused before the body is sent (RFC 2033 §4.2).
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
+	defer func() {
+		if err != nil {
+			s.srv.count(err)
+		}
+	}()
 	r, ok := parseRecipient(to)
 	if !ok {
 		return errBadAddress
@@ -137,12 +142,17 @@ func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 		var se *smtp.SMTPError
 		switch {
 		case errors.As(err, &se): // the reader's own error (size limit, I/O)
-			return se
+			err = se
 		case errors.Is(err, base.ErrTooBig):
-			return errTooBig
+			err = errTooBig
+		default:
+			s.srv.log.Warn("lmtp: storing message", "from", s.from, "remote", s.remote, "err", err)
+			err = errTemporary
 		}
-		s.srv.log.Warn("lmtp: storing message", "from", s.from, "remote", s.remote, "err", err)
-		return errTemporary
+		for range s.rcpts {
+			s.srv.count(err) // the one reply counts for every recipient
+		}
+		return err
 	}
 	done := map[rcpt]error{}
 	for _, rc := range s.rcpts {
@@ -153,6 +163,7 @@ func (s *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 			done[key] = err
 		}
 		status.SetStatus(rc.addr, err)
+		s.srv.count(err)
 	}
 	s.srv.log.Info("lmtp: delivered", "from", s.from, "remote", s.remote, "recipients", len(s.rcpts),
 		"blob", p.BlobID(), "size", p.Size(), "duration", time.Since(start))
