@@ -63,9 +63,9 @@ func metaRand(seed uint64, i int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, uint64(i)<<1))
 }
 
-func renderRand(seed uint64, user, i int) *rand.Rand {
-	// The user only varies the Delivered-To line (see Message); the body
-	// stream must not depend on it so sizes and tokens match across users.
+// renderRand does not depend on the user: the user only varies the
+// Delivered-To line (see render), so sizes and tokens match across users.
+func renderRand(seed uint64, i int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(i)<<1|1))
 }
 
