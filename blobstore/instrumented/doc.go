@@ -9,5 +9,8 @@
 // and Result* constants), so a misbehaving store cannot grow the series.
 // An Open's duration is the time to obtain the reader (for S3 the GET's
 // first response); the bytes read afterwards are counted as they stream,
-// and a failed Read counts as one "read" operation with its result.
+// and a failed Read counts as one "read" operation with its result. The
+// wrapper implements the optional capabilities the garbage collector looks
+// for by type assertion (DeleteIfOlder, PrepareGC) exactly when the
+// wrapped store does.
 package instrumented

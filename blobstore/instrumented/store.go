@@ -16,9 +16,6 @@ type Store struct {
 
 var _ blobstore.Store = (*Store)(nil)
 
-// New wraps inner; m must not be nil.
-func New(inner blobstore.Store, m *Metrics) *Store { return &Store{inner: inner, m: m} }
-
 // Inner returns the wrapped store.
 func (s *Store) Inner() blobstore.Store { return s.inner }
 

@@ -179,3 +179,95 @@ func series(t *testing.T, reg *prometheus.Registry, name string) int {
 	}
 	return 0
 }
+
+// withCD adds a DeleteIfOlder to a store (the capability the garbage
+// collector asks for).
+type withCD struct {
+	blobstore.Store
+	calls int
+}
+
+func (w *withCD) DeleteIfOlder(ctx context.Context, id blobstore.ID, cutoff time.Time) (bool, error) {
+	w.calls++
+	return true, nil
+}
+
+type withGP struct{ blobstore.Store }
+
+func (w withGP) PrepareGC(ctx context.Context) error { return errors.New("prepare failed") }
+
+type withBoth struct {
+	*withCD
+	withGP
+}
+
+func (w withBoth) Put(ctx context.Context, r io.Reader, maxSize int64) (blobstore.ID, int64, error) {
+	return w.withCD.Put(ctx, r, maxSize)
+}
+func (w withBoth) Open(ctx context.Context, id blobstore.ID, off, n int64) (io.ReadCloser, error) {
+	return w.withCD.Open(ctx, id, off, n)
+}
+func (w withBoth) Stat(ctx context.Context, id blobstore.ID) (int64, error) {
+	return w.withCD.Stat(ctx, id)
+}
+func (w withBoth) Delete(ctx context.Context, id blobstore.ID) error { return w.withCD.Delete(ctx, id) }
+func (w withBoth) List(ctx context.Context, fn func(blobstore.ID, int64, time.Time) bool) error {
+	return w.withCD.List(ctx, fn)
+}
+
+// The wrapper has exactly the optional capabilities of the wrapped store.
+func TestOptionalCapabilities(t *testing.T) {
+	type cd interface {
+		DeleteIfOlder(context.Context, blobstore.ID, time.Time) (bool, error)
+	}
+	type gp interface{ PrepareGC(context.Context) error }
+	plain := newDir(t)
+	fault := faultstore.New(plain, nil)
+	c := &withCD{Store: fault}
+	g := withGP{fault}
+	tests := []struct {
+		name           string
+		inner          blobstore.Store
+		wantCD, wantGP bool
+	}{
+		{"faultstore", fault, false, false},
+		{"cd", c, true, false},
+		{"gp", g, false, true},
+		{"both", withBoth{c, g}, true, true},
+	}
+	for _, tt := range tests {
+		reg := prometheus.NewRegistry()
+		s := instrumented.New(tt.inner, instrumented.NewMetrics(reg))
+		_, isCD := s.(cd)
+		_, isGP := s.(gp)
+		if isCD != tt.wantCD || isGP != tt.wantGP {
+			t.Errorf("%s: DeleteIfOlder %v PrepareGC %v, want %v %v", tt.name, isCD, isGP, tt.wantCD, tt.wantGP)
+			continue
+		}
+		ctx := context.Background()
+		if isCD {
+			before := c.calls
+			if ok, err := s.(cd).DeleteIfOlder(ctx, strings.Repeat("a", 64), time.Now()); !ok || err != nil {
+				t.Errorf("%s: DeleteIfOlder = %v, %v", tt.name, ok, err)
+			}
+			if c.calls != before+1 {
+				t.Errorf("%s: inner DeleteIfOlder not called", tt.name)
+			}
+			if got := scrape(t, reg, "postbus_blob_operations_total", "op", "delete_if_older", "result", "ok"); got != 1 {
+				t.Errorf("%s: delete_if_older ok = %v", tt.name, got)
+			}
+		}
+		if isGP {
+			if err := s.(gp).PrepareGC(ctx); err == nil {
+				t.Errorf("%s: PrepareGC error lost", tt.name)
+			}
+			if got := scrape(t, reg, "postbus_blob_operations_total", "op", "prepare_gc", "result", "error"); got != 1 {
+				t.Errorf("%s: prepare_gc error = %v", tt.name, got)
+			}
+		}
+		// The core operations still go through.
+		if _, _, err := s.Put(ctx, strings.NewReader(tt.name), 0); err != nil {
+			t.Errorf("%s: Put: %v", tt.name, err)
+		}
+	}
+}
