@@ -79,13 +79,18 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
+	rm := newRoleMetrics() // metrics.go
+	blobs = rm.blobs(blobs)
 	if f.s3Endpoint == "" {
 		logger.Warn("no --s3-endpoint: message bodies stay in this frontend's data directory; other frontends and metadata nodes cannot read them")
 	}
-	fe, err := frontend.New(f.frontendConfig(cert, rt, blobs, logger))
+	fcfg := f.frontendConfig(cert, rt, blobs, logger)
+	fcfg.Metrics = rm.fe()
+	fe, err := frontend.New(fcfg)
 	if err != nil {
 		return err
 	}
+	f.lmtp.metrics = rm.fe()
 	f.proxy.logger = logger
 	errc := make(chan error, 4)
 	addrs, err := startIMAP(fe, &f.serveFlags, errc)
@@ -113,6 +118,7 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 		return err
 	}
 	defer hs.Stop()
+	rm.serve(hs)
 	if hs != nil {
 		addrs = append(addrs, "http="+hs.Addr())
 	}

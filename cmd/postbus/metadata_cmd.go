@@ -101,6 +101,8 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
+	rm := newRoleMetrics() // metrics.go
+	blobs = rm.blobs(blobs)
 	node, err := metadata.Open(metadata.Options{
 		Dir:    filepath.Join(f.data, "metadata"),
 		Shards: shards,
@@ -128,7 +130,8 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 		return err
 	}
 	defer member.Close()
-	gs := grpc.NewServer(cluster.ServerOptions(member)...)
+	rm.member(ctx, member)
+	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	clusterpb.RegisterClusterServer(gs, member)
 	errc := make(chan error, 1)
@@ -144,6 +147,7 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 		return err
 	}
 	defer hs.Stop()
+	rm.serve(hs)
 	extra := ""
 	if hs != nil {
 		extra = " http=" + hs.Addr()

@@ -190,6 +190,8 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
 	}
+	rm := newRoleMetrics() // metrics.go
+	blobs = rm.blobs(blobs)
 	node, err := metadata.Open(metadata.Options{
 		Dir:    filepath.Join(f.data, "metadata"),
 		Blobs:  blobs,
@@ -208,7 +210,8 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer sc.close()
 
-	gs := grpc.NewServer(cluster.ServerOptions(sc.member)...)
+	rm.member(ctx, sc.member)
+	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(sc.member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	inproc := bufconn.Listen(1 << 20)
 	go gs.Serve(inproc)
@@ -237,10 +240,13 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	md := router.New(sc.member.Map(), router.Options{Dial: dialInproc, Logger: logger.With("role", "frontend")})
 	defer md.Close()
 
-	fe, err := frontend.New(f.frontendConfig(cert, md, blobs, logger.With("role", "frontend")))
+	fcfg := f.frontendConfig(cert, md, blobs, logger.With("role", "frontend"))
+	fcfg.Metrics = rm.fe()
+	fe, err := frontend.New(fcfg)
 	if err != nil {
 		return err
 	}
+	f.lmtp.metrics = rm.fe()
 	f.proxy.logger = logger.With("role", "frontend")
 	errc := make(chan error, 4)
 	addrs, err := startIMAP(fe, f, errc)
@@ -257,6 +263,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	defer hs.Stop()
+	rm.serve(hs)
 	if hs != nil {
 		addrs = append(addrs, "http="+hs.Addr())
 	}

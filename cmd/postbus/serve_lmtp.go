@@ -10,6 +10,7 @@ import (
 	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/frontend/deliver"
 	"github.com/postbus/postbus/frontend/lmtp"
+	femetrics "github.com/postbus/postbus/frontend/metrics"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -18,6 +19,7 @@ import (
 type lmtpFlags struct {
 	addr, socket string
 	maxSize      int64
+	metrics      *femetrics.Metrics // deliveries by result; nil: not exported
 }
 
 func (f *lmtpFlags) register(fs *flag.FlagSet) {
@@ -36,6 +38,7 @@ func startLMTP(f *lmtpFlags, md metadatapb.MetadataClient, blobs blobstore.Store
 	srv, err := lmtp.New(lmtp.Config{
 		Deliverer: &deliver.Deliverer{Metadata: md, Blobs: blobs, MaxSize: f.maxSize},
 		Logger:    logger.With("role", "lmtp"),
+		Metrics:   f.metrics,
 	})
 	if err != nil {
 		return nil, nil, err
