@@ -44,7 +44,7 @@ func (n *Node) Watch(req *metadatapb.WatchRequest, stream metadatapb.Metadata_Wa
 			return n.rpcErr("Watch", err)
 		}
 		for _, e := range events {
-			if err := stream.Send(&metadatapb.ChangeEvent{MailboxId: e.MailboxID, Modseq: e.ModSeq, MailboxesChanged: e.MailboxesChanged}); err != nil {
+			if err := stream.Send(changeEvent(e)); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,68 @@
+package gc
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+)
+
+// ElectionKey is the etcd key (under the cluster prefix) of the collector
+// election.
+const ElectionKey = "gc-leader"
+
+// Elected runs fn while this process leads the election at prefix +
+// ElectionKey, with id as its value, until ctx is done: every metadata
+// node campaigns, one runs the periodic collector. If leadership is lost
+// (session expired), fn's context is cancelled and the node campaigns
+// again.
+func Elected(ctx context.Context, cli *clientv3.Client, prefix, id string, log *slog.Logger, fn func(ctx context.Context)) {
+	if log == nil {
+		log = slog.Default()
+	}
+	for ctx.Err() == nil {
+		if err := leadOnce(ctx, cli, prefix, id, log, fn); err != nil && ctx.Err() == nil {
+			log.Warn("gc: election", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func leadOnce(ctx context.Context, cli *clientv3.Client, prefix, id string, log *slog.Logger, fn func(ctx context.Context)) error {
+	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(10), concurrency.WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	el := concurrency.NewElection(sess, prefix+ElectionKey)
+	if err := el.Campaign(ctx, id); err != nil {
+		return err
+	}
+	log.Info("gc: this node runs the blob collector")
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(sessDone(sess), cancel)
+	defer stop()
+	fn(lctx)
+	if ctx.Err() == nil {
+		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		el.Resign(rctx)
+		rcancel()
+	}
+	return nil
+}
+
+// sessDone is a context that ends when the session's lease is lost.
+func sessDone(s *concurrency.Session) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.Done()
+		cancel()
+	}()
+	return ctx
+}
