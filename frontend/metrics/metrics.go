@@ -81,7 +81,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"mechanism"}),
 		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "postbus_imap_commands_total",
-			Help: "IMAP commands by name (OTHER for unknown names) and result (OK, NO, BAD, BYE).",
+			Help: "IMAP commands by name (OTHER: unknown names and lines that failed to parse) and result (OK, NO, BAD, BYE).",
 		}, []string{"command", "result"}),
 		CommandDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "postbus_imap_command_duration_seconds",
