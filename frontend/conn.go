@@ -224,7 +224,7 @@ func (c *conn) serve() {
 
 	for {
 		if c.closing.Load() {
-			c.bye("server shutting down")
+			c.byeClosing()
 			return
 		}
 		if c.state == stateNotAuth {
@@ -277,7 +277,7 @@ func (c *conn) endOnReadError(err error) {
 	var ne net.Error
 	switch {
 	case c.closing.Load() || errors.Is(err, errShutdown):
-		c.bye("server shutting down")
+		c.byeClosing()
 	case errors.As(err, &ne) && ne.Timeout():
 		c.bye("autologout: idle for too long")
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
@@ -500,5 +500,5 @@ func (c *conn) setAuthenticated(user string) {
 	c.user = user
 	c.state = stateAuth
 	c.readTimeout.Store(int64(c.srv.cfg.IdleTimeout))
-	c.sub = c.srv.watch.subscribe(user)
+	c.sub = c.srv.watch.subscribe(user, c.interrupt)
 }

@@ -41,6 +41,10 @@ type watchSub struct {
 	dirty   atomic.Bool
 	// notify gets a token whenever dirty is set; IDLE waits on it.
 	notify chan struct{}
+	// interrupt ends the session at its next safe point (conn.interrupt);
+	// kicked says why: an administrator logged the user out (kick.go).
+	interrupt func()
+	kicked    atomic.Bool
 }
 
 func newWatchHub(md metadatapb.MetadataClient, log *slog.Logger) *watchHub {
@@ -50,9 +54,10 @@ func newWatchHub(md metadatapb.MetadataClient, log *slog.Logger) *watchHub {
 }
 
 // subscribe registers a session of user, starting the user's stream if it
-// is the first one.
-func (h *watchHub) subscribe(user string) *watchSub {
-	s := &watchSub{hub: h, user: user, notify: make(chan struct{}, 1)}
+// is the first one. interrupt (may be nil) is how a logout event ends the
+// session (kick.go).
+func (h *watchHub) subscribe(user string, interrupt func()) *watchSub {
+	s := &watchSub{hub: h, user: user, notify: make(chan struct{}, 1), interrupt: interrupt}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.mu.closed {
@@ -117,6 +122,10 @@ func (h *watchHub) run(ctx context.Context, user string, uw *userWatch) {
 					break
 				}
 				backoff = 100 * time.Millisecond
+				if ev.Logout {
+					h.logout(user, uw)
+					continue
+				}
 				h.broadcast(uw, ev.MailboxId, false)
 			}
 		}
