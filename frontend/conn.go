@@ -240,12 +240,10 @@ func (c *conn) serve() {
 				if tag == "" {
 					tag = "*"
 				}
-				start := time.Now()
 				c.enc.StatusResponse(tag, "BAD", se.Code, se.Msg)
-				ferr := c.enc.Flush()
 				// The decoder does not say which command it was parsing.
-				c.observe(&wire.Command{Tag: se.Tag}, start, cmdResult{status: metrics.ResultBAD, code: se.Code})
-				if ferr != nil {
+				c.observe(&wire.Command{Tag: se.Tag}, time.Now(), cmdResult{status: metrics.ResultBAD, code: se.Code})
+				if c.enc.Flush() != nil {
 					return
 				}
 				continue
@@ -255,10 +253,8 @@ func (c *conn) serve() {
 		}
 		start := time.Now()
 		err = c.run(cmd)
-		var ferr error
-		if err == nil {
-			ferr = c.enc.Flush()
-		}
+		// Counted before the flush, so that a client that has read the
+		// tagged response finds it in the metrics.
 		c.observe(cmd, start, c.res)
 		if err != nil {
 			if !errors.Is(err, errLogout) {
@@ -266,7 +262,7 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		if ferr != nil {
+		if c.enc.Flush() != nil {
 			return
 		}
 	}
