@@ -25,7 +25,7 @@ import (
 //	GET /readyz   200 "ok" when every readiness check passes, else 503 with
 //	              one line per failing check (readiness: send traffic here)
 //
-// Later endpoints (/metrics) are added to the same server with Handle.
+// /metrics is added to the same server with Handle (metrics.go).
 
 // readinessCheck answers whether one dependency of a role is usable; nil
 // means ready. It must return promptly once ctx is done (/readyz gives each
@@ -48,7 +48,7 @@ func namedCheck(name string, f func(ctx context.Context) error) readinessCheck {
 
 // registerHTTPAddr registers --http-addr on fs.
 func registerHTTPAddr(fs *flag.FlagSet) *string {
-	return fs.String("http-addr", "", "HTTP address for /healthz and /readyz, HOST:PORT (empty: off)")
+	return fs.String("http-addr", "", "HTTP address for /healthz, /readyz and /metrics, HOST:PORT (empty: off)")
 }
 
 // healthServer is the HTTP server of /healthz, /readyz (and what is added
