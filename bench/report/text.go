@@ -87,8 +87,8 @@ func WriteComparison(w io.Writer, cs []Comparison) error {
 		if p.ServerPeakRSS > 0 || d.ServerPeakRSS > 0 {
 			row("server CPU %", p.ServerCPUPct, d.ServerCPUPct, "%.0f")
 			row("server CPU ms/op", cpuPerOp(p), cpuPerOp(d), "%.3f")
-			row("server RSS MB before", float64(p.ServerStartRSS)/1e6, float64(d.ServerStartRSS)/1e6, "%.0f")
-			row("server RSS MB peak", float64(p.ServerPeakRSS)/1e6, float64(d.ServerPeakRSS)/1e6, "%.0f")
+			row("server RSS MB before run", float64(p.ServerStartRSS)/1e6, float64(d.ServerStartRSS)/1e6, "%.0f")
+			row("server RSS MB peak in run", float64(p.ServerPeakRSS)/1e6, float64(d.ServerPeakRSS)/1e6, "%.0f")
 		}
 		if err := tw.Flush(); err != nil {
 			return err
