@@ -182,9 +182,29 @@ func benchRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return report.WriteJSON(os.Stdout, results)
+		err = report.WriteJSON(os.Stdout, results)
+	} else {
+		err = report.WriteTable(os.Stdout, results)
 	}
-	return report.WriteTable(os.Stdout, results)
+	if err != nil {
+		return err
+	}
+	return runErrors(results)
+}
+
+// runErrors fails the command (after the figures are out) when any run
+// had errors or wrong search answers: such figures must not pass for good.
+func runErrors(results []workload.Result) error {
+	var bad []string
+	for _, r := range results {
+		if r.Errors > 0 {
+			bad = append(bad, fmt.Sprintf("%s on %s: %d errors (first: %s)", r.Workload, r.Target, r.Errors, r.FirstError))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("bench: %d run(s) had errors:\n  %s", len(bad), strings.Join(bad, "\n  "))
+	}
+	return nil
 }
 
 func benchCompare(ctx context.Context, args []string) error {
@@ -247,12 +267,17 @@ func benchCompare(ctx context.Context, args []string) error {
 		}
 	}
 	if *asJSON {
-		return report.WriteComparisonJSON(os.Stdout, out.Comparisons)
+		err = report.WriteComparisonJSON(os.Stdout, out.Comparisons)
+	} else {
+		ran := out.Options
+		fmt.Printf("postbus vs Dovecot: %d users × %d messages; per workload and server %s measured after %s of warm-up; concurrency %d\n",
+			ran.Users, ran.Messages, ran.Duration, ran.Warmup, ran.Concurrency)
+		err = report.WriteComparison(os.Stdout, out.Comparisons)
 	}
-	ran := out.Options
-	fmt.Printf("postbus vs Dovecot: %d users × %d messages; per workload and server %s measured after %s of warm-up; concurrency %d\n",
-		ran.Users, ran.Messages, ran.Duration, ran.Warmup, ran.Concurrency)
-	return report.WriteComparison(os.Stdout, out.Comparisons)
+	if err != nil {
+		return err
+	}
+	return runErrors(out.Results)
 }
 
 func writeHTML(path, title string, results []workload.Result) error {
