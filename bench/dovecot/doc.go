@@ -9,7 +9,9 @@
 // the mail (Maildir or sdbox, per user, owned by the unprivileged mail
 // user "nobody"). Nothing in /etc/dovecot is read or changed, so it can
 // run beside a system Dovecot. The process runs in the foreground
-// (`dovecot -F -c CONF`) and Stop ends it by pid.
+// (`dovecot -F -c CONF`) and Stop ends it by pid. Start needs root: it
+// gives the mail directory to the mail user, and Dovecot's master starts
+// as root to drop privileges per service.
 //
 // Typical use:
 //
