@@ -100,7 +100,7 @@ const metricsTestMsg = "From: a@example.org\r\nTo: mia@example.org\r\nSubject: m
 // TestMetrics runs a scripted IMAP session against `postbus serve` and
 // checks the counters /metrics reports for it.
 func TestMetrics(t *testing.T) {
-	s, fields := startServerReady(t, "--http-addr", "127.0.0.1:0")
+	s, fields := startServerReady(t, "--http-addr", "127.0.0.1:0", "--lmtp-addr", "127.0.0.1:0")
 	addr := fields["http"]
 	if addr == "" {
 		t.Fatal("no http= on the ready line")
@@ -125,13 +125,23 @@ func TestMetrics(t *testing.T) {
 		{"b5 FROBNICATE\r\n", "b5 BAD"},
 		{"b6 FETCH 1 (NOSUCHITEM)\r\n", "b6 BAD"},
 		{"b7 UID FETCH 1 (FLAGS)\r\n", "b7 OK"},
-		{"b8 LOGOUT\r\n", "b8 OK"},
+		{"IDLE", "b8 OK"},
+		{"b9 LOGOUT\r\n", "b9 OK"},
 	}
 	for _, st := range script {
 		var l string
-		if st.send == "" {
+		switch st.send {
+		case "":
 			l = rc.appendRaw("b3", "INBOX", metricsTestMsg)
-		} else {
+		case "IDLE":
+			rc.send("b8 IDLE\r\n")
+			if l := rc.line(); !strings.HasPrefix(l, "+") {
+				t.Fatalf("IDLE: %q", l)
+			}
+			waitGauge(t, addr, 1, "postbus_imap_idle_sessions")
+			rc.send("DONE\r\n")
+			l = rc.until("b8 ")
+		default:
 			rc.send(st.send)
 			l = rc.until(strings.Fields(st.want)[0] + " ")
 		}
@@ -140,6 +150,12 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	waitGauge(t, addr, 0, "postbus_imap_connections_open", "listener", "implicit")
+
+	// LMTP: one recipient delivered, one unknown.
+	rcptErr, _ := lmtpSend(t, "tcp", fields["lmtp"], lmtpMessage, "mia@example.org", "nobody@example.org")
+	if len(rcptErr) != 1 {
+		t.Fatalf("RCPT errors %v: want one (nobody)", rcptErr)
+	}
 
 	mfs := scrapeMetrics(t, addr)
 	exact := []struct {
@@ -164,6 +180,10 @@ func TestMetrics(t *testing.T) {
 		{"postbus_imap_command_duration_seconds", []string{"command", "LOGIN"}, 2},
 		{"postbus_imap_connections_open", []string{"listener", "implicit"}, 0},
 		{"postbus_imap_idle_sessions", nil, 0},
+		{"postbus_imap_command_duration_seconds", []string{"command", "IDLE"}, 1},
+		{"postbus_imap_commands_total", []string{"command", "IDLE", "result", "OK"}, 1},
+		{"postbus_lmtp_deliveries_total", []string{"result", "delivered"}, 1},
+		{"postbus_lmtp_deliveries_total", []string{"result", "unknown_user"}, 1},
 	}
 	for _, tt := range exact {
 		if got := metricValue(mfs, tt.name, tt.labels...); got != tt.want {
