@@ -2,7 +2,9 @@ package metadata
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/metadata/internal/hub"
 	"github.com/postbus/postbus/metadata/internal/schema"
 	"github.com/postbus/postbus/metadata/internal/state"
@@ -84,7 +86,28 @@ func (a *Admin) NodeStatus(ctx context.Context, _ *metadatapb.NodeStatusRequest)
 		SchemaVersion: schema.Version,
 		Users:         uint64(len(users)),
 		DiskBytes:     n.db.Metrics().DiskSpaceUsage(),
+		BlobStore:     describeBlobs(n.blobs),
 	}, nil
+}
+
+// describeBlobs names a blob store for status output; wrappers (metrics)
+// are looked through when they have an Unwrap method.
+func describeBlobs(s blobstore.Store) string {
+	for range 8 {
+		switch b := s.(type) {
+		case nil:
+			return ""
+		case *blobstore.Dir:
+			return "dir:" + b.Root()
+		case *blobstore.S3:
+			return "s3://" + b.Bucket()
+		case interface{ Unwrap() blobstore.Store }:
+			s = b.Unwrap()
+			continue
+		}
+		break
+	}
+	return fmt.Sprintf("%T", s)
 }
 
 // changeEvent is the Watch message of a hub event.

@@ -71,10 +71,12 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	defer w.Close()
 	rt := router.New(w, router.Options{Logger: logger})
 	defer rt.Close()
-	cert, certFile, err := loadOrCreateCert(f.data, f.tlsCert, f.tlsKey)
+	certs, err := newCertReloader(f.data, f.tlsCert, f.tlsKey, logger)
 	if err != nil {
 		return fmt.Errorf("TLS certificate: %w", err)
 	}
+	certs.OnSIGHUP(ctx) // tlsreload.go
+	certFile := certs.File()
 	blobs, blobsAt, err := openBlobs(ctx, &f.serveFlags)
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
@@ -84,7 +86,7 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	if f.s3Endpoint == "" {
 		logger.Warn("no --s3-endpoint: message bodies stay in this frontend's data directory; other frontends and metadata nodes cannot read them")
 	}
-	fcfg := f.frontendConfig(cert, rt, blobs, logger)
+	fcfg := f.frontendConfig(certs.TLSConfig(), rt, blobs, logger)
 	fcfg.Metrics = rm.fe()
 	fe, err := frontend.New(fcfg)
 	if err != nil {

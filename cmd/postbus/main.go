@@ -31,7 +31,15 @@ Usage:
   postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
-                                             (user commands take --etcd EPS to act on a cluster)
+  postbus user rename OLD NEW [--data DIR]   rename a user, keeping all mail (cluster: same node only)
+  postbus mailboxes NAME [--data DIR]        list a user's mailboxes with counts and sizes
+  postbus kick NAME [--data DIR]             log every IMAP session of a user out
+  postbus status [--data DIR]                show the node (or with --etcd the cluster)
+  postbus gc [--dry-run] [--grace DUR] [--data DIR]
+                                             delete message bodies no message references
+                                             (--etcd EPS and the --s3-* flags for a cluster)
+                                             (user, mailboxes, kick and status take --etcd EPS
+                                             to act on a cluster)
   postbus bench load|run|compare|list ...    benchmark harness (see: postbus bench help)
   postbus import --user NAME --mbox FILE | --maildir DIR [--mailbox NAME] [--data DIR]
                                              import mail (idempotent: run again to resume)
@@ -70,6 +78,14 @@ func run(args []string) int {
 		err = runExport(args[1:])
 	case "bench":
 		err = runBench(args[1:])
+	case "gc":
+		err = runGC(args[1:])
+	case "status":
+		err = runStatus(args[1:])
+	case "kick":
+		err = runKick(args[1:])
+	case "mailboxes":
+		err = runMailboxes(args[1:])
 	case "version", "--version", "-version":
 		fmt.Println("postbus", version)
 	case "help", "-h", "--help":

@@ -42,6 +42,7 @@ func (f *metadataFlags) register(fs *flag.FlagSet) {
 	f.registerLog(fs)
 	f.httpAddr = registerHTTPAddr(fs)
 	f.cluster.register(fs)
+	f.gc.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:7100", "gRPC listen address (Metadata and Cluster services)")
 	fs.StringVar(&f.advertise, "advertise", "", "address frontends and other nodes dial (default: --listen)")
 	fs.StringVar(&f.nodeID, "node-id", "", "node id (default: stored in DATA/node-id, or derived from the host name on first start)")
@@ -133,9 +134,11 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 	rm.member(ctx, member)
 	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
+	metadatapb.RegisterAdminServer(gs, node.Admin())
 	clusterpb.RegisterClusterServer(gs, member)
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(l) }()
+	startClusterGC(ctx, f.gc, cli, f.cluster.prefix, id, &f.serveFlags, blobs, logger) // gc.go
 	hs, err := listenHealthIf(*f.httpAddr, namedCheck("membership", func(context.Context) error {
 		if _, ok := member.Map().Current().Nodes[id]; !ok {
 			return errors.New("not registered in etcd")

@@ -43,6 +43,7 @@ type serveFlags struct {
 	lmtp                  lmtpFlags   // serve_lmtp.go
 	proxy                 *proxyFlags // proxyflags.go
 	httpAddr              *string     // health.go
+	gc                    gcFlags     // gc.go
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -53,6 +54,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.lmtp.register(fs)
 	f.proxy = registerProxyFlags(fs)
 	f.httpAddr = registerHTTPAddr(fs)
+	f.gc.register(fs)
 }
 
 // The flag groups below are shared by serve and the cluster roles
@@ -75,9 +77,10 @@ func (f *serveFlags) registerIMAP(fs *flag.FlagSet) {
 
 // frontendConfig is the frontend configuration the IMAP flags describe, for
 // serve and the frontend role alike.
-func (f *serveFlags) frontendConfig(cert tls.Certificate, md metadatapb.MetadataClient, blobs blobstore.Store, logger *slog.Logger) frontend.Config {
+// tlsConf serves the certificate of a certReloader (tlsreload.go).
+func (f *serveFlags) frontendConfig(tlsConf *tls.Config, md metadatapb.MetadataClient, blobs blobstore.Store, logger *slog.Logger) frontend.Config {
 	return frontend.Config{
-		TLSConfig:           &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLSConfig:           tlsConf,
 		Metadata:            md,
 		Blobs:               blobs,
 		Logger:              logger,
@@ -182,10 +185,12 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		conn.Close()
 		return fmt.Errorf("another postbus is running on %s (admin socket %s answers)", f.data, sockPath)
 	}
-	cert, certFile, err := loadOrCreateCert(f.data, f.tlsCert, f.tlsKey)
+	certs, err := newCertReloader(f.data, f.tlsCert, f.tlsKey, logger)
 	if err != nil {
 		return fmt.Errorf("TLS certificate: %w", err)
 	}
+	certs.OnSIGHUP(ctx) // tlsreload.go
+	certFile := certs.File()
 	blobs, blobsAt, err := openBlobs(ctx, f)
 	if err != nil {
 		return fmt.Errorf("blob store: %w", err)
@@ -213,6 +218,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	rm.member(ctx, sc.member)
 	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(sc.member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
+	metadatapb.RegisterAdminServer(gs, node.Admin())
 	inproc := bufconn.Listen(1 << 20)
 	go gs.Serve(inproc)
 	os.Remove(sockPath) // stale: nobody answered above
@@ -236,11 +242,12 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 		return err
 	}
 	defer cc.Close()
+	startServeGC(ctx, f.gc, blobs, cc, logger) // gc.go
 	// The frontend reaches the node through the router, as in a cluster.
 	md := router.New(sc.member.Map(), router.Options{Dial: dialInproc, Logger: logger.With("role", "frontend")})
 	defer md.Close()
 
-	fcfg := f.frontendConfig(cert, md, blobs, logger.With("role", "frontend"))
+	fcfg := f.frontendConfig(certs.TLSConfig(), md, blobs, logger.With("role", "frontend"))
 	fcfg.Metrics = rm.fe()
 	fe, err := frontend.New(fcfg)
 	if err != nil {

@@ -40,19 +40,25 @@ func runUser(args []string) error {
 	}
 	verb, rest := pos[0], pos[1:]
 	wantArgs := 1
-	if verb == "list" {
+	switch verb {
+	case "list":
 		wantArgs = 0
+	case "rename":
+		wantArgs = 2
 	}
 	switch verb {
-	case "add", "del", "passwd", "list":
+	case "add", "del", "passwd", "list", "rename":
 	default:
-		return usageError{fmt.Sprintf("user: unknown subcommand %q (want add, del, passwd or list)", verb)}
+		return usageError{fmt.Sprintf("user: unknown subcommand %q (want add, del, passwd, list or rename)", verb)}
 	}
 	if len(rest) != wantArgs {
 		return usageError{fmt.Sprintf("user %s: want %d argument(s), got %d", verb, wantArgs, len(rest))}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if verb == "rename" {
+		return runUserRename(ctx, *data, &cf, rest[0], rest[1]) // admin.go
+	}
 	var client userAdmin
 	var closeFn func()
 	if cf.etcd != "" {

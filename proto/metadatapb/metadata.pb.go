@@ -3502,6 +3502,7 @@ type NodeStatusResponse struct {
 	SchemaVersion uint32                 `protobuf:"varint,2,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
 	Users         uint64                 `protobuf:"varint,3,opt,name=users,proto3" json:"users,omitempty"`                          // users in the store (every shard it holds)
 	DiskBytes     uint64                 `protobuf:"varint,4,opt,name=disk_bytes,json=diskBytes,proto3" json:"disk_bytes,omitempty"` // Pebble's on-disk size
+	BlobStore     string                 `protobuf:"bytes,5,opt,name=blob_store,json=blobStore,proto3" json:"blob_store,omitempty"`  // where the node reads bodies: "dir:PATH", "s3://BUCKET/PREFIX" or ""
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3562,6 +3563,13 @@ func (x *NodeStatusResponse) GetDiskBytes() uint64 {
 		return x.DiskBytes
 	}
 	return 0
+}
+
+func (x *NodeStatusResponse) GetBlobStore() string {
+	if x != nil {
+		return x.BlobStore
+	}
+	return ""
 }
 
 var File_metadata_proto protoreflect.FileDescriptor
@@ -3824,13 +3832,15 @@ const file_metadata_proto_rawDesc = "" +
 	"\x11RenameUserRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x19\n" +
 	"\bnew_name\x18\x02 \x01(\tR\anewName\"\x13\n" +
-	"\x11NodeStatusRequest\"\x88\x01\n" +
+	"\x11NodeStatusRequest\"\xa7\x01\n" +
 	"\x12NodeStatusResponse\x12\x16\n" +
 	"\x06shards\x18\x01 \x01(\rR\x06shards\x12%\n" +
 	"\x0eschema_version\x18\x02 \x01(\rR\rschemaVersion\x12\x14\n" +
 	"\x05users\x18\x03 \x01(\x04R\x05users\x12\x1d\n" +
 	"\n" +
-	"disk_bytes\x18\x04 \x01(\x04R\tdiskBytes*=\n" +
+	"disk_bytes\x18\x04 \x01(\x04R\tdiskBytes\x12\x1d\n" +
+	"\n" +
+	"blob_store\x18\x05 \x01(\tR\tblobStore*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
