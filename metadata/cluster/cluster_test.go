@@ -82,6 +82,17 @@ func TestCreateAssignsEvenly(t *testing.T) {
 			t.Errorf("fresh entry %+v: epoch not 1", e)
 		}
 	}
+	rm, err := cluster.ReadMap(context.Background(), cli, "")
+	if err != nil || rm.Revision < m.Revision || !rm.Complete() || len(rm.Nodes) != 3 {
+		t.Fatalf("ReadMap = %+v, %v; want the complete map of 3 nodes", rm, err)
+	}
+	for s := uint32(0); s < testShards; s++ {
+		a, _ := rm.Entry(s)
+		b, _ := m.Entry(s)
+		if a != b {
+			t.Errorf("shard %d: ReadMap %+v, watcher %+v", s, a, b)
+		}
+	}
 	// Every node serves exactly the shards the map gives it, once it has
 	// seen the map.
 	for _, n := range nodes {

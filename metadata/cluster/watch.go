@@ -59,6 +59,14 @@ func watchWithLogger(ctx context.Context, cli *clientv3.Client, prefix string, l
 	return w, nil
 }
 
+// ReadMap reads the cluster's map once, in one linearizable etcd read: the
+// map as of now, for callers that must not act on a lagging watcher (the
+// blob collector's stability check). A missing cluster has Shards == 0.
+func ReadMap(ctx context.Context, cli *clientv3.Client, prefix string) (*ShardMap, error) {
+	w := &MapWatcher{cli: cli, keys: newKeys(prefix), log: slog.Default()}
+	return w.load(ctx)
+}
+
 // Current returns the newest map. Never nil.
 func (w *MapWatcher) Current() *ShardMap { return w.cur.Load() }
 
