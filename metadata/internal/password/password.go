@@ -12,7 +12,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -41,7 +43,7 @@ func Hash(pw string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	key := idKey([]byte(pw), salt, p, keyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -53,8 +55,33 @@ func Verify(pw, encoded string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := idKey([]byte(pw), salt, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// slots bounds the argon2id computations running at once. Each one holds
+// Params.Memory (19 MiB by default) until it ends, so fifty logins at once
+// would need about 1 GB (the bench harness measured it): a login flood
+// would be a memory-exhaustion attack. argon2id is CPU-bound, so GOMAXPROCS
+// slots keep the CPU as busy as unbounded concurrency would; the rest wait
+// their turn and memory stays below slots × Memory.
+var slots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// running and peak count computations in progress, for tests.
+var running, peak atomic.Int32
+
+func idKey(pw, salt []byte, p Params, n uint32) []byte {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	r := running.Add(1)
+	defer running.Add(-1)
+	for {
+		old := peak.Load()
+		if r <= old || peak.CompareAndSwap(old, r) {
+			break
+		}
+	}
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, n)
 }
 
 // dummyHash is verified against for unknown users so that the answer takes

@@ -3,6 +3,7 @@ package password
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -61,4 +62,28 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = Verify("pw", s)
 	})
+}
+
+// A login flood never runs more than cap(slots) argon2id computations at
+// once: memory stays bounded by cap(slots) × Params.Memory.
+func TestConcurrencyIsBounded(t *testing.T) {
+	h, err := Hash("pw", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak.Store(0)
+	var wg sync.WaitGroup
+	for i := 0; i < 8*cap(slots); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := Verify("pw", h); !ok || err != nil {
+				t.Errorf("Verify = %v, %v", ok, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if p := peak.Load(); p < 1 || int(p) > cap(slots) {
+		t.Fatalf("peak concurrent computations %d, want 1..%d", p, cap(slots))
+	}
 }
