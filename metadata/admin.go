@@ -2,7 +2,6 @@ package metadata
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/metadata/internal/hub"
@@ -107,7 +106,7 @@ func describeBlobs(s blobstore.Store) string {
 		}
 		break
 	}
-	return fmt.Sprintf("%T", s)
+	return "" // a wrapper that does not say what it wraps
 }
 
 // changeEvent is the Watch message of a hub event.
