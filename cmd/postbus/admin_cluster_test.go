@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postbus/postbus/blobstore"
+)
+
+// TestClusterAdmin runs the admin commands against a multi-process
+// cluster (deploy/local/cluster.sh): status, mailboxes, kick through a
+// frontend, rename on one node (and the refusal across nodes), and a
+// collector pass over every node's references and the shared bucket.
+func TestClusterAdmin(t *testing.T) {
+	lc := startLocalCluster(t)
+	users := lc.addUsers(t, 2)
+	s3args := []string{"--s3-endpoint", "http://" + lc.env["S3_ENDPOINT"], "--s3-bucket", lc.env["S3_BUCKET"]}
+	run := func(wantCode int, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(postbusBin, append(args, "--etcd", lc.env["ETCD_ENDPOINTS"])...)
+		cmd.Env = append(os.Environ(),
+			"POSTBUS_S3_ACCESS_KEY="+lc.env["S3_ACCESS_KEY"], "POSTBUS_S3_SECRET_KEY="+lc.env["S3_SECRET_KEY"])
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Fatalf("postbus %q: exit %d, want %d\n%s", args, code, wantCode, out)
+		}
+		return string(out)
+	}
+
+	// status names every node and the elected collector.
+	m := lc.watch.Current()
+	deadline := time.Now().Add(30 * time.Second)
+	var out string
+	for {
+		out = run(0, "status")
+		if !strings.Contains(out, "no node elected") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for id := range m.Nodes {
+		if !strings.Contains(out, id) {
+			t.Errorf("status does not list node %s:\n%s", id, out)
+		}
+	}
+	leader := regexp.MustCompile(`blob collector: (\S+)`).FindStringSubmatch(out)
+	if leader == nil || m.Nodes[leader[1]].ID == "" {
+		t.Errorf("status names no live collector:\n%s", out)
+	}
+
+	u := users[0]
+	c := lc.mustSession(t, u, "")
+	if _, r, err := c.appendMsg("INBOX", message("kept")); err != nil || r.status != "OK" {
+		t.Fatalf("append: %v %v", r, err)
+	}
+	if out := run(0, "mailboxes", u); !regexp.MustCompile(`(?m)^\s+1\s+1\s+\d+\s+yes\s+INBOX`).MatchString(out) {
+		t.Errorf("mailboxes %s:\n%s", u, out)
+	}
+
+	// A collector pass: old garbage in the bucket goes, the message stays.
+	ctx := context.Background()
+	s3, err := blobstore.NewS3(ctx, blobstore.S3Config{
+		Endpoint: lc.env["S3_ENDPOINT"], Bucket: lc.env["S3_BUCKET"], AccessKey: lc.env["S3_ACCESS_KEY"],
+		SecretKey: lc.env["S3_SECRET_KEY"], Region: "us-east-1", PathStyle: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage, _, err := s3.Put(ctx, strings.NewReader("nobody references this"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // S3 times have a one-second resolution
+	if out := run(0, append([]string{"gc", "--dry-run", "--grace", "1s"}, s3args...)...); !strings.Contains(out, "would delete 1 blobs") {
+		t.Errorf("gc --dry-run: %s", out)
+	}
+	if out := run(0, append([]string{"gc", "--grace", "1s"}, s3args...)...); !strings.Contains(out, "deleted 1 blobs") || !strings.Contains(out, "0 referenced blobs missing") {
+		t.Errorf("gc: %s", out)
+	}
+	if _, err := s3.Stat(ctx, garbage); err == nil {
+		t.Error("garbage survived the pass")
+	}
+	if _, err := c.ok("SELECT INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.ok("FETCH 1 BODY.PEEK[]"); err != nil || !strings.Contains(strings.Join(r.untagged, "\n"), "kept") {
+		t.Fatalf("body after gc: %v %v", r, err)
+	}
+
+	// kick ends the session through the frontend.
+	run(0, "kick", u)
+	if _, err := c.waitUntagged(regexp.MustCompile(`^\* BYE \[UNAVAILABLE\] logged out by an administrator`), 20*time.Second); err != nil {
+		t.Errorf("kicked session: %v", err)
+	}
+
+	// rename: to a name on the same node works, across nodes is refused.
+	owner, _, _ := m.OwnerOf(users[1])
+	var same, other string
+	for i := 0; same == "" || other == ""; i++ {
+		name := "renamed" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+		if o, _, _ := m.OwnerOf(name); o.ID == owner.ID {
+			if same == "" {
+				same = name
+			}
+		} else if other == "" {
+			other = name
+		}
+	}
+	if out := run(1, "user", "rename", users[1], other); !strings.Contains(out, "not supported") {
+		t.Errorf("cross-node rename: %s", out)
+	}
+	run(0, "user", "rename", users[1], same)
+	nc, err := dialIMAP(lc.env["LB_IMAPS"], lc.tls, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.ok("LOGIN %s %s", same, password(users[1])); err != nil {
+		t.Errorf("login as the new name: %v", err)
+	}
+	if out := run(0, "user", "list"); !strings.Contains(out, same) || strings.Contains(out, users[1]+"\n") {
+		t.Errorf("user list after rename:\n%s", out)
+	}
+}
