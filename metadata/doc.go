@@ -5,6 +5,14 @@
 // handlers are thin: they validate the request, call the deterministic state
 // machine of internal/state, and map errors once with metadatapb.ToStatus.
 //
+// Node.Admin returns the node's Admin service (admin.go, blobrefs.go):
+// ListBlobRefs streams the sorted, distinct body ids of every message in
+// the store for the blob collector (metadata/gc), Logout publishes a
+// logout event to the user's Watch subscribers (frontends end the user's
+// sessions), RenameUser moves a user's keys to a new name in one batch,
+// and NodeStatus describes the store. Admin RPCs are not fenced by the
+// cluster's ownership gate: tools resolve the owner from the shard map.
+//
 // Invariants (DESIGN.md "Reliability rules", "Decisions already taken"):
 //   - A state-changing RPC returns only after its Pebble batch is committed
 //     with fsync; a failed RPC leaves nothing half-written.

@@ -1,7 +1,8 @@
 // Command postbus is the one binary of postbus: every role is a subcommand.
 //
 //	postbus serve                 all-in-one node (frontend + metadata + blob dir)
-//	postbus user add|del|passwd|list NAME --data DIR
+//	postbus user add|del|passwd|list|rename NAME --data DIR
+//	postbus status | mailboxes NAME | kick NAME | gc [--dry-run]   (admin.go, status.go, gc.go)
 //	postbus version
 //
 // This package only parses flags and wires parts together; behaviour lives
