@@ -257,9 +257,9 @@ func TestMergeSources(t *testing.T) {
 	// first chunk only once its snapshot is sorted), and later it ends
 	// the pass: blobs already deleted lay below every stream's position.
 	for name, bad := range map[string]*fakeAdmin{
-		"unsorted":       {chunks: [][]string{{all[3], all[1]}}},
-		"bad id":         {chunks: [][]string{{"xyz"}}},
-		"failing":        {err: errors.New("node went away")},
+		"unsorted": {chunks: [][]string{{all[3], all[1]}}},
+		"bad id":   {chunks: [][]string{{"xyz"}}},
+		"failing":  {err: errors.New("node went away")},
 	} {
 		opts := e.opts(time.Hour, false)
 		opts.Sources = []gc.Source{{Name: "a", Client: a}, {Name: name, Client: bad}}
