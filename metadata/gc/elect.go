@@ -38,7 +38,15 @@ func leadOnce(ctx context.Context, cli *clientv3.Client, prefix, id string, log 
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	defer func() {
+		// Revoke with a context of its own: the session's is ctx, often
+		// done by now, and an unrevoked lease would keep the election
+		// key (and every other candidate waiting) for its whole TTL.
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		cli.Revoke(rctx, sess.Lease())
+		cancel()
+		sess.Close()
+	}()
 	el := concurrency.NewElection(sess, prefix+ElectionKey)
 	if err := el.Campaign(ctx, id); err != nil {
 		return err
@@ -49,11 +57,6 @@ func leadOnce(ctx context.Context, cli *clientv3.Client, prefix, id string, log 
 	stop := context.AfterFunc(sessDone(sess), cancel)
 	defer stop()
 	fn(lctx)
-	if ctx.Err() == nil {
-		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
-		el.Resign(rctx)
-		rcancel()
-	}
 	return nil
 }
 
