@@ -89,6 +89,7 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 		return err
 	}
 	logger = logger.With("role", "metadata", "node", id)
+	logSIGHUP(ctx, logger) // tlsreload.go
 	cli, err := f.cluster.connect(ctx)
 	if err != nil {
 		return err

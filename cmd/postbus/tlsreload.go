@@ -98,3 +98,22 @@ func describeCert(c *tls.Certificate) string {
 	}
 	return fmt.Sprintf("%q serial %s, expires %s", leaf.Subject.CommonName, leaf.SerialNumber.Text(16), leaf.NotAfter.UTC().Format("2006-01-02"))
 }
+
+// logSIGHUP keeps SIGHUP from killing a role with nothing to reload (the
+// metadata role: its default action would end the process), so one
+// `kill -HUP` or systemd reload can address every role.
+func logSIGHUP(ctx context.Context, log *slog.Logger) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+				log.Info("SIGHUP: nothing to reload in this role")
+			}
+		}
+	}()
+}
