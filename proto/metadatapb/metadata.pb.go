@@ -3572,6 +3572,180 @@ func (x *NodeStatusResponse) GetBlobStore() string {
 	return ""
 }
 
+type GetQuotaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetQuotaRequest) Reset() {
+	*x = GetQuotaRequest{}
+	mi := &file_metadata_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetQuotaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetQuotaRequest) ProtoMessage() {}
+
+func (x *GetQuotaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetQuotaRequest.ProtoReflect.Descriptor instead.
+func (*GetQuotaRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetQuotaRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+// SetQuotaRequest replaces both limits; 0 means unlimited.
+type SetQuotaRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	User            string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	StorageLimitKib uint64                 `protobuf:"varint,2,opt,name=storage_limit_kib,json=storageLimitKib,proto3" json:"storage_limit_kib,omitempty"` // RFC 9208 STORAGE, units of 1024 octets
+	MessageLimit    uint64                 `protobuf:"varint,3,opt,name=message_limit,json=messageLimit,proto3" json:"message_limit,omitempty"`            // RFC 9208 MESSAGE
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SetQuotaRequest) Reset() {
+	*x = SetQuotaRequest{}
+	mi := &file_metadata_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetQuotaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetQuotaRequest) ProtoMessage() {}
+
+func (x *SetQuotaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetQuotaRequest.ProtoReflect.Descriptor instead.
+func (*SetQuotaRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *SetQuotaRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SetQuotaRequest) GetStorageLimitKib() uint64 {
+	if x != nil {
+		return x.StorageLimitKib
+	}
+	return 0
+}
+
+func (x *SetQuotaRequest) GetMessageLimit() uint64 {
+	if x != nil {
+		return x.MessageLimit
+	}
+	return 0
+}
+
+// Quota is a user's limits (0 = unlimited) and usage over all mailboxes.
+type Quota struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	StorageLimitKib  uint64                 `protobuf:"varint,1,opt,name=storage_limit_kib,json=storageLimitKib,proto3" json:"storage_limit_kib,omitempty"`
+	MessageLimit     uint64                 `protobuf:"varint,2,opt,name=message_limit,json=messageLimit,proto3" json:"message_limit,omitempty"`
+	StorageUsedBytes uint64                 `protobuf:"varint,3,opt,name=storage_used_bytes,json=storageUsedBytes,proto3" json:"storage_used_bytes,omitempty"` // sum of message sizes (RFC822.SIZE)
+	MessagesUsed     uint64                 `protobuf:"varint,4,opt,name=messages_used,json=messagesUsed,proto3" json:"messages_used,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Quota) Reset() {
+	*x = Quota{}
+	mi := &file_metadata_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Quota) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Quota) ProtoMessage() {}
+
+func (x *Quota) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Quota.ProtoReflect.Descriptor instead.
+func (*Quota) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *Quota) GetStorageLimitKib() uint64 {
+	if x != nil {
+		return x.StorageLimitKib
+	}
+	return 0
+}
+
+func (x *Quota) GetMessageLimit() uint64 {
+	if x != nil {
+		return x.MessageLimit
+	}
+	return 0
+}
+
+func (x *Quota) GetStorageUsedBytes() uint64 {
+	if x != nil {
+		return x.StorageUsedBytes
+	}
+	return 0
+}
+
+func (x *Quota) GetMessagesUsed() uint64 {
+	if x != nil {
+		return x.MessagesUsed
+	}
+	return 0
+}
+
 var File_metadata_proto protoreflect.FileDescriptor
 
 const file_metadata_proto_rawDesc = "" +
@@ -3840,7 +4014,18 @@ const file_metadata_proto_rawDesc = "" +
 	"\n" +
 	"disk_bytes\x18\x04 \x01(\x04R\tdiskBytes\x12\x1d\n" +
 	"\n" +
-	"blob_store\x18\x05 \x01(\tR\tblobStore*=\n" +
+	"blob_store\x18\x05 \x01(\tR\tblobStore\"%\n" +
+	"\x0fGetQuotaRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"v\n" +
+	"\x0fSetQuotaRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12*\n" +
+	"\x11storage_limit_kib\x18\x02 \x01(\x04R\x0fstorageLimitKib\x12#\n" +
+	"\rmessage_limit\x18\x03 \x01(\x04R\fmessageLimit\"\xab\x01\n" +
+	"\x05Quota\x12*\n" +
+	"\x11storage_limit_kib\x18\x01 \x01(\x04R\x0fstorageLimitKib\x12#\n" +
+	"\rmessage_limit\x18\x02 \x01(\x04R\fmessageLimit\x12,\n" +
+	"\x12storage_used_bytes\x18\x03 \x01(\x04R\x10storageUsedBytes\x12#\n" +
+	"\rmessages_used\x18\x04 \x01(\x04R\fmessagesUsed*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
@@ -3849,7 +4034,7 @@ const file_metadata_proto_rawDesc = "" +
 	"\vDATE_BEFORE\x10\x00\x12\v\n" +
 	"\aDATE_ON\x10\x01\x12\x0e\n" +
 	"\n" +
-	"DATE_SINCE\x10\x022\xc3\r\n" +
+	"DATE_SINCE\x10\x022\xdf\x0e\n" +
 	"\bMetadata\x12]\n" +
 	"\n" +
 	"CreateUser\x12&.postbus.metadata.v1.CreateUserRequest\x1a'.postbus.metadata.v1.CreateUserResponse\x12P\n" +
@@ -3873,7 +4058,9 @@ const file_metadata_proto_rawDesc = "" +
 	"\x04Copy\x12 .postbus.metadata.v1.CopyRequest\x1a!.postbus.metadata.v1.CopyResponse\x12Q\n" +
 	"\x06Search\x12\".postbus.metadata.v1.SearchRequest\x1a#.postbus.metadata.v1.SearchResponse\x12T\n" +
 	"\aChanges\x12#.postbus.metadata.v1.ChangesRequest\x1a$.postbus.metadata.v1.ChangesResponse\x12N\n" +
-	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x012\xdd\x02\n" +
+	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x01\x12L\n" +
+	"\bGetQuota\x12$.postbus.metadata.v1.GetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12L\n" +
+	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota2\xdd\x02\n" +
 	"\x05Admin\x12Y\n" +
 	"\fListBlobRefs\x12(.postbus.metadata.v1.ListBlobRefsRequest\x1a\x1d.postbus.metadata.v1.BlobRefs0\x01\x12H\n" +
 	"\x06Logout\x12\".postbus.metadata.v1.LogoutRequest\x1a\x1a.postbus.metadata.v1.Empty\x12P\n" +
@@ -3895,7 +4082,7 @@ func file_metadata_proto_rawDescGZIP() []byte {
 }
 
 var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_metadata_proto_goTypes = []any{
 	(StoreOp)(0),                  // 0: postbus.metadata.v1.StoreOp
 	(DateOp)(0),                   // 1: postbus.metadata.v1.DateOp
@@ -3950,6 +4137,9 @@ var file_metadata_proto_goTypes = []any{
 	(*RenameUserRequest)(nil),     // 50: postbus.metadata.v1.RenameUserRequest
 	(*NodeStatusRequest)(nil),     // 51: postbus.metadata.v1.NodeStatusRequest
 	(*NodeStatusResponse)(nil),    // 52: postbus.metadata.v1.NodeStatusResponse
+	(*GetQuotaRequest)(nil),       // 53: postbus.metadata.v1.GetQuotaRequest
+	(*SetQuotaRequest)(nil),       // 54: postbus.metadata.v1.SetQuotaRequest
+	(*Quota)(nil),                 // 55: postbus.metadata.v1.Quota
 }
 var file_metadata_proto_depIdxs = []int32{
 	10, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
@@ -4001,36 +4191,40 @@ var file_metadata_proto_depIdxs = []int32{
 	41, // 46: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
 	43, // 47: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
 	45, // 48: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	47, // 49: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
-	49, // 50: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
-	50, // 51: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
-	51, // 52: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
-	4,  // 53: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	2,  // 54: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	2,  // 55: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	8,  // 56: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	2,  // 57: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	12, // 58: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	10, // 59: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	10, // 60: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	2,  // 61: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 62: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 63: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	23, // 64: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	25, // 65: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	30, // 66: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	32, // 67: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	34, // 68: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	36, // 69: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	42, // 70: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	44, // 71: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	46, // 72: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	48, // 73: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
-	2,  // 74: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
-	2,  // 75: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
-	52, // 76: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
-	53, // [53:77] is the sub-list for method output_type
-	29, // [29:53] is the sub-list for method input_type
+	53, // 49: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
+	54, // 50: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
+	47, // 51: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	49, // 52: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	50, // 53: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	51, // 54: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	4,  // 55: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	2,  // 56: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	2,  // 57: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	8,  // 58: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	2,  // 59: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	12, // 60: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	10, // 61: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	10, // 62: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	2,  // 63: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 64: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 65: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	23, // 66: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	25, // 67: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	30, // 68: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	32, // 69: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	34, // 70: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	36, // 71: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	42, // 72: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	44, // 73: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	46, // 74: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	55, // 75: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
+	55, // 76: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
+	48, // 77: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	2,  // 78: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	2,  // 79: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	52, // 80: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	55, // [55:81] is the sub-list for method output_type
+	29, // [29:55] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -4066,7 +4260,7 @@ func file_metadata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   51,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

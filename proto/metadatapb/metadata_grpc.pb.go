@@ -52,6 +52,8 @@ const (
 	Metadata_Search_FullMethodName        = "/postbus.metadata.v1.Metadata/Search"
 	Metadata_Changes_FullMethodName       = "/postbus.metadata.v1.Metadata/Changes"
 	Metadata_Watch_FullMethodName         = "/postbus.metadata.v1.Metadata/Watch"
+	Metadata_GetQuota_FullMethodName      = "/postbus.metadata.v1.Metadata/GetQuota"
+	Metadata_SetQuota_FullMethodName      = "/postbus.metadata.v1.Metadata/SetQuota"
 )
 
 // MetadataClient is the client API for Metadata service.
@@ -111,6 +113,12 @@ type MetadataClient interface {
 	// Watch streams a notification every time one of the user's mailboxes
 	// changes. Events carry no message data: the subscriber calls Changes.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ChangeEvent], error)
+	// GetQuota returns the user's quota limits and usage (RFC 9208: one quota
+	// root covering every mailbox of the user).
+	GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*Quota, error)
+	// SetQuota replaces the user's limits (administrators only: the frontend
+	// never calls it; RFC 9208 §4.3 SETQUOTA answers NO there).
+	SetQuota(ctx context.Context, in *SetQuotaRequest, opts ...grpc.CallOption) (*Quota, error)
 }
 
 type metadataClient struct {
@@ -339,6 +347,26 @@ func (c *metadataClient) Watch(ctx context.Context, in *WatchRequest, opts ...gr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Metadata_WatchClient = grpc.ServerStreamingClient[ChangeEvent]
 
+func (c *metadataClient) GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*Quota, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Quota)
+	err := c.cc.Invoke(ctx, Metadata_GetQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) SetQuota(ctx context.Context, in *SetQuotaRequest, opts ...grpc.CallOption) (*Quota, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Quota)
+	err := c.cc.Invoke(ctx, Metadata_SetQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetadataServer is the server API for Metadata service.
 // All implementations must embed UnimplementedMetadataServer
 // for forward compatibility.
@@ -396,6 +424,12 @@ type MetadataServer interface {
 	// Watch streams a notification every time one of the user's mailboxes
 	// changes. Events carry no message data: the subscriber calls Changes.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[ChangeEvent]) error
+	// GetQuota returns the user's quota limits and usage (RFC 9208: one quota
+	// root covering every mailbox of the user).
+	GetQuota(context.Context, *GetQuotaRequest) (*Quota, error)
+	// SetQuota replaces the user's limits (administrators only: the frontend
+	// never calls it; RFC 9208 §4.3 SETQUOTA answers NO there).
+	SetQuota(context.Context, *SetQuotaRequest) (*Quota, error)
 	mustEmbedUnimplementedMetadataServer()
 }
 
@@ -465,6 +499,12 @@ func (UnimplementedMetadataServer) Changes(context.Context, *ChangesRequest) (*C
 }
 func (UnimplementedMetadataServer) Watch(*WatchRequest, grpc.ServerStreamingServer[ChangeEvent]) error {
 	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedMetadataServer) GetQuota(context.Context, *GetQuotaRequest) (*Quota, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetQuota not implemented")
+}
+func (UnimplementedMetadataServer) SetQuota(context.Context, *SetQuotaRequest) (*Quota, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetQuota not implemented")
 }
 func (UnimplementedMetadataServer) mustEmbedUnimplementedMetadataServer() {}
 func (UnimplementedMetadataServer) testEmbeddedByValue()                  {}
@@ -833,6 +873,42 @@ func _Metadata_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Metadata_WatchServer = grpc.ServerStreamingServer[ChangeEvent]
 
+func _Metadata_GetQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).GetQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_GetQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).GetQuota(ctx, req.(*GetQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_SetQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).SetQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_SetQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).SetQuota(ctx, req.(*SetQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Metadata_ServiceDesc is the grpc.ServiceDesc for Metadata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -911,6 +987,14 @@ var Metadata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Changes",
 			Handler:    _Metadata_Changes_Handler,
+		},
+		{
+			MethodName: "GetQuota",
+			Handler:    _Metadata_GetQuota_Handler,
+		},
+		{
+			MethodName: "SetQuota",
+			Handler:    _Metadata_SetQuota_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
