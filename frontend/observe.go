@@ -53,6 +53,9 @@ func commandLabel(cmd *wire.Command) string {
 	return cmd.Name
 }
 
+// maxLoggedUser bounds the user name a failed LOGIN logs.
+const maxLoggedUser = 256
+
 // codeAtom is the response code's name without its arguments
 // ("APPENDUID 7 3" → "APPENDUID"), for logs.
 func codeAtom(code string) string {
@@ -101,6 +104,9 @@ func (c *conn) afterAuth(cmd *wire.Command, wasNotAuth bool) {
 	mech, user := "LOGIN", ""
 	if a, ok := cmd.Args.(*wire.LoginArgs); ok && a != nil {
 		user = a.Username
+		if len(user) > maxLoggedUser {
+			user = user[:maxLoggedUser] // a client's string: bound the line
+		}
 	}
 	if cmd.Name == "AUTHENTICATE" {
 		mech = metrics.OtherCommand
