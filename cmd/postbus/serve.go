@@ -132,13 +132,21 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return nil, usageError{fmt.Sprintf("bad --log-level %q", level)}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		h = slog.NewTextHandler(os.Stderr, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	default:
+		return nil, usageError{fmt.Sprintf("bad --log-format %q", format)}
 	}
-	return nil, usageError{fmt.Sprintf("bad --log-format %q", format)}
+	l := slog.New(h)
+	// What logs through slog.Default (Pebble's logger, the shard map
+	// watcher, the log package) follows the flags too: with --log-format
+	// json every line on stderr is JSON.
+	slog.SetDefault(l)
+	return l, nil
 }
 
 // openBlobs opens the blob store the flags name: S3 when --s3-endpoint is
