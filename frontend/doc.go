@@ -19,5 +19,7 @@
 //   - Change notification: one Metadata.Watch stream per user per Server,
 //     shared by all of that user's sessions (watch.go); a notification marks
 //     the affected sessions dirty, and they call Changes at the next point
-//     where they may speak.
+//     where they may speak. A logout event on that stream (an administrator's
+//     `postbus kick`, a user rename) ends every session of the user with
+//     BYE [UNAVAILABLE] at its next safe point, as shutdown does (kick.go).
 package frontend
