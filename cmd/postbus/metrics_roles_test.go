@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestRoleMetrics(t *testing.T) {
 	startNode := func(name string) *proc {
 		return startRole(t, "postbus: metadata ready ", "metadata", "--etcd", eps, "--data", filepath.Join(dir, name),
 			"--listen", "127.0.0.1:0", "--node-id", name, "--shards", "8", "--assign-delay", "0s", "--max-moves", "4",
-			"--http-addr", "127.0.0.1:0")
+			"--http-addr", "127.0.0.1:0", "--log-format", "json")
 	}
 	m1 := startNode("m1")
 	cli, err := (&embedded.Etcd{Endpoints: etcd.Endpoints}).Client()
@@ -68,7 +69,7 @@ func TestRoleMetrics(t *testing.T) {
 	}
 
 	fe := startRole(t, "postbus: frontend ready ", "frontend", "--etcd", eps, "--data", filepath.Join(dir, "fe"),
-		"--imaps-addr", "127.0.0.1:0", "--imap-addr", "", "--http-addr", "127.0.0.1:0")
+		"--imaps-addr", "127.0.0.1:0", "--imap-addr", "", "--http-addr", "127.0.0.1:0", "--log-format", "json")
 	fmfs := scrapeMetrics(t, fe.fields["http"])
 	for _, name := range []string{"postbus_imap_idle_sessions", "postbus_blob_put_bytes_total", "go_goroutines"} {
 		if fmfs[name] == nil {
@@ -110,4 +111,14 @@ func TestRoleMetrics(t *testing.T) {
 		t.Errorf("handoffs completed: m1 out %v, m2 in %v; want 1..4 out", out, in)
 	}
 	t.Logf("handoffs seen: m1 out %v, m2 in %v", out, in)
+
+	// --log-format json: every line any part of a role writes is JSON.
+	for name, p := range map[string]*proc{"m1": m1, "m2": m2, "frontend": fe} {
+		p.stop()
+		for i, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+			if !json.Valid([]byte(line)) {
+				t.Errorf("%s log line %d is not JSON: %s", name, i+1, line)
+			}
+		}
+	}
 }
