@@ -23,6 +23,7 @@
 //	table 0x16 modseq index [shard][0x16][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
+//	table 0x19 quota        [shard][0x19][user 0]                   -> QuotaRecord
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -42,6 +43,14 @@
 // same batch. It serves Append's skip_duplicate (idempotent import and
 // redelivery). Schema version 2 added it; the migration from 1 builds it
 // from the message meta table.
+//
+// The quota record holds the user's RFC 9208 limits (0 = unlimited) and
+// usage: the sum of the sizes and the count of every live message of every
+// mailbox of the user. Every command that adds or removes messages (append,
+// copy, move, expunge, mailbox deletion) updates it in the same batch, so
+// usage always equals the sum of the mailbox records' Size and Messages.
+// Schema version 3 added it; the migration from 2 computes it from the
+// mailbox records of every user.
 //
 // # Records
 //

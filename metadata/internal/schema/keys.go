@@ -18,12 +18,14 @@ const (
 	TableModSeq       byte = 0x16
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
+	TableQuota        byte = 0x19
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
+	TableQuota,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under

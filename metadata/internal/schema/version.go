@@ -8,8 +8,8 @@ import (
 )
 
 // Version is the schema version this code writes. 2 added the blob index
-// (table 0x18).
-const Version uint32 = 2
+// (table 0x18), 3 the quota record (table 0x19).
+const Version uint32 = 3
 
 // ErrNewerVersion reports a store written by a newer postbus.
 var ErrNewerVersion = errors.New("schema: store has a newer schema version")
@@ -24,6 +24,7 @@ type Migration struct {
 // migrations is the hook where upgrades are registered, in order.
 var migrations = []Migration{
 	{From: 1, Apply: buildBlobIndex},
+	{From: 2, Apply: buildQuotaUsage},
 }
 
 // Migrate initialises an empty store at Version, or upgrades an older one

@@ -83,6 +83,7 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 		resp.Uids = make([]uint32, 0, len(preps))
 		resp.UidValidity = mb.UIDValidity
 		added := 0
+		var addedBytes int64
 		for _, p := range preps {
 			if p.skip {
 				// The batch is indexed: an earlier message of this
@@ -107,10 +108,14 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 			count(&mb, uid, p.state, +1)
 			resp.Uids = append(resp.Uids, uid)
 			added++
+			addedBytes += int64(p.state.Size)
 		}
 		if added == 0 { // only duplicates: nothing changes
 			resp.Modseq = mb.HighestModSeq
 			return nil
+		}
+		if err := t.charge(addedBytes, int64(added), true); err != nil {
+			return err
 		}
 		mb.HighestModSeq = modseq
 		resp.Modseq = modseq

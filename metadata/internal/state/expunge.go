@@ -49,6 +49,7 @@ func (t *txn) expunge(mbox uint64, mb *schema.MailboxRecord, ranges []uidRange, 
 	}
 	modseq := mb.HighestModSeq + 1
 	var uids []uint32
+	var freed int64
 	for _, m := range msgs {
 		if onlyDeleted && m.state.System&schema.FlagDeleted == 0 {
 			continue
@@ -58,6 +59,10 @@ func (t *txn) expunge(mbox uint64, mb *schema.MailboxRecord, ranges []uidRange, 
 		}
 		count(mb, m.uid, m.state, -1)
 		uids = append(uids, m.uid)
+		freed += int64(m.state.Size)
+	}
+	if err := t.charge(-freed, -int64(len(uids)), false); err != nil {
+		return nil, err
 	}
 	if len(uids) > 0 {
 		mb.HighestModSeq = modseq
@@ -99,6 +104,7 @@ func (s *Store) Copy(req *metadatapb.CopyRequest, now int64) (*metadatapb.CopyRe
 			return nil
 		}
 		modseq := dstp.HighestModSeq + 1
+		var copied int64
 		for _, m := range msgs {
 			uid, err := allocUID(dstp)
 			if err != nil {
@@ -114,8 +120,15 @@ func (s *Store) Copy(req *metadatapb.CopyRequest, now int64) (*metadatapb.CopyRe
 				return err
 			}
 			count(dstp, uid, st, +1)
+			copied += int64(st.Size)
 			resp.SourceUids = append(resp.SourceUids, m.uid)
 			resp.DestUids = append(resp.DestUids, uid)
+		}
+		// A MOVE adds here and releases the same in expunge below: usage
+		// is unchanged, so it is never refused (RFC 9208 §4.1 counts the
+		// user's mailboxes together).
+		if err := t.charge(copied, int64(len(msgs)), !req.Move); err != nil {
+			return err
 		}
 		dstp.HighestModSeq = modseq
 		resp.Modseq = modseq

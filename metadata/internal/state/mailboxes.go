@@ -142,6 +142,13 @@ func (s *Store) DeleteMailbox(user, name string) error {
 		if err := t.del(schema.MailboxNameKey(t.shard, user, name)); err != nil {
 			return err
 		}
+		mb, err := v.mailbox(id)
+		if err != nil {
+			return err
+		}
+		if err := t.charge(-int64(mb.Size), -int64(mb.Messages), false); err != nil {
+			return err
+		}
 		if err := t.del(schema.MailboxKey(t.shard, user, id)); err != nil {
 			return err
 		}
@@ -261,6 +268,7 @@ func (t *txn) renameOne(m nameID, newName string) error {
 // renameInbox moves every INBOX message, with its UID, flags and modseq,
 // into a new mailbox at to; INBOX keeps its UIDNEXT (UIDs are not reused)
 // and logs the messages as expunged at a new modseq.
+// The user's quota usage is unchanged: the messages stay the user's.
 func (t *txn) renameInbox(u *schema.UserRecord, inboxID uint64, to string, now int64) error {
 	if err := t.createParents(u, to, now); err != nil {
 		return err

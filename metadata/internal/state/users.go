@@ -44,6 +44,9 @@ func (s *Store) CreateUser(user, passwordHash string, now int64) error {
 		if err := t.putUser(&u); err != nil {
 			return err
 		}
+		if err := t.set(schema.QuotaKey(t.shard, user), (&schema.QuotaRecord{}).Encode()); err != nil {
+			return err
+		}
 		t.publish(hub.Event{MailboxesChanged: true})
 		return nil
 	})
