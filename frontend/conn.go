@@ -241,8 +241,7 @@ func (c *conn) serve() {
 					tag = "*"
 				}
 				c.enc.StatusResponse(tag, "BAD", se.Code, se.Msg)
-				// The decoder does not say which command it was parsing.
-				c.observe(&wire.Command{Tag: se.Tag}, time.Now(), cmdResult{status: metrics.ResultBAD, code: se.Code})
+				c.observe(&wire.Command{Tag: se.Tag, Name: se.Command, UID: se.UID}, time.Now(), cmdResult{status: metrics.ResultBAD, code: se.Code})
 				if c.enc.Flush() != nil {
 					return
 				}

@@ -56,7 +56,7 @@ func init() {
 // readCommand reads and parses one command; on a *SyntaxError the caller
 // resynchronises.
 func (d *Decoder) readCommand() (*Command, error) {
-	d.tag, d.litUsed, d.depth, d.keyDepth = "", 0, 0, 0
+	d.tag, d.name, d.uid, d.litUsed, d.depth, d.keyDepth = "", "", false, 0, 0, 0
 	for {
 		d.used = 0
 		if err := d.readChunkAt(true); err != nil {
@@ -100,6 +100,7 @@ func (d *Decoder) readCommand() (*Command, error) {
 	if !ok {
 		return nil, d.errf("Unknown command")
 	}
+	d.name, d.uid = cmd.Name, cmd.UID // a known command: SyntaxError names it
 	if err := parse(d, cmd); err != nil {
 		return nil, err
 	}

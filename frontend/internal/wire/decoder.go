@@ -39,6 +39,10 @@ type SyntaxError struct {
 	Tag  string
 	Code string // RFC 5530 response code to send, e.g. "TOOBIG"; usually ""
 	Msg  string
+	// Command and UID name the command being parsed, once its name was read
+	// and known (for logs and metrics); "" before that or if unknown.
+	Command string
+	UID     bool
 	// Err is a sentinel the error wraps, if any (ErrLineTooLong,
 	// ErrLiteralTooBig), for errors.Is.
 	Err error
@@ -93,6 +97,8 @@ type Decoder struct {
 	// keyDepth is the recursion depth of search keys (NOT, OR, lists).
 	keyDepth int
 	tag      string
+	name     string // command name once known, for SyntaxError
+	uid      bool
 	app      *appendState // non-nil between an APPEND and its end
 }
 
@@ -124,7 +130,7 @@ func (d *Decoder) ReadCommand() (*Command, error) {
 		if rerr := d.resync(); rerr != nil {
 			return nil, rerr
 		}
-		se.Tag = d.tag
+		se.Tag, se.Command, se.UID = d.tag, d.name, d.uid
 		return nil, se
 	}
 	return cmd, nil
@@ -152,7 +158,7 @@ func (d *Decoder) ReadAppendMessage() (*AppendMessage, error) {
 		if rerr := d.resync(); rerr != nil {
 			return nil, rerr
 		}
-		se.Tag = d.tag
+		se.Tag, se.Command, se.UID = d.tag, d.name, d.uid
 		return nil, se
 	}
 	return msg, nil
