@@ -367,6 +367,9 @@ func init() {
 		"LSUB":           {states: authAndSel, fn: (*conn).cmdList},
 		"NAMESPACE":      {states: authAndSel, fn: (*conn).cmdNamespace},
 		"STATUS":         {states: authAndSel, fn: (*conn).cmdStatus},
+		"GETQUOTA":       {states: authAndSel, fn: (*conn).cmdGetQuota},     // RFC 9208 §4.1.1 (quota.go)
+		"GETQUOTAROOT":   {states: authAndSel, fn: (*conn).cmdGetQuotaRoot}, // RFC 9208 §4.1.2
+		"SETQUOTA":       {states: authAndSel, fn: (*conn).cmdSetQuota},     // RFC 9208 §4.1.3
 		"APPEND":         {states: authAndSel, fn: (*conn).cmdAppend, stream: true},
 		"IDLE":           {states: authAndSel, fn: (*conn).cmdIdle, stream: true},
 		"CHECK":          {states: selectedOnly, fn: (*conn).cmdCheck, forceSync: true},
