@@ -27,6 +27,9 @@ import (
 // else opens the metadata store itself (Pebble's lock keeps the two
 // exclusive).
 func runUser(args []string) error {
+	if len(args) > 0 && args[0] == "quota" {
+		return runUserQuota(args[1:]) // user_quota.go: its own flags
+	}
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
 	data := fs.String("data", "./postbus-data", "data directory of the node")
 	var cf clusterFlags
