@@ -1,7 +1,7 @@
 // Command postbus is the one binary of postbus: every role is a subcommand.
 //
 //	postbus serve                 all-in-one node (frontend + metadata + blob dir)
-//	postbus user add|del|passwd|list|rename NAME --data DIR
+//	postbus user add|del|passwd|list|rename|quota NAME --data DIR
 //	postbus status | mailboxes NAME | kick NAME | gc [--dry-run]   (admin.go, status.go, gc.go)
 //	postbus version
 //
@@ -33,6 +33,8 @@ Usage:
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
   postbus user rename OLD NEW [--data DIR]   rename a user, keeping all mail (cluster: same node only)
+  postbus user quota NAME [--storage SIZE] [--messages N] [--data DIR]
+                                             show or set a user's quota (SIZE: 500M, 2G; 0 = unlimited)
   postbus mailboxes NAME [--data DIR]        list a user's mailboxes with counts and sizes
   postbus kick NAME [--data DIR]             log every IMAP session of a user out
   postbus status [--data DIR]                show the node (or with --etcd the cluster)
