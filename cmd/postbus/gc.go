@@ -89,6 +89,9 @@ func runGC(args []string) error {
 		return err
 	}
 	fmt.Printf("gc %s: %s\n", blobsAt, rep)
+	if rep.Blobs == 0 && rep.Missing > 0 {
+		fmt.Fprintf(os.Stderr, "postbus: messages reference %d bodies and %s holds none: does the server keep bodies in S3? Give it the same --s3-* flags\n", rep.Missing, blobsAt)
+	}
 	return nil
 }
 
