@@ -169,7 +169,9 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 		}
 		c.enc.CRLF()
 		if a.ReturnStatus != nil && mb != nil && !lsub {
-			c.writeStatus(mb, a.ReturnStatus)
+			if err := c.writeStatus(mb, a.ReturnStatus); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,9 @@
 package frontend
 
 import (
+	"context"
+	"io"
+
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -77,4 +80,53 @@ func (c *conn) writeQuota(q *metadatapb.Quota) {
 		c.enc.Raw(sep + "MESSAGE ").Number(q.MessagesUsed).SP().Number(q.MessageLimit)
 	}
 	c.enc.Raw(")").CRLF()
+}
+
+// deletedStorage is STATUS DELETED-STORAGE (RFC 9208 §4.1.4): what an
+// EXPUNGE would reclaim, as the sum of the RFC822.SIZE of the messages
+// with \Deleted (which the RFC allows, and which is exactly what the
+// STORAGE usage would lose). It costs a search and a read of the deleted
+// messages' meta, so it is only computed when asked for.
+func (c *conn) deletedStorage(mb *metadatapb.Mailbox) (uint64, error) {
+	if mb.Deleted == 0 {
+		return 0, nil
+	}
+	res, err := c.srv.cfg.Metadata.Search(c.ctx, &metadatapb.SearchRequest{
+		User: c.user, MailboxId: mb.Id, Key: &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Flag{Flag: `\Deleted`}},
+	})
+	if err != nil || len(res.Uids) == 0 {
+		return 0, rpcErr(err)
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
+		User: c.user, MailboxId: mb.Id, Uids: metadatapb.NewUidSet(res.Uids...), WantMeta: true,
+	})
+	if err != nil {
+		return 0, rpcErr(err)
+	}
+	var sum uint64
+	for {
+		batch, err := stream.Recv()
+		if err == io.EOF {
+			return sum, nil
+		}
+		if err != nil {
+			return 0, rpcErr(err)
+		}
+		for _, rec := range batch.Messages {
+			sum += rec.GetMeta().GetSize()
+		}
+	}
+}
+
+// statusValues computes the STATUS items that are not mailbox counters.
+func (c *conn) statusValues(mb *metadatapb.Mailbox, items []string) (map[string]uint64, error) {
+	for _, it := range items {
+		if it == "DELETED-STORAGE" {
+			n, err := c.deletedStorage(mb)
+			return map[string]uint64{"DELETED-STORAGE": n}, err
+		}
+	}
+	return nil, nil
 }

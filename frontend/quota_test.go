@@ -149,6 +149,15 @@ func TestQuotaTranscript(t *testing.T) {
 
 	r.expect("d1", "SELECT Archive", "OK")
 	r.expect("d2", `STORE 1 +FLAGS.SILENT (\Deleted)`, "OK")
+	// RFC 9208 §4.1.4: what an EXPUNGE would reclaim, also in LIST-STATUS.
+	u = r.expect("d2a", "STATUS Archive (DELETED DELETED-STORAGE MESSAGES)", "OK")
+	if !reflect.DeepEqual(u, []string{"* STATUS Archive (DELETED 1 DELETED-STORAGE 1500 MESSAGES 1)"}) {
+		t.Errorf("STATUS DELETED-STORAGE: %q", u)
+	}
+	u = r.expect("d2b", `LIST "" "INBOX" RETURN (STATUS (DELETED-STORAGE))`, "OK")
+	if !containsLine(u, "* STATUS INBOX (DELETED-STORAGE 0)") {
+		t.Errorf("LIST-STATUS DELETED-STORAGE: %q", u)
+	}
 	r.expect("d3", "EXPUNGE", "OK")
 	u = r.expect("d4", `GETQUOTA ""`, "OK")
 	if !reflect.DeepEqual(u, []string{`* QUOTA "" (STORAGE 0 2 MESSAGE 0 2)`}) {

@@ -6,10 +6,12 @@ import (
 )
 
 // statusItems are the STATUS data items postbus answers (RFC 9051 §6.3.11,
-// RFC 8438 SIZE, RFC 7889 APPENDLIMIT, RFC 3501 RECENT).
+// RFC 8438 SIZE, RFC 7889 APPENDLIMIT, RFC 3501 RECENT, RFC 9208 §4.1.4
+// DELETED-STORAGE).
 var statusItems = map[string]bool{
 	"MESSAGES": true, "UIDNEXT": true, "UIDVALIDITY": true, "UNSEEN": true,
 	"DELETED": true, "SIZE": true, "RECENT": true, "APPENDLIMIT": true,
+	"DELETED-STORAGE": true,
 }
 
 func checkStatusItems(items []string) error {
@@ -42,12 +44,17 @@ func (c *conn) cmdStatus(cmd *wire.Command) error {
 	if err != nil {
 		return rpcErr(err)
 	}
-	c.writeStatus(mb, a.Items)
-	return nil
+	return c.writeStatus(mb, a.Items)
 }
 
-// writeStatus writes "* STATUS name (item value ...)".
-func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) {
+// writeStatus writes "* STATUS name (item value ...)". Items that are not
+// counters of the mailbox record are computed first (statusValues), so
+// an error writes nothing.
+func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) error {
+	vals, err := c.statusValues(mb, items) // quota.go
+	if err != nil {
+		return err
+	}
 	c.enc.Raw("* STATUS ").AString(c.mailboxToWire(mb.Name)).Raw(" (")
 	for i, it := range items {
 		if i > 0 {
@@ -71,7 +78,10 @@ func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) {
 			c.enc.Number(uint64(mb.Recent))
 		case "APPENDLIMIT":
 			c.enc.Number(uint64(c.srv.cfg.Limits.MaxLiteral))
+		default:
+			c.enc.Number(vals[it])
 		}
 	}
 	c.enc.Raw(")").CRLF()
+	return nil
 }

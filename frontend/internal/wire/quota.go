@@ -33,6 +33,7 @@ func init() {
 	commands["GETQUOTA"] = parseGetQuota
 	commands["GETQUOTAROOT"] = parseMailboxArg // getquotaroot = "GETQUOTAROOT" SP mailbox
 	commands["SETQUOTA"] = parseSetQuota
+	statusItems["DELETED-STORAGE"] = true // RFC 9208 §4.1.4
 }
 
 // parseGetQuota: GETQUOTA SP quota-root-name, quota-root-name = astring.
