@@ -313,7 +313,7 @@ var errorCases = []struct {
 	{"tag only", "abc\r\n", "abc", "Missing command", ""},
 	{"tag and space", "abc \r\n", "abc", "Missing command", ""},
 	{"unknown", "a FROB x y\r\n", "a", "Unknown command", ""},
-	{"sort not yet", "a UID SORT (DATE) UTF-8 ALL\r\n", "a", "Unknown command", ""},
+	{"uid with a non-uid command", "a UID XSORT (DATE) UTF-8 ALL\r\n", "a", "Unknown command", ""},
 	{"uid noop", "a UID NOOP\r\n", "a", "Unknown command", ""},
 	{"extra args", "a NOOP x\r\n", "a", "Unexpected extra arguments", ""},
 	{"login missing", "a LOGIN bob\r\n", "a", "Missing argument", ""},
