@@ -3746,6 +3746,231 @@ func (x *Quota) GetMessagesUsed() uint64 {
 	return 0
 }
 
+type ExportUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportUserRequest) Reset() {
+	*x = ExportUserRequest{}
+	mi := &file_metadata_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportUserRequest) ProtoMessage() {}
+
+func (x *ExportUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportUserRequest.ProtoReflect.Descriptor instead.
+func (*ExportUserRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ExportUserRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+// UserData is one chunk of a user's keys.
+type UserData struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"` // ImportUser: the name to import as (first message)
+	Keys          []*UserKey             `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	Last          bool                   `protobuf:"varint,3,opt,name=last,proto3" json:"last,omitempty"`         // the final message; checksum is set
+	Checksum      uint64                 `protobuf:"varint,4,opt,name=checksum,proto3" json:"checksum,omitempty"` // CRC-64 (ECMA) over every key, see internal/state/userxfer.go
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserData) Reset() {
+	*x = UserData{}
+	mi := &file_metadata_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserData) ProtoMessage() {}
+
+func (x *UserData) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserData.ProtoReflect.Descriptor instead.
+func (*UserData) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *UserData) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *UserData) GetKeys() []*UserKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *UserData) GetLast() bool {
+	if x != nil {
+		return x.Last
+	}
+	return false
+}
+
+func (x *UserData) GetChecksum() uint64 {
+	if x != nil {
+		return x.Checksum
+	}
+	return 0
+}
+
+type UserKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         uint32                 `protobuf:"varint,1,opt,name=table,proto3" json:"table,omitempty"`  // schema table id
+	Suffix        []byte                 `protobuf:"bytes,2,opt,name=suffix,proto3" json:"suffix,omitempty"` // the key after [shard][table][user 0]
+	Value         []byte                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserKey) Reset() {
+	*x = UserKey{}
+	mi := &file_metadata_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserKey) ProtoMessage() {}
+
+func (x *UserKey) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserKey.ProtoReflect.Descriptor instead.
+func (*UserKey) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *UserKey) GetTable() uint32 {
+	if x != nil {
+		return x.Table
+	}
+	return 0
+}
+
+func (x *UserKey) GetSuffix() []byte {
+	if x != nil {
+		return x.Suffix
+	}
+	return nil
+}
+
+func (x *UserKey) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type DeleteUserIfUnchangedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Checksum      uint64                 `protobuf:"varint,2,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserIfUnchangedRequest) Reset() {
+	*x = DeleteUserIfUnchangedRequest{}
+	mi := &file_metadata_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserIfUnchangedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserIfUnchangedRequest) ProtoMessage() {}
+
+func (x *DeleteUserIfUnchangedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserIfUnchangedRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserIfUnchangedRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *DeleteUserIfUnchangedRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *DeleteUserIfUnchangedRequest) GetChecksum() uint64 {
+	if x != nil {
+		return x.Checksum
+	}
+	return 0
+}
+
 var File_metadata_proto protoreflect.FileDescriptor
 
 const file_metadata_proto_rawDesc = "" +
@@ -4025,7 +4250,21 @@ const file_metadata_proto_rawDesc = "" +
 	"\x11storage_limit_kib\x18\x01 \x01(\x04R\x0fstorageLimitKib\x12#\n" +
 	"\rmessage_limit\x18\x02 \x01(\x04R\fmessageLimit\x12,\n" +
 	"\x12storage_used_bytes\x18\x03 \x01(\x04R\x10storageUsedBytes\x12#\n" +
-	"\rmessages_used\x18\x04 \x01(\x04R\fmessagesUsed*=\n" +
+	"\rmessages_used\x18\x04 \x01(\x04R\fmessagesUsed\"'\n" +
+	"\x11ExportUserRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"\x80\x01\n" +
+	"\bUserData\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x120\n" +
+	"\x04keys\x18\x02 \x03(\v2\x1c.postbus.metadata.v1.UserKeyR\x04keys\x12\x12\n" +
+	"\x04last\x18\x03 \x01(\bR\x04last\x12\x1a\n" +
+	"\bchecksum\x18\x04 \x01(\x04R\bchecksum\"M\n" +
+	"\aUserKey\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\rR\x05table\x12\x16\n" +
+	"\x06suffix\x18\x02 \x01(\fR\x06suffix\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\"N\n" +
+	"\x1cDeleteUserIfUnchangedRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
+	"\bchecksum\x18\x02 \x01(\x04R\bchecksum*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
@@ -4060,14 +4299,19 @@ const file_metadata_proto_rawDesc = "" +
 	"\aChanges\x12#.postbus.metadata.v1.ChangesRequest\x1a$.postbus.metadata.v1.ChangesResponse\x12N\n" +
 	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x01\x12L\n" +
 	"\bGetQuota\x12$.postbus.metadata.v1.GetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12L\n" +
-	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota2\xdd\x02\n" +
+	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota2\xe7\x04\n" +
 	"\x05Admin\x12Y\n" +
 	"\fListBlobRefs\x12(.postbus.metadata.v1.ListBlobRefsRequest\x1a\x1d.postbus.metadata.v1.BlobRefs0\x01\x12H\n" +
 	"\x06Logout\x12\".postbus.metadata.v1.LogoutRequest\x1a\x1a.postbus.metadata.v1.Empty\x12P\n" +
 	"\n" +
 	"RenameUser\x12&.postbus.metadata.v1.RenameUserRequest\x1a\x1a.postbus.metadata.v1.Empty\x12]\n" +
 	"\n" +
-	"NodeStatus\x12&.postbus.metadata.v1.NodeStatusRequest\x1a'.postbus.metadata.v1.NodeStatusResponseB-Z+github.com/postbus/postbus/proto/metadatapbb\x06proto3"
+	"NodeStatus\x12&.postbus.metadata.v1.NodeStatusRequest\x1a'.postbus.metadata.v1.NodeStatusResponse\x12U\n" +
+	"\n" +
+	"ExportUser\x12&.postbus.metadata.v1.ExportUserRequest\x1a\x1d.postbus.metadata.v1.UserData0\x01\x12I\n" +
+	"\n" +
+	"ImportUser\x12\x1d.postbus.metadata.v1.UserData\x1a\x1a.postbus.metadata.v1.Empty(\x01\x12f\n" +
+	"\x15DeleteUserIfUnchanged\x121.postbus.metadata.v1.DeleteUserIfUnchangedRequest\x1a\x1a.postbus.metadata.v1.EmptyB-Z+github.com/postbus/postbus/proto/metadatapbb\x06proto3"
 
 var (
 	file_metadata_proto_rawDescOnce sync.Once
@@ -4082,64 +4326,68 @@ func file_metadata_proto_rawDescGZIP() []byte {
 }
 
 var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_metadata_proto_goTypes = []any{
-	(StoreOp)(0),                  // 0: postbus.metadata.v1.StoreOp
-	(DateOp)(0),                   // 1: postbus.metadata.v1.DateOp
-	(*Empty)(nil),                 // 2: postbus.metadata.v1.Empty
-	(*CreateUserRequest)(nil),     // 3: postbus.metadata.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),    // 4: postbus.metadata.v1.CreateUserResponse
-	(*DeleteUserRequest)(nil),     // 5: postbus.metadata.v1.DeleteUserRequest
-	(*SetPasswordRequest)(nil),    // 6: postbus.metadata.v1.SetPasswordRequest
-	(*ListUsersRequest)(nil),      // 7: postbus.metadata.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),     // 8: postbus.metadata.v1.ListUsersResponse
-	(*AuthenticateRequest)(nil),   // 9: postbus.metadata.v1.AuthenticateRequest
-	(*Mailbox)(nil),               // 10: postbus.metadata.v1.Mailbox
-	(*ListMailboxesRequest)(nil),  // 11: postbus.metadata.v1.ListMailboxesRequest
-	(*ListMailboxesResponse)(nil), // 12: postbus.metadata.v1.ListMailboxesResponse
-	(*GetMailboxRequest)(nil),     // 13: postbus.metadata.v1.GetMailboxRequest
-	(*CreateMailboxRequest)(nil),  // 14: postbus.metadata.v1.CreateMailboxRequest
-	(*DeleteMailboxRequest)(nil),  // 15: postbus.metadata.v1.DeleteMailboxRequest
-	(*RenameMailboxRequest)(nil),  // 16: postbus.metadata.v1.RenameMailboxRequest
-	(*SetSubscribedRequest)(nil),  // 17: postbus.metadata.v1.SetSubscribedRequest
-	(*MessageMeta)(nil),           // 18: postbus.metadata.v1.MessageMeta
-	(*MimePart)(nil),              // 19: postbus.metadata.v1.MimePart
-	(*MessageState)(nil),          // 20: postbus.metadata.v1.MessageState
-	(*NewMessage)(nil),            // 21: postbus.metadata.v1.NewMessage
-	(*AppendRequest)(nil),         // 22: postbus.metadata.v1.AppendRequest
-	(*AppendResponse)(nil),        // 23: postbus.metadata.v1.AppendResponse
-	(*SelectRequest)(nil),         // 24: postbus.metadata.v1.SelectRequest
-	(*SelectResponse)(nil),        // 25: postbus.metadata.v1.SelectResponse
-	(*UidRange)(nil),              // 26: postbus.metadata.v1.UidRange
-	(*UidSet)(nil),                // 27: postbus.metadata.v1.UidSet
-	(*FetchRequest)(nil),          // 28: postbus.metadata.v1.FetchRequest
-	(*MessageRecord)(nil),         // 29: postbus.metadata.v1.MessageRecord
-	(*FetchResponse)(nil),         // 30: postbus.metadata.v1.FetchResponse
-	(*StoreRequest)(nil),          // 31: postbus.metadata.v1.StoreRequest
-	(*StoreResponse)(nil),         // 32: postbus.metadata.v1.StoreResponse
-	(*ExpungeRequest)(nil),        // 33: postbus.metadata.v1.ExpungeRequest
-	(*ExpungeResponse)(nil),       // 34: postbus.metadata.v1.ExpungeResponse
-	(*CopyRequest)(nil),           // 35: postbus.metadata.v1.CopyRequest
-	(*CopyResponse)(nil),          // 36: postbus.metadata.v1.CopyResponse
-	(*SearchKey)(nil),             // 37: postbus.metadata.v1.SearchKey
-	(*SearchKeys)(nil),            // 38: postbus.metadata.v1.SearchKeys
-	(*HeaderMatch)(nil),           // 39: postbus.metadata.v1.HeaderMatch
-	(*DateMatch)(nil),             // 40: postbus.metadata.v1.DateMatch
-	(*SearchRequest)(nil),         // 41: postbus.metadata.v1.SearchRequest
-	(*SearchResponse)(nil),        // 42: postbus.metadata.v1.SearchResponse
-	(*ChangesRequest)(nil),        // 43: postbus.metadata.v1.ChangesRequest
-	(*ChangesResponse)(nil),       // 44: postbus.metadata.v1.ChangesResponse
-	(*WatchRequest)(nil),          // 45: postbus.metadata.v1.WatchRequest
-	(*ChangeEvent)(nil),           // 46: postbus.metadata.v1.ChangeEvent
-	(*ListBlobRefsRequest)(nil),   // 47: postbus.metadata.v1.ListBlobRefsRequest
-	(*BlobRefs)(nil),              // 48: postbus.metadata.v1.BlobRefs
-	(*LogoutRequest)(nil),         // 49: postbus.metadata.v1.LogoutRequest
-	(*RenameUserRequest)(nil),     // 50: postbus.metadata.v1.RenameUserRequest
-	(*NodeStatusRequest)(nil),     // 51: postbus.metadata.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),    // 52: postbus.metadata.v1.NodeStatusResponse
-	(*GetQuotaRequest)(nil),       // 53: postbus.metadata.v1.GetQuotaRequest
-	(*SetQuotaRequest)(nil),       // 54: postbus.metadata.v1.SetQuotaRequest
-	(*Quota)(nil),                 // 55: postbus.metadata.v1.Quota
+	(StoreOp)(0),                         // 0: postbus.metadata.v1.StoreOp
+	(DateOp)(0),                          // 1: postbus.metadata.v1.DateOp
+	(*Empty)(nil),                        // 2: postbus.metadata.v1.Empty
+	(*CreateUserRequest)(nil),            // 3: postbus.metadata.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),           // 4: postbus.metadata.v1.CreateUserResponse
+	(*DeleteUserRequest)(nil),            // 5: postbus.metadata.v1.DeleteUserRequest
+	(*SetPasswordRequest)(nil),           // 6: postbus.metadata.v1.SetPasswordRequest
+	(*ListUsersRequest)(nil),             // 7: postbus.metadata.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),            // 8: postbus.metadata.v1.ListUsersResponse
+	(*AuthenticateRequest)(nil),          // 9: postbus.metadata.v1.AuthenticateRequest
+	(*Mailbox)(nil),                      // 10: postbus.metadata.v1.Mailbox
+	(*ListMailboxesRequest)(nil),         // 11: postbus.metadata.v1.ListMailboxesRequest
+	(*ListMailboxesResponse)(nil),        // 12: postbus.metadata.v1.ListMailboxesResponse
+	(*GetMailboxRequest)(nil),            // 13: postbus.metadata.v1.GetMailboxRequest
+	(*CreateMailboxRequest)(nil),         // 14: postbus.metadata.v1.CreateMailboxRequest
+	(*DeleteMailboxRequest)(nil),         // 15: postbus.metadata.v1.DeleteMailboxRequest
+	(*RenameMailboxRequest)(nil),         // 16: postbus.metadata.v1.RenameMailboxRequest
+	(*SetSubscribedRequest)(nil),         // 17: postbus.metadata.v1.SetSubscribedRequest
+	(*MessageMeta)(nil),                  // 18: postbus.metadata.v1.MessageMeta
+	(*MimePart)(nil),                     // 19: postbus.metadata.v1.MimePart
+	(*MessageState)(nil),                 // 20: postbus.metadata.v1.MessageState
+	(*NewMessage)(nil),                   // 21: postbus.metadata.v1.NewMessage
+	(*AppendRequest)(nil),                // 22: postbus.metadata.v1.AppendRequest
+	(*AppendResponse)(nil),               // 23: postbus.metadata.v1.AppendResponse
+	(*SelectRequest)(nil),                // 24: postbus.metadata.v1.SelectRequest
+	(*SelectResponse)(nil),               // 25: postbus.metadata.v1.SelectResponse
+	(*UidRange)(nil),                     // 26: postbus.metadata.v1.UidRange
+	(*UidSet)(nil),                       // 27: postbus.metadata.v1.UidSet
+	(*FetchRequest)(nil),                 // 28: postbus.metadata.v1.FetchRequest
+	(*MessageRecord)(nil),                // 29: postbus.metadata.v1.MessageRecord
+	(*FetchResponse)(nil),                // 30: postbus.metadata.v1.FetchResponse
+	(*StoreRequest)(nil),                 // 31: postbus.metadata.v1.StoreRequest
+	(*StoreResponse)(nil),                // 32: postbus.metadata.v1.StoreResponse
+	(*ExpungeRequest)(nil),               // 33: postbus.metadata.v1.ExpungeRequest
+	(*ExpungeResponse)(nil),              // 34: postbus.metadata.v1.ExpungeResponse
+	(*CopyRequest)(nil),                  // 35: postbus.metadata.v1.CopyRequest
+	(*CopyResponse)(nil),                 // 36: postbus.metadata.v1.CopyResponse
+	(*SearchKey)(nil),                    // 37: postbus.metadata.v1.SearchKey
+	(*SearchKeys)(nil),                   // 38: postbus.metadata.v1.SearchKeys
+	(*HeaderMatch)(nil),                  // 39: postbus.metadata.v1.HeaderMatch
+	(*DateMatch)(nil),                    // 40: postbus.metadata.v1.DateMatch
+	(*SearchRequest)(nil),                // 41: postbus.metadata.v1.SearchRequest
+	(*SearchResponse)(nil),               // 42: postbus.metadata.v1.SearchResponse
+	(*ChangesRequest)(nil),               // 43: postbus.metadata.v1.ChangesRequest
+	(*ChangesResponse)(nil),              // 44: postbus.metadata.v1.ChangesResponse
+	(*WatchRequest)(nil),                 // 45: postbus.metadata.v1.WatchRequest
+	(*ChangeEvent)(nil),                  // 46: postbus.metadata.v1.ChangeEvent
+	(*ListBlobRefsRequest)(nil),          // 47: postbus.metadata.v1.ListBlobRefsRequest
+	(*BlobRefs)(nil),                     // 48: postbus.metadata.v1.BlobRefs
+	(*LogoutRequest)(nil),                // 49: postbus.metadata.v1.LogoutRequest
+	(*RenameUserRequest)(nil),            // 50: postbus.metadata.v1.RenameUserRequest
+	(*NodeStatusRequest)(nil),            // 51: postbus.metadata.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),           // 52: postbus.metadata.v1.NodeStatusResponse
+	(*GetQuotaRequest)(nil),              // 53: postbus.metadata.v1.GetQuotaRequest
+	(*SetQuotaRequest)(nil),              // 54: postbus.metadata.v1.SetQuotaRequest
+	(*Quota)(nil),                        // 55: postbus.metadata.v1.Quota
+	(*ExportUserRequest)(nil),            // 56: postbus.metadata.v1.ExportUserRequest
+	(*UserData)(nil),                     // 57: postbus.metadata.v1.UserData
+	(*UserKey)(nil),                      // 58: postbus.metadata.v1.UserKey
+	(*DeleteUserIfUnchangedRequest)(nil), // 59: postbus.metadata.v1.DeleteUserIfUnchangedRequest
 }
 var file_metadata_proto_depIdxs = []int32{
 	10, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
@@ -4171,63 +4419,70 @@ var file_metadata_proto_depIdxs = []int32{
 	1,  // 26: postbus.metadata.v1.DateMatch.op:type_name -> postbus.metadata.v1.DateOp
 	37, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
 	20, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
-	3,  // 29: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
-	5,  // 30: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
-	6,  // 31: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
-	7,  // 32: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
-	9,  // 33: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
-	11, // 34: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
-	13, // 35: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
-	14, // 36: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
-	15, // 37: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
-	16, // 38: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
-	17, // 39: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
-	22, // 40: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
-	24, // 41: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
-	28, // 42: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
-	31, // 43: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
-	33, // 44: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
-	35, // 45: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
-	41, // 46: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
-	43, // 47: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
-	45, // 48: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	53, // 49: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
-	54, // 50: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
-	47, // 51: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
-	49, // 52: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
-	50, // 53: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
-	51, // 54: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
-	4,  // 55: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	2,  // 56: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	2,  // 57: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	8,  // 58: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	2,  // 59: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	12, // 60: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	10, // 61: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	10, // 62: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	2,  // 63: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 64: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 65: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	23, // 66: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	25, // 67: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	30, // 68: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	32, // 69: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	34, // 70: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	36, // 71: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	42, // 72: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	44, // 73: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	46, // 74: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	55, // 75: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
-	55, // 76: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
-	48, // 77: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
-	2,  // 78: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
-	2,  // 79: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
-	52, // 80: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
-	55, // [55:81] is the sub-list for method output_type
-	29, // [29:55] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	58, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
+	3,  // 30: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
+	5,  // 31: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
+	6,  // 32: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
+	7,  // 33: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
+	9,  // 34: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
+	11, // 35: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
+	13, // 36: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
+	14, // 37: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
+	15, // 38: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
+	16, // 39: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
+	17, // 40: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
+	22, // 41: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
+	24, // 42: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
+	28, // 43: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
+	31, // 44: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
+	33, // 45: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
+	35, // 46: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
+	41, // 47: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
+	43, // 48: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
+	45, // 49: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
+	53, // 50: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
+	54, // 51: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
+	47, // 52: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	49, // 53: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	50, // 54: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	51, // 55: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	56, // 56: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
+	57, // 57: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
+	59, // 58: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	4,  // 59: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	2,  // 60: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	2,  // 61: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	8,  // 62: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	2,  // 63: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	12, // 64: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	10, // 65: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	10, // 66: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	2,  // 67: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 68: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	2,  // 69: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	23, // 70: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	25, // 71: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	30, // 72: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	32, // 73: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	34, // 74: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	36, // 75: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	42, // 76: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	44, // 77: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	46, // 78: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	55, // 79: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
+	55, // 80: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
+	48, // 81: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	2,  // 82: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	2,  // 83: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	52, // 84: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	57, // 85: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
+	2,  // 86: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
+	2,  // 87: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
+	59, // [59:88] is the sub-list for method output_type
+	30, // [30:59] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_metadata_proto_init() }
@@ -4260,7 +4515,7 @@ func file_metadata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   54,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

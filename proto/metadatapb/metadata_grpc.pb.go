@@ -1013,10 +1013,13 @@ var Metadata_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Admin_ListBlobRefs_FullMethodName = "/postbus.metadata.v1.Admin/ListBlobRefs"
-	Admin_Logout_FullMethodName       = "/postbus.metadata.v1.Admin/Logout"
-	Admin_RenameUser_FullMethodName   = "/postbus.metadata.v1.Admin/RenameUser"
-	Admin_NodeStatus_FullMethodName   = "/postbus.metadata.v1.Admin/NodeStatus"
+	Admin_ListBlobRefs_FullMethodName          = "/postbus.metadata.v1.Admin/ListBlobRefs"
+	Admin_Logout_FullMethodName                = "/postbus.metadata.v1.Admin/Logout"
+	Admin_RenameUser_FullMethodName            = "/postbus.metadata.v1.Admin/RenameUser"
+	Admin_NodeStatus_FullMethodName            = "/postbus.metadata.v1.Admin/NodeStatus"
+	Admin_ExportUser_FullMethodName            = "/postbus.metadata.v1.Admin/ExportUser"
+	Admin_ImportUser_FullMethodName            = "/postbus.metadata.v1.Admin/ImportUser"
+	Admin_DeleteUserIfUnchanged_FullMethodName = "/postbus.metadata.v1.Admin/DeleteUserIfUnchanged"
 )
 
 // AdminClient is the client API for Admin service.
@@ -1043,6 +1046,18 @@ type AdminClient interface {
 	RenameUser(ctx context.Context, in *RenameUserRequest, opts ...grpc.CallOption) (*Empty, error)
 	// NodeStatus describes the node: shard count, users, schema version.
 	NodeStatus(ctx context.Context, in *NodeStatusRequest, opts ...grpc.CallOption) (*NodeStatusResponse, error)
+	// Moving a user between nodes (a rename whose new name belongs to
+	// another node): ExportUser streams every key of the user from one
+	// snapshot, the last message carrying the checksum of the whole user;
+	// ImportUser writes such a stream under a new name in one batch
+	// (UserExists if taken; InvalidArgument if the checksum does not match
+	// what arrived); DeleteUserIfUnchanged then deletes the source only if
+	// its keys still have the exported checksum (Conflict otherwise: a
+	// delivery or a session changed it meanwhile, and the caller undoes the
+	// import and retries), atomically with respect to the user's writes.
+	ExportUser(ctx context.Context, in *ExportUserRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[UserData], error)
+	ImportUser(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UserData, Empty], error)
+	DeleteUserIfUnchanged(ctx context.Context, in *DeleteUserIfUnchangedRequest, opts ...grpc.CallOption) (*Empty, error)
 }
 
 type adminClient struct {
@@ -1102,6 +1117,48 @@ func (c *adminClient) NodeStatus(ctx context.Context, in *NodeStatusRequest, opt
 	return out, nil
 }
 
+func (c *adminClient) ExportUser(ctx context.Context, in *ExportUserRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[UserData], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[1], Admin_ExportUser_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportUserRequest, UserData]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ExportUserClient = grpc.ServerStreamingClient[UserData]
+
+func (c *adminClient) ImportUser(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UserData, Empty], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Admin_ServiceDesc.Streams[2], Admin_ImportUser_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UserData, Empty]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ImportUserClient = grpc.ClientStreamingClient[UserData, Empty]
+
+func (c *adminClient) DeleteUserIfUnchanged(ctx context.Context, in *DeleteUserIfUnchangedRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Admin_DeleteUserIfUnchanged_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -1126,6 +1183,18 @@ type AdminServer interface {
 	RenameUser(context.Context, *RenameUserRequest) (*Empty, error)
 	// NodeStatus describes the node: shard count, users, schema version.
 	NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error)
+	// Moving a user between nodes (a rename whose new name belongs to
+	// another node): ExportUser streams every key of the user from one
+	// snapshot, the last message carrying the checksum of the whole user;
+	// ImportUser writes such a stream under a new name in one batch
+	// (UserExists if taken; InvalidArgument if the checksum does not match
+	// what arrived); DeleteUserIfUnchanged then deletes the source only if
+	// its keys still have the exported checksum (Conflict otherwise: a
+	// delivery or a session changed it meanwhile, and the caller undoes the
+	// import and retries), atomically with respect to the user's writes.
+	ExportUser(*ExportUserRequest, grpc.ServerStreamingServer[UserData]) error
+	ImportUser(grpc.ClientStreamingServer[UserData, Empty]) error
+	DeleteUserIfUnchanged(context.Context, *DeleteUserIfUnchangedRequest) (*Empty, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -1147,6 +1216,15 @@ func (UnimplementedAdminServer) RenameUser(context.Context, *RenameUserRequest) 
 }
 func (UnimplementedAdminServer) NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method NodeStatus not implemented")
+}
+func (UnimplementedAdminServer) ExportUser(*ExportUserRequest, grpc.ServerStreamingServer[UserData]) error {
+	return status.Error(codes.Unimplemented, "method ExportUser not implemented")
+}
+func (UnimplementedAdminServer) ImportUser(grpc.ClientStreamingServer[UserData, Empty]) error {
+	return status.Error(codes.Unimplemented, "method ImportUser not implemented")
+}
+func (UnimplementedAdminServer) DeleteUserIfUnchanged(context.Context, *DeleteUserIfUnchangedRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteUserIfUnchanged not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -1234,6 +1312,42 @@ func _Admin_NodeStatus_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ExportUser_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportUserRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).ExportUser(m, &grpc.GenericServerStream[ExportUserRequest, UserData]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ExportUserServer = grpc.ServerStreamingServer[UserData]
+
+func _Admin_ImportUser_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AdminServer).ImportUser(&grpc.GenericServerStream[UserData, Empty]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Admin_ImportUserServer = grpc.ClientStreamingServer[UserData, Empty]
+
+func _Admin_DeleteUserIfUnchanged_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUserIfUnchangedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).DeleteUserIfUnchanged(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_DeleteUserIfUnchanged_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).DeleteUserIfUnchanged(ctx, req.(*DeleteUserIfUnchangedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1253,12 +1367,26 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "NodeStatus",
 			Handler:    _Admin_NodeStatus_Handler,
 		},
+		{
+			MethodName: "DeleteUserIfUnchanged",
+			Handler:    _Admin_DeleteUserIfUnchanged_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "ListBlobRefs",
 			Handler:       _Admin_ListBlobRefs_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "ExportUser",
+			Handler:       _Admin_ExportUser_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ImportUser",
+			Handler:       _Admin_ImportUser_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "metadata.proto",
