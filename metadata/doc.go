@@ -13,6 +13,13 @@
 // and NodeStatus describes the store. Admin RPCs are not fenced by the
 // cluster's ownership gate: tools resolve the owner from the shard map.
 //
+// GetQuota and SetQuota (quota.go) read and set a user's RFC 9208 limits:
+// STORAGE in KiB and MESSAGE, 0 meaning unlimited. Usage (sum of message
+// sizes and count over every mailbox) is kept in the batch of every change;
+// an Append or Copy that would go over a limit fails with ErrOverQuota and
+// writes nothing, while a move between the user's mailboxes is never
+// refused (internal/state/quota.go).
+//
 // Invariants (DESIGN.md "Reliability rules", "Decisions already taken"):
 //   - A state-changing RPC returns only after its Pebble batch is committed
 //     with fsync; a failed RPC leaves nothing half-written.
