@@ -195,6 +195,17 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 					c.enc.UTF8 = true // RFC 9051 §6.3.1: UTF-8 quoted strings
 					enabled = append(enabled, "IMAP4rev2")
 				}
+			case "CONDSTORE": // RFC 7162 §3.1
+				if !c.cs.condstore {
+					c.enableCondstore()
+					enabled = append(enabled, "CONDSTORE")
+				}
+			case "QRESYNC": // RFC 7162 §3.2.3: implies CONDSTORE
+				if !c.cs.qresync {
+					c.enableCondstore()
+					c.cs.qresync = true
+					enabled = append(enabled, "QRESYNC")
+				}
 			}
 		}
 	}
@@ -216,6 +227,7 @@ func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.user = ""
 	c.state = stateNotAuth
 	c.rev2 = false
+	c.cs = condState{}
 	c.enc.UTF8 = false
 	c.authFailures = 0
 	c.readTimeout.Store(int64(c.srv.cfg.PreAuthTimeout))

@@ -79,7 +79,8 @@ type conn struct {
 	state        state
 	user         string
 	authFailures int
-	rev2         bool // ENABLE IMAP4rev2 (RFC 9051 §6.3.1)
+	rev2         bool      // ENABLE IMAP4rev2 (RFC 9051 §6.3.1)
+	cs           condState // CONDSTORE/QRESYNC enabled (RFC 7162, condstore.go)
 	sel          *selected
 	sub          *watchSub // change notifications for the user, after login
 	cmdName      string    // command in progress, for logs

@@ -95,7 +95,7 @@ func TestBadInput(t *testing.T) {
 	r.expect("q", "DELETE INBOX", "NO")
 	r.expect("r", "NOOP", "OK") // still usable
 	r.expect("s", "SEARCH ((((((((((((((((((((((((((((((((((((((((((ALL))))))))))))))))))))))))))))))))))))))))))", "BAD")
-	r.expect("t", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)", "BAD")
+	r.expect("t", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "BAD") // before ENABLE QRESYNC
 	r.expect("u", "FETCH 1:* (NOSUCHITEM)", "BAD")
 	r.send("v APPEND INBOX {99999999999}\r\n")
 	if _, tagged := r.until("v"); !strings.Contains(tagged, "[TOOBIG]") {

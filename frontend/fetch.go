@@ -19,17 +19,27 @@ import (
 // larger ones are always sent as literal8, which the grammar allows.
 const maxInspect = 1 << 20
 
-// RFC 9051 §6.4.5 FETCH, §6.4.9 UID FETCH, RFC 3516 BINARY.
+// RFC 9051 §6.4.5 FETCH, §6.4.9 UID FETCH, RFC 3516 BINARY, RFC 7162
+// MODSEQ, CHANGEDSINCE and VANISHED.
 func (c *conn) cmdFetch(cmd *wire.Command) error {
 	a, ok := cmd.Args.(*wire.FetchArgs)
 	if !ok {
 		return bad("", "FETCH expects a sequence set and data items")
 	}
-	if a.HasChangedSince || a.Vanished {
-		return bad("", "CHANGEDSINCE and VANISHED need CONDSTORE/QRESYNC, which are not supported")
+	// RFC 7162 §3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE, after
+	// ENABLE QRESYNC.
+	if a.Vanished {
+		switch {
+		case !c.cs.qresync:
+			return bad("", "VANISHED needs ENABLE QRESYNC")
+		case !cmd.UID:
+			return bad("", "VANISHED is only allowed in UID FETCH")
+		case !a.HasChangedSince:
+			return bad("", "VANISHED needs CHANGEDSINCE")
+		}
 	}
 	items := a.Items
-	needMeta, setSeen, hasUID, hasFlags := false, false, false, false
+	needMeta, setSeen, hasUID, hasFlags, hasModseq := false, false, false, false, false
 	for _, it := range items {
 		switch it.Name {
 		case "UID":
@@ -37,6 +47,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		case "FLAGS":
 			hasFlags = true
 		case "MODSEQ":
+			hasModseq = true
 		case "EMAILID", "THREADID":
 			return bad("", "FETCH "+it.Name+" is not supported")
 		case "BODY[]", "BINARY[]":
@@ -53,14 +64,41 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	if cmd.UID && !hasUID {
 		// RFC 9051 §6.4.9: UID FETCH always returns the UID.
 		items = append([]wire.FetchItem{{Name: "UID"}}, items...)
+		hasUID = true
+	}
+	// RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE enabling; §3.1.4.1:
+	// CHANGEDSINCE implies MODSEQ.
+	if hasModseq || a.HasChangedSince {
+		c.enableCondstore()
+	}
+	if a.HasChangedSince && !hasModseq {
+		items = append(items, wire.FetchItem{Name: "MODSEQ"})
+		hasModseq = true
 	}
 	sel := c.sel
 	uids, err := sel.resolve(a.Set)
 	if err != nil {
 		return err
 	}
+	if a.Vanished {
+		// Before any FETCH response (§3.2.6), even when no message of the
+		// set is left.
+		if err := c.fetchVanished(a.Set, a.ChangedSince); err != nil {
+			return err
+		}
+	}
 	if len(uids) == 0 {
 		return nil
+	}
+	if setSeen && !sel.readOnly && c.cs.condstore {
+		// RFC 7162 §3.2.4: a FETCH that sets \Seen answers with UID and
+		// MODSEQ once CONDSTORE is enabled.
+		if !hasUID {
+			items = append([]wire.FetchItem{{Name: "UID"}}, items...)
+		}
+		if !hasModseq {
+			items = append(items, wire.FetchItem{Name: "MODSEQ"})
+		}
 	}
 	if setSeen && !sel.readOnly {
 		// RFC 9051 §6.4.5: a non-PEEK body fetch sets \Seen; the FETCH
@@ -83,6 +121,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	defer cancel()
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
 		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta,
+		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
 	})
 	if err != nil {
 		return rpcErr(err)

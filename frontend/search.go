@@ -46,6 +46,12 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 		retAll = true
 	}
 	sel := c.sel
+	// RFC 7162 §3.1.5: MODSEQ is a CONDSTORE enabling command and the
+	// answer carries the highest MODSEQ of the matches.
+	withModseq := searchUsesModseq(a.Key)
+	if withModseq {
+		c.enableCondstore()
+	}
 	key, err := c.searchKey(a.Key)
 	if err == nil {
 		var resp *metadatapb.SearchResponse
@@ -53,6 +59,9 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 			User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
 		})
 		if err == nil {
+			if withModseq {
+				c.cs.searchModseq = max(resp.HighestModseq, 1)
+			}
 			return c.searchResults(cmd, esearch, resp.Uids, retMin, retMax, retAll, retCount, save)
 		}
 		err = rpcErr(err)
@@ -75,6 +84,18 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 		}
 	}
 	slices.Sort(uids)
+	modseq := c.cs.searchModseq // RFC 7162 §3.1.5, set by cmdSearch
+	c.cs.searchModseq = 0
+	if modseq != 0 && len(uids) > 0 && len(uids) < len(found) {
+		m, err := c.highestModseqOf(uids)
+		if err != nil {
+			return err
+		}
+		modseq = m
+	}
+	if len(uids) == 0 {
+		modseq = 0 // "omitted if no match" (§3.1.6)
+	}
 	nums := uids
 	if !cmd.UID {
 		nums = make([]uint32, len(uids))
@@ -105,6 +126,9 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 		for _, n := range nums {
 			c.enc.SP().Number(uint64(n))
 		}
+		if modseq != 0 {
+			c.enc.Raw(" (MODSEQ ").Number(modseq).Raw(")") // RFC 7162 §3.1.6
+		}
 		c.enc.CRLF()
 		return nil
 	}
@@ -128,6 +152,9 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 	}
 	if retCount {
 		c.enc.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	if modseq != 0 {
+		c.enc.Raw(" MODSEQ ").Number(modseq) // RFC 7162 §3.1.10
 	}
 	c.enc.CRLF()
 	return nil

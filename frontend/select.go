@@ -1,6 +1,9 @@
 package frontend
 
 import (
+	"errors"
+	"strconv"
+
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -15,8 +18,10 @@ func (c *conn) cmdSelect(cmd *wire.Command) error {
 	if !ok {
 		return bad("", cmd.Name+" expects a mailbox name")
 	}
-	if a.CondStore || a.QResync != nil {
-		return bad("", "CONDSTORE and QRESYNC are not supported")
+	// RFC 7162 §3.2.5: QRESYNC only after ENABLE QRESYNC, refused before
+	// anything else happens (the selected mailbox stays selected).
+	if a.QResync != nil && !c.cs.qresync {
+		return bad("", "QRESYNC parameter without ENABLE QRESYNC")
 	}
 	readOnly := cmd.Name == "EXAMINE"
 	name, err := c.mailboxFromWire(a.Mailbox)
@@ -80,6 +85,13 @@ func (c *conn) cmdSelect(cmd *wire.Command) error {
 	}
 	c.enc.Raw("* OK [UIDVALIDITY ").Number(uint64(mb.UidValidity)).Raw("] UIDs valid").CRLF()
 	c.enc.Raw("* OK [UIDNEXT ").Number(uint64(mb.UidNext)).Raw("] predicted next UID").CRLF()
+	// RFC 7162 §3.1.2.1: every mailbox has persistent mod-sequences, so
+	// HIGHESTMODSEQ always (never NOMODSEQ); SELECT (CONDSTORE) is a
+	// CONDSTORE enabling command (§3.1.8).
+	c.enc.Raw("* OK [HIGHESTMODSEQ ").Number(mb.HighestModseq).Raw("] highest mod-sequence").CRLF()
+	if a.CondStore {
+		c.cs.condstore = true
+	}
 	if readOnly {
 		c.enc.Raw("* OK [PERMANENTFLAGS ()] read-only mailbox").CRLF()
 	} else {
@@ -88,6 +100,11 @@ func (c *conn) cmdSelect(cmd *wire.Command) error {
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox name.
 		c.enc.Raw("* LIST () \"/\" ").AString(c.mailboxToWire(mb.Name)).CRLF()
+	}
+	if a.QResync != nil {
+		if err := c.qresyncSelect(a.QResync); err != nil {
+			return err
+		}
 	}
 	if readOnly {
 		return okCode("READ-ONLY", "EXAMINE completed")
@@ -110,6 +127,7 @@ func (c *conn) deselect() {
 func (c *conn) cmdCheck(cmd *wire.Command) error { return nil }
 
 // RFC 9051 §6.4.2: silently expunge \Deleted when read-write, then deselect.
+// RFC 7162 §3.2.8: with QRESYNC too, no VANISHED and no HIGHESTMODSEQ.
 func (c *conn) cmdClose(cmd *wire.Command) error {
 	sel := c.sel
 	c.deselect()
@@ -154,17 +172,26 @@ func (c *conn) cmdExpunge(cmd *wire.Command) error {
 		return rpcErr(err)
 	}
 	c.writeExpunged(resp.Uids)
+	if c.cs.qresync && len(resp.Uids) > 0 {
+		// RFC 7162 §3.2.7, §3.2.9: the new HIGHESTMODSEQ in the tagged OK.
+		// Other sessions' changes are reported first, so that everything
+		// up to it has been told.
+		// A failed poll leaves safeModseq below the expunge: still true.
+		if err := c.syncView(true, true); err != nil {
+			var fe *fatalError
+			if errors.As(err, &fe) {
+				return err
+			}
+			c.log.Warn("frontend: reading mailbox changes", "err", err)
+		}
+		return okCode("HIGHESTMODSEQ "+strconv.FormatUint(c.sel.safeModseq(), 10), "expunged")
+	}
 	return nil
 }
 
-// writeExpunged removes UIDs from the view, one EXPUNGE response each.
-func (c *conn) writeExpunged(uids []uint32) {
-	for _, uid := range uids {
-		if seq := c.sel.remove(uid); seq != 0 {
-			c.enc.Raw("* ").Number(uint64(seq)).Raw(" EXPUNGE").CRLF()
-		}
-	}
-}
+// writeExpunged removes UIDs from the view, one EXPUNGE response each
+// (one VANISHED with QRESYNC, condstore.go).
+func (c *conn) writeExpunged(uids []uint32) { c.reportExpunged(uids) }
 
 // isKeyword reports whether f is a keyword rather than a system flag.
 func isKeyword(f string) bool { return f != "" && f[0] != '\\' }

@@ -12,6 +12,7 @@ var statusItems = map[string]bool{
 	"MESSAGES": true, "UIDNEXT": true, "UIDVALIDITY": true, "UNSEEN": true,
 	"DELETED": true, "SIZE": true, "RECENT": true, "APPENDLIMIT": true,
 	"DELETED-STORAGE": true,
+	"HIGHESTMODSEQ":   true, // RFC 7162 §3.1.9
 }
 
 func checkStatusItems(items []string) error {
@@ -35,6 +36,11 @@ func (c *conn) cmdStatus(cmd *wire.Command) error {
 	}
 	if err := checkStatusItems(a.Items); err != nil {
 		return err
+	}
+	for _, it := range a.Items {
+		if it == "HIGHESTMODSEQ" {
+			c.enableCondstore() // RFC 7162 §3.1: a CONDSTORE enabling command
+		}
 	}
 	name, err := c.mailboxFromWire(a.Mailbox)
 	if err != nil {
@@ -76,6 +82,8 @@ func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) error {
 			c.enc.Number(mb.Size)
 		case "RECENT":
 			c.enc.Number(uint64(mb.Recent))
+		case "HIGHESTMODSEQ":
+			c.enc.Number(mb.HighestModseq)
 		case "APPENDLIMIT":
 			c.enc.Number(uint64(c.srv.cfg.Limits.MaxLiteral))
 		default:

@@ -10,7 +10,7 @@ import (
 // syncView asks the metadata node what other sessions changed in the
 // selected mailbox since the view's MODSEQ — when forced or when a Watch
 // notification arrived — and tells the client: FETCH FLAGS for changed
-// flags, EXPUNGE for removed messages (only if allowExpunge, RFC 9051
+// flags, EXPUNGE (VANISHED with QRESYNC) for removed messages (only if allowExpunge, RFC 9051
 // §7.5.1; otherwise they wait in sel.pending), EXISTS for new messages.
 func (c *conn) syncView(allowExpunge, force bool) error {
 	sel := c.sel
@@ -35,11 +35,7 @@ func (c *conn) syncView(allowExpunge, force bool) error {
 		c.applyChanges(resp)
 	}
 	if allowExpunge && len(sel.pending) > 0 {
-		for _, uid := range slices.Clone(sel.pending) {
-			if seq := sel.remove(uid); seq != 0 {
-				c.enc.Raw("* ").Number(uint64(seq)).Raw(" EXPUNGE").CRLF()
-			}
-		}
+		c.reportExpunged(slices.Clone(sel.pending)) // EXPUNGE or VANISHED
 		sel.pending = sel.pending[:0]
 	}
 	return nil
@@ -68,8 +64,15 @@ func (c *conn) applyChanges(resp *metadatapb.ChangesResponse) {
 		if m, ok := sel.reported[st.Uid]; ok && m >= st.Modseq {
 			continue
 		}
+		if c.cs.condstore { // RFC 7162 §3.1, §3.2.4: MODSEQ in every FETCH
+			c.writeStateFetch(seq, st, true)
+			continue
+		}
 		c.enc.Raw("* ").Number(uint64(seq)).Raw(" FETCH (UID ").Number(uint64(st.Uid)).
 			Raw(" FLAGS ").Raw(c.flagList(st)).Raw(")").CRLF()
+	}
+	if len(sel.pending) == 0 {
+		sel.pendingFloor = sel.modseq
 	}
 	for _, uid := range resp.Expunged {
 		if sel.seqOf(uid) == 0 {

@@ -25,6 +25,9 @@ type selected struct {
 	// pending are UIDs expunged by others that the client has not been told
 	// of yet because the RFC forbade it at the time (RFC 9051 §7.5.1).
 	pending []uint32
+	// pendingFloor is modseq as it was when pending last became non-empty:
+	// the HIGHESTMODSEQ a client may cache meanwhile (condstore.go).
+	pendingFloor uint64
 	// reported maps UIDs to the MODSEQ whose flags this session already sent
 	// (its own STORE), so Changes does not echo them.
 	reported map[uint32]uint64

@@ -1,0 +1,145 @@
+package frontend
+
+import (
+	"context"
+	"io"
+	"slices"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// condCaps are advertised in every state (RFC 7162 §3.1.1, §3.2.2). Every
+// mailbox has persistent mod-sequences (the metadata node allocates one
+// for each change and logs expunges), so NOMODSEQ is never sent.
+var condCaps = []string{"CONDSTORE", "QRESYNC"}
+
+// condState is what the session enabled of RFC 7162. Both last until the
+// connection closes (or UNAUTHENTICATE starts a new session, RFC 8437).
+type condState struct {
+	// condstore: a CONDSTORE enabling command was issued (RFC 7162 §3.1):
+	// every untagged FETCH then carries UID and MODSEQ (§3.2.4).
+	condstore bool
+	// qresync: ENABLE QRESYNC was answered (§3.2.3): expunges are
+	// reported with VANISHED (§3.2.10.2), and the QRESYNC SELECT parameter
+	// and the VANISHED FETCH modifier are allowed.
+	qresync bool
+	// searchModseq hands the highest MODSEQ of the SEARCH in progress to
+	// searchResults (0: the criteria had no MODSEQ key); read once.
+	searchModseq uint64
+}
+
+// enableCondstore records a CONDSTORE enabling command. The first one
+// issued with a mailbox selected announces its HIGHESTMODSEQ (RFC 7162
+// §3.1).
+func (c *conn) enableCondstore() {
+	if c.cs.condstore {
+		return
+	}
+	c.cs.condstore = true
+	if c.sel != nil {
+		c.enc.Raw("* OK [HIGHESTMODSEQ ").Number(c.sel.safeModseq()).Raw("] highest mod-sequence").CRLF()
+	}
+}
+
+// safeModseq is the HIGHESTMODSEQ the client may cache for the selected
+// mailbox: everything up to it has been reported. While expunges wait in
+// pending (RFC 9051 §7.5.1 forbade sending them), it stays below their
+// mod-sequence (RFC 7162 §3.2: a client that disconnects now must learn of
+// them at its next QRESYNC).
+func (s *selected) safeModseq() uint64 {
+	if len(s.pending) > 0 {
+		return s.pendingFloor
+	}
+	return s.modseq
+}
+
+// writeStateFetch writes an untagged FETCH for a changed message to a
+// CONDSTORE-aware client: UID and MODSEQ always (RFC 7162 §3.2.4), FLAGS
+// when asked.
+func (c *conn) writeStateFetch(seq uint32, st *metadatapb.MessageState, flags bool) {
+	c.enc.Raw("* ").Number(uint64(seq)).Raw(" FETCH (UID ").Number(uint64(st.Uid)).
+		Raw(" MODSEQ (").Number(st.Modseq).Raw(")")
+	if flags {
+		c.enc.Raw(" FLAGS ").Raw(c.flagList(st))
+	}
+	c.enc.Raw(")").CRLF()
+}
+
+// reportExpunged removes UIDs from the view and tells the client: one
+// EXPUNGE per message, or once QRESYNC is enabled a single VANISHED
+// without EARLIER (RFC 7162 §3.2.10.2) naming only messages the client
+// knew of.
+func (c *conn) reportExpunged(uids []uint32) {
+	sel := c.sel
+	if !c.cs.qresync {
+		for _, uid := range uids {
+			if seq := sel.remove(uid); seq != 0 {
+				c.enc.Raw("* ").Number(uint64(seq)).Raw(" EXPUNGE").CRLF()
+			}
+		}
+		return
+	}
+	gone := make([]uint32, 0, len(uids))
+	for _, uid := range uids {
+		if sel.remove(uid) != 0 {
+			gone = append(gone, uid)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	slices.Sort(gone)
+	c.enc.Raw("* VANISHED ").Raw(formatUIDs(gone)).CRLF()
+}
+
+// searchUsesModseq reports whether a criteria tree holds a MODSEQ key: a
+// CONDSTORE enabling command whose answer carries the highest MODSEQ of
+// the matches (RFC 7162 §3.1.5, §3.1.10).
+func searchUsesModseq(k *wire.SearchKey) bool {
+	if k == nil {
+		return false
+	}
+	if k.Op == wire.SearchModSeq {
+		return true
+	}
+	for _, ch := range k.Children {
+		if searchUsesModseq(ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// highestModseqOf returns the highest MODSEQ among ascending UIDs of the
+// view. The Search RPC's highest_modseq covers every match, including
+// messages not yet announced to this session, so when the session dropped
+// some of the matches the value is recomputed for the ones it returns.
+func (c *conn) highestModseqOf(uids []uint32) (uint64, error) {
+	if len(uids) == 0 {
+		return 0, nil
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
+		User: c.user, MailboxId: c.sel.id, Uids: c.sel.uidSet(uids),
+	})
+	if err != nil {
+		return 0, rpcErr(err)
+	}
+	var m uint64
+	for {
+		batch, err := stream.Recv()
+		if err == io.EOF {
+			return m, nil
+		}
+		if err != nil {
+			return 0, rpcErr(err)
+		}
+		for _, rec := range batch.Messages {
+			if rec.State != nil && c.sel.seqOf(rec.State.Uid) != 0 {
+				m = max(m, rec.State.Modseq)
+			}
+		}
+	}
+}
