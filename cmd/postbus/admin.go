@@ -111,9 +111,10 @@ func printMailboxes(resp *metadatapb.ListMailboxesResponse) {
 	tw.Flush()
 }
 
-// runUserRename implements `postbus user rename OLD NEW`. In a cluster
-// both names must hash to shards of the same node (else the user's keys
-// would have to move between stores: refused, see README).
+// runUserRename implements `postbus user rename OLD NEW`. On one node (and
+// in a cluster when both names hash to shards of the same node) it is one
+// atomic batch (Admin.RenameUser). When NEW belongs to another node, the
+// user is moved (moveUser).
 func runUserRename(ctx context.Context, data string, cf *clusterFlags, from, to string) error {
 	t, err := openAdminTarget(ctx, data, cf)
 	if err != nil {
@@ -127,19 +128,94 @@ func runUserRename(ctx context.Context, data string, cf *clusterFlags, from, to 
 	if t.cli != nil {
 		m := t.w.Current()
 		a, _ := m.Entry(m.ShardOf(from))
-		b, ok := m.Entry(m.ShardOf(to))
-		if !ok || b.Owner != a.Owner || b.State != a.State {
-			return fmt.Errorf("cannot rename %s to %s: the new name belongs to shard %d on node %q, the user's data is on %q (renames across metadata nodes are not supported)",
-				from, to, m.ShardOf(to), b.Owner, a.Owner)
+		if b, ok := m.Entry(m.ShardOf(to)); !ok || b.Owner != a.Owner {
+			dst, err := t.adminFor(to)
+			if err != nil {
+				return err
+			}
+			if err := moveUser(ctx, t.md, admin, dst, from, to); err != nil {
+				return err
+			}
+			fmt.Printf("user %s: renamed to %s (moved from node %s to %s)\n", from, to, a.Owner, b.Owner)
+			return nil
 		}
 	}
 	_, err = admin.RenameUser(ctx, &metadatapb.RenameUserRequest{User: from, NewName: to})
+	if err = renameError(from, to, err); err == nil {
+		fmt.Printf("user %s: renamed to %s\n", from, to)
+	}
+	return err
+}
+
+func renameError(from, to string, err error) error {
 	switch err = metadatapb.FromStatus(err); {
 	case err == nil:
-		fmt.Printf("user %s: renamed to %s\n", from, to)
 		return nil
 	case errors.Is(err, base.ErrUserExists):
 		return fmt.Errorf("user %s already exists", to)
 	}
 	return userError(from, err)
+}
+
+// moveUser renames a user whose new name belongs to another node: its
+// sessions are logged out, its keys are copied from one snapshot of src
+// into dst under the new name, and the source is deleted only if nothing
+// changed it since the snapshot (a delivery, a session that logged in
+// again); otherwise the copy is deleted and the move retried. A crash
+// between the copy and the delete leaves both names, never neither.
+func moveUser(ctx context.Context, md metadatapb.MetadataClient, src, dst metadatapb.AdminClient, from, to string) error {
+	const attempts = 3
+	for i := 1; ; i++ {
+		if _, err := src.Logout(ctx, &metadatapb.LogoutRequest{User: from}); err != nil {
+			return userError(from, metadatapb.FromStatus(err))
+		}
+		sum, err := copyUser(ctx, src, dst, from, to)
+		if err != nil {
+			return renameError(from, to, err)
+		}
+		_, err = src.DeleteUserIfUnchanged(ctx, &metadatapb.DeleteUserIfUnchangedRequest{User: from, Checksum: sum})
+		if err == nil {
+			return nil
+		}
+		err = metadatapb.FromStatus(err)
+		// Undo the copy: the source is still authoritative.
+		if _, uerr := md.DeleteUser(ctx, &metadatapb.DeleteUserRequest{User: to}); uerr != nil {
+			return fmt.Errorf("moving %s to %s: %v; and removing the copy %s failed: %v (delete it with `postbus user del %s`)",
+				from, to, err, to, metadatapb.FromStatus(uerr), to)
+		}
+		if !errors.Is(err, base.ErrConflict) || i == attempts {
+			return fmt.Errorf("moving %s to %s: %w (nothing renamed)", from, to, err)
+		}
+	}
+}
+
+// copyUser pipes src's export of from into dst's import as to.
+func copyUser(ctx context.Context, src, dst metadatapb.AdminClient, from, to string) (uint64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ex, err := src.ExportUser(ctx, &metadatapb.ExportUserRequest{User: from})
+	if err != nil {
+		return 0, err
+	}
+	im, err := dst.ImportUser(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for first := true; ; first = false {
+		m, err := ex.Recv()
+		if err != nil {
+			return 0, err
+		}
+		if first {
+			m.User = to
+		}
+		if err := im.Send(m); err != nil {
+			_, err = im.CloseAndRecv() // the server's reason
+			return 0, err
+		}
+		if m.Last {
+			_, err := im.CloseAndRecv()
+			return m.Checksum, err
+		}
+	}
 }

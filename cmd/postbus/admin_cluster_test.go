@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -104,32 +105,47 @@ func TestClusterAdmin(t *testing.T) {
 		t.Errorf("kicked session: %v", err)
 	}
 
-	// rename: to a name on the same node works, across nodes is refused.
-	owner, _, _ := m.OwnerOf(users[1])
-	var same, other string
-	for i := 0; same == "" || other == ""; i++ {
-		name := "renamed" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
-		if o, _, _ := m.OwnerOf(name); o.ID == owner.ID {
-			if same == "" {
-				same = name
+	// rename: users[0] to a name on its own node (one batch), users[1] to
+	// a name on another node (a move), its message with it.
+	c1 := lc.mustSession(t, users[1], "")
+	if _, r, err := c1.appendMsg("INBOX", message("moved")); err != nil || r.status != "OK" {
+		t.Fatalf("append: %v %v", r, err)
+	}
+	c1.Close()
+	pick := func(user string, sameNode bool, not string) string {
+		owner, _, _ := m.OwnerOf(user)
+		for i := 0; ; i++ {
+			name := fmt.Sprintf("renamed%d", i)
+			if o, _, _ := m.OwnerOf(name); (o.ID == owner.ID) == sameNode && name != not {
+				return name
 			}
-		} else if other == "" {
-			other = name
 		}
 	}
-	if out := run(1, "user", "rename", users[1], other); !strings.Contains(out, "not supported") {
+	same := pick(users[0], true, "")
+	other := pick(users[1], false, same)
+	if out := run(0, "user", "rename", users[0], same); strings.Contains(out, "moved") {
+		t.Errorf("same-node rename moved: %s", out)
+	}
+	if out := run(0, "user", "rename", users[1], other); !strings.Contains(out, "moved from node") {
 		t.Errorf("cross-node rename: %s", out)
 	}
-	run(0, "user", "rename", users[1], same)
-	nc, err := dialIMAP(lc.env["LB_IMAPS"], lc.tls, false)
-	if err != nil {
-		t.Fatal(err)
+	for name, old := range map[string]string{same: users[0], other: users[1]} {
+		nc, err := dialIMAP(lc.env["LB_IMAPS"], lc.tls, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nc.ok("LOGIN %s %s", name, password(old)); err != nil {
+			t.Errorf("login as %s (was %s): %v", name, old, err)
+		} else if r, err := nc.ok("SELECT INBOX"); err != nil || !strings.Contains(strings.Join(r.untagged, "\n"), "* 1 EXISTS") {
+			t.Errorf("%s's INBOX: %v %v", name, r, err)
+		}
+		nc.Close()
 	}
-	defer nc.Close()
-	if _, err := nc.ok("LOGIN %s %s", same, password(users[1])); err != nil {
-		t.Errorf("login as the new name: %v", err)
+	out = run(0, "user", "list")
+	if got := strings.Fields(out); len(got) != 2 || !strings.Contains(out, same) || !strings.Contains(out, other) {
+		t.Errorf("user list after renames: %q", out)
 	}
-	if out := run(0, "user", "list"); !strings.Contains(out, same) || strings.Contains(out, users[1]+"\n") {
-		t.Errorf("user list after rename:\n%s", out)
+	if out := run(1, "user", "rename", same, other); !strings.Contains(out, "already exists") {
+		t.Errorf("rename onto an existing user: %s", out)
 	}
 }

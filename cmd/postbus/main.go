@@ -32,7 +32,7 @@ Usage:
   postbus user passwd NAME [--data DIR]      change a password (first line of stdin)
   postbus user del NAME [--data DIR]         delete a user and all their mail
   postbus user list [--data DIR]             list users
-  postbus user rename OLD NEW [--data DIR]   rename a user, keeping all mail (cluster: same node only)
+  postbus user rename OLD NEW [--data DIR]   rename a user, keeping all mail (moved if NEW is on another node)
   postbus user quota NAME [--storage SIZE] [--messages N] [--data DIR]
                                              show or set a user's quota (SIZE: 500M, 2G; 0 = unlimited)
   postbus mailboxes NAME [--data DIR]        list a user's mailboxes with counts and sizes
