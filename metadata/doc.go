@@ -10,7 +10,8 @@
 // the store for the blob collector (metadata/gc), Logout publishes a
 // logout event to the user's Watch subscribers (frontends end the user's
 // sessions), RenameUser moves a user's keys to a new name in one batch,
-// and NodeStatus describes the store. Admin RPCs are not fenced by the
+// ExportUser/ImportUser/DeleteUserIfUnchanged move a user to another node
+// (userxfer.go), and NodeStatus describes the store. Admin RPCs are not fenced by the
 // cluster's ownership gate: tools resolve the owner from the shard map.
 //
 // GetQuota and SetQuota (quota.go) read and set a user's RFC 9208 limits:
