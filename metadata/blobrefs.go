@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -78,7 +79,7 @@ func (a *Admin) ListBlobRefs(_ *metadatapb.ListBlobRefsRequest, stream metadatap
 
 // collectBlobRefs writes the raw blob id of every blob index entry of every
 // shard, read at one snapshot, as a key of scratch.
-func (n *Node) collectBlobRefs(ctx interface{ Err() error }, scratch *pebble.DB) error {
+func (n *Node) collectBlobRefs(ctx context.Context, scratch *pebble.DB) error {
 	snap := n.db.NewSnapshot()
 	defer snap.Close()
 	b := scratch.NewBatch()
