@@ -2,8 +2,10 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
+	"strconv"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -91,6 +93,26 @@ func (c *conn) reportExpunged(uids []uint32) {
 	}
 	slices.Sort(gone)
 	c.enc.Raw("* VANISHED ").Raw(formatUIDs(gone)).CRLF()
+}
+
+// expungedOK is the tagged answer of a command that expunged n messages
+// of the selected mailbox (EXPUNGE, UID EXPUNGE, MOVE): with QRESYNC and
+// n > 0, OK [HIGHESTMODSEQ] (RFC 7162 §3.2.7, §3.2.9; RFC 6851 §4.4).
+// Other sessions' changes are reported first, so that everything up to
+// that MODSEQ has been told; a failed poll leaves safeModseq below the
+// expunge, which is still true.
+func (c *conn) expungedOK(n int, text string) error {
+	if !c.cs.qresync || n == 0 || c.sel == nil {
+		return nil
+	}
+	if err := c.syncView(true, true); err != nil {
+		var fe *fatalError
+		if errors.As(err, &fe) {
+			return err
+		}
+		c.log.Warn("frontend: reading mailbox changes", "err", err)
+	}
+	return okCode("HIGHESTMODSEQ "+strconv.FormatUint(c.sel.safeModseq(), 10), text)
 }
 
 // searchUsesModseq reports whether a criteria tree holds a MODSEQ key: a

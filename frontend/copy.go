@@ -66,5 +66,5 @@ func (c *conn) cmdCopy(cmd *wire.Command) error {
 		c.enc.StatusResponse("*", "OK", code, "moved")
 	}
 	c.writeExpunged(resp.Expunged)
-	return nil
+	return c.expungedOK(len(resp.Expunged), "MOVE completed")
 }

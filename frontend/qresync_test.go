@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
 )
 
 // TestQresyncRefusedBeforeEnable: the QRESYNC SELECT parameter and the
@@ -78,9 +81,9 @@ func TestQresyncVanished(t *testing.T) {
 
 	// MOVE of 3 from here, then another session expunges 1.
 	r.expect("g0", "CREATE Other", "OK")
-	u = r.expect("g", "UID MOVE 3 Other", "OK")
-	if !containsLine(u, "* VANISHED 3") || containsLine(u, "EXPUNGE") {
-		t.Fatalf("MOVE: %q", u)
+	u, tagged = r.cmd("g", "UID MOVE 3 Other")
+	if !containsLine(u, "* VANISHED 3") || containsLine(u, "EXPUNGE") || !strings.HasPrefix(tagged, "g OK [HIGHESTMODSEQ ") {
+		t.Fatalf("MOVE: %q %q", u, tagged)
 	}
 	b := e.rawTLS(t)
 	b.login()
@@ -338,5 +341,62 @@ func TestQresyncResync(t *testing.T) {
 		strconv.FormatUint(c.highest, 10)+" "+c.knownUIDs()+"))", "OK")
 	if containsLine(u, "VANISHED") || containsLine(u, " FETCH ") {
 		t.Fatalf("resync from the current HIGHESTMODSEQ: %q", u)
+	}
+}
+
+// TestSeqMatchFloor: the walk over seq-match-data stops at the first
+// mismatch, at the first pair that does not ascend, and at the end of the
+// view, however wide the client's ranges (RFC 7162 §3.2.5.2).
+func TestSeqMatchFloor(t *testing.T) {
+	sel := &selected{uids: []uint32{3, 5, 6, 9, 20}}
+	tests := []struct {
+		name string
+		m    *wire.SeqMatch
+		want uint32
+	}{
+		{"absent", nil, 0},
+		{"one match", &wire.SeqMatch{Seqs: imap.SeqSetNum(2), UIDs: imap.UIDSetNum(5)}, 5},
+		{"match then mismatch", &wire.SeqMatch{Seqs: imap.SeqSetNum(2, 4), UIDs: imap.UIDSetNum(5, 10)}, 5},
+		{"first mismatches", &wire.SeqMatch{Seqs: imap.SeqSetNum(1, 4), UIDs: imap.UIDSetNum(2, 9)}, 0},
+		{"ranges", &wire.SeqMatch{Seqs: imap.SeqSet{{Start: 1, Stop: 3}}, UIDs: imap.UIDSet{{Start: 3, Stop: 3}, {Start: 5, Stop: 6}}}, 6},
+		{"star", &wire.SeqMatch{Seqs: imap.SeqSet{{Start: 0, Stop: 0}}, UIDs: imap.UIDSet{{Start: 0, Stop: 0}}}, 20},
+		{"not ascending", &wire.SeqMatch{Seqs: imap.SeqSet{{Start: 2, Stop: 2}, {Start: 1, Stop: 1}}, UIDs: imap.UIDSet{{Start: 5, Stop: 5}, {Start: 3, Stop: 3}}}, 5},
+		{"huge ranges stop at the view's end", &wire.SeqMatch{Seqs: imap.SeqSet{{Start: 1, Stop: 4294967295}}, UIDs: imap.UIDSet{{Start: 1, Stop: 4294967295}}}, 0},
+		{"huge but matching prefix", &wire.SeqMatch{Seqs: imap.SeqSet{{Start: 4, Stop: 4294967295}}, UIDs: imap.UIDSet{{Start: 9, Stop: 9}, {Start: 20, Stop: 4294967295}}}, 20},
+		{"fewer UIDs than seqs", &wire.SeqMatch{Seqs: imap.SeqSetNum(1, 2), UIDs: imap.UIDSetNum(3)}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := seqMatchFloor(sel, tt.m); got != tt.want {
+				t.Fatalf("floor %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSafeModseq: while expunges by others wait (a FETCH was running), the
+// HIGHESTMODSEQ the client may cache stays below them (RFC 7162 §3.2), and
+// once they are told as VANISHED it moves up.
+func TestSafeModseq(t *testing.T) {
+	var buf strings.Builder
+	sel := &selected{uids: []uint32{1, 2, 3}, modseq: 10, recent: map[uint32]struct{}{}, reported: map[uint32]uint64{}}
+	c := &conn{enc: wire.NewEncoder(&buf), sel: sel, cs: condState{condstore: true, qresync: true}, rev2: true}
+	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 15, Expunged: []uint32{2}})
+	if sel.safeModseq() != 10 || sel.modseq != 15 {
+		t.Fatalf("pending expunge: safe %d, modseq %d", sel.safeModseq(), sel.modseq)
+	}
+	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 20, Changed: []*metadatapb.MessageState{{Uid: 1, Modseq: 18, Flags: []string{`\Seen`}}}, Expunged: []uint32{3}})
+	if sel.safeModseq() != 10 {
+		t.Fatalf("second pending expunge: safe %d", sel.safeModseq())
+	}
+	c.reportExpunged(slices.Clone(sel.pending))
+	sel.pending = sel.pending[:0]
+	if sel.safeModseq() != 20 {
+		t.Fatalf("after VANISHED: safe %d", sel.safeModseq())
+	}
+	c.enc.Flush()
+	want := "* 1 FETCH (UID 1 MODSEQ (18) FLAGS (\\Seen))\r\n* VANISHED 2:3\r\n"
+	if buf.String() != want {
+		t.Fatalf("wrote %q, want %q", buf.String(), want)
 	}
 }

@@ -1,9 +1,6 @@
 package frontend
 
 import (
-	"errors"
-	"strconv"
-
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -172,21 +169,7 @@ func (c *conn) cmdExpunge(cmd *wire.Command) error {
 		return rpcErr(err)
 	}
 	c.writeExpunged(resp.Uids)
-	if c.cs.qresync && len(resp.Uids) > 0 {
-		// RFC 7162 §3.2.7, §3.2.9: the new HIGHESTMODSEQ in the tagged OK.
-		// Other sessions' changes are reported first, so that everything
-		// up to it has been told.
-		// A failed poll leaves safeModseq below the expunge: still true.
-		if err := c.syncView(true, true); err != nil {
-			var fe *fatalError
-			if errors.As(err, &fe) {
-				return err
-			}
-			c.log.Warn("frontend: reading mailbox changes", "err", err)
-		}
-		return okCode("HIGHESTMODSEQ "+strconv.FormatUint(c.sel.safeModseq(), 10), "expunged")
-	}
-	return nil
+	return c.expungedOK(len(resp.Uids), "expunged") // RFC 7162 §3.2.7, §3.2.9
 }
 
 // writeExpunged removes UIDs from the view, one EXPUNGE response each
