@@ -1,25 +1,22 @@
 package frontend
 
 import (
-	"cmp"
-	"context"
-	"errors"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/postbus/postbus/frontend/internal/threading"
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
-// sortCriteria maps the wire sort-keys to the threading criteria (RFC 5256
+// sortCriteria maps the wire sort-keys to the metadata ones (RFC 5256
 // §3, RFC 5957 §4).
-var sortCriteria = map[string]threading.Criterion{
-	"ARRIVAL": threading.Arrival, "CC": threading.Cc, "DATE": threading.Date,
-	"FROM": threading.From, "SIZE": threading.Size, "SUBJECT": threading.Subject,
-	"TO": threading.To, "DISPLAYFROM": threading.DisplayFrom, "DISPLAYTO": threading.DisplayTo,
+var sortCriteria = map[string]metadatapb.SortBy{
+	"ARRIVAL": metadatapb.SortBy_SORT_ARRIVAL, "CC": metadatapb.SortBy_SORT_CC,
+	"DATE": metadatapb.SortBy_SORT_DATE, "FROM": metadatapb.SortBy_SORT_FROM,
+	"SIZE": metadatapb.SortBy_SORT_SIZE, "SUBJECT": metadatapb.SortBy_SORT_SUBJECT,
+	"TO": metadatapb.SortBy_SORT_TO, "DISPLAYFROM": metadatapb.SortBy_SORT_DISPLAYFROM,
+	"DISPLAYTO": metadatapb.SortBy_SORT_DISPLAYTO,
 }
 
 // RFC 5256 §3 SORT, UID SORT; RFC 5267 §3 ESORT return options.
@@ -28,13 +25,13 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 	if !ok || a.Key == nil || len(a.Criteria) == 0 {
 		return bad("", "SORT expects sort criteria, a charset and search criteria")
 	}
-	program := make([]threading.Key, len(a.Criteria))
+	program := make([]*metadatapb.SortCriterion, len(a.Criteria))
 	for i, cr := range a.Criteria {
 		by, ok := sortCriteria[cr.Key]
 		if !ok {
 			return bad("", "unsupported sort criterion "+sanitizeName(cr.Key))
 		}
-		program[i] = threading.Key{By: by, Reverse: cr.Reverse}
+		program[i] = &metadatapb.SortCriterion{By: by, Reverse: cr.Reverse}
 	}
 	var retMin, retMax, retAll, retCount bool
 	for _, r := range a.Return {
@@ -55,13 +52,20 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 	if a.HasReturn && !retMin && !retMax && !retAll && !retCount {
 		retAll = true
 	}
-	msgs, err := c.sortInput(a.Charset, a.Key)
+	key, err := c.sortKey(a.Charset, a.Key)
 	if err != nil {
 		return err
 	}
-	uids, err := threading.Sort(msgs, program)
-	if err != nil {
-		return bad("", "unsupported sort criterion")
+	var uids []uint32
+	if key != nil { // else an empty view: nothing to sort
+		resp, err := c.srv.cfg.Metadata.Sort(c.ctx, &metadatapb.SortRequest{
+			User: c.user, MailboxId: c.sel.id, Key: key, Now: time.Now().Unix(), Criteria: program,
+		})
+		if err != nil {
+			return rpcErr(err)
+		}
+		// The key keeps to the view already; this guards the seqOf below.
+		uids = slices.DeleteFunc(resp.Uids, func(u uint32) bool { return c.sel.seqOf(u) == 0 })
 	}
 	nums := c.numbers(cmd, uids)
 	if !a.HasReturn {
@@ -109,77 +113,26 @@ func (c *conn) numbers(cmd *wire.Command, uids []uint32) []uint32 {
 	return out
 }
 
-// sortInput searches the selected mailbox like SEARCH and returns what
-// SORT and THREAD need of each match in this session's view, in mailbox
-// order. The charset rule is SEARCH's (RFC 5256 §3: US-ASCII and UTF-8
-// MUST be implemented).
-func (c *conn) sortInput(charset string, k *wire.SearchKey) ([]threading.Msg, error) {
+// sortKey checks the charset like SEARCH does (RFC 5256 §3: US-ASCII and
+// UTF-8 MUST be implemented) and translates the criteria, restricted to
+// the messages this session knows of (RFC 9051 §7.5.1: no new sequence
+// numbers without EXISTS), which must not even take part in threading.
+func (c *conn) sortKey(charset string, k *wire.SearchKey) (*metadatapb.SearchKey, error) {
 	switch strings.ToUpper(charset) {
 	case "US-ASCII", "UTF-8":
 	default:
 		return nil, no("BADCHARSET (US-ASCII UTF-8)", "unsupported charset")
 	}
-	sel := c.sel
 	key, err := c.searchKey(k)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.srv.cfg.Metadata.Search(c.ctx, &metadatapb.SearchRequest{
-		User: c.user, MailboxId: sel.id, Key: key, Now: time.Now().Unix(),
-	})
-	if err != nil {
-		return nil, rpcErr(err)
-	}
-	// Only messages this session knows of (RFC 9051 §7.5.1).
-	uids := make([]uint32, 0, len(resp.Uids))
-	for _, u := range resp.Uids {
-		if sel.seqOf(u) != 0 {
-			uids = append(uids, u)
-		}
-	}
-	if len(uids) == 0 {
+	sel := c.sel
+	if len(sel.uids) == 0 {
 		return nil, nil
 	}
-	slices.Sort(uids)
-	uids = slices.Compact(uids)
-
-	ctx, cancel := context.WithCancel(c.ctx)
-	defer cancel()
-	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
-		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: true,
-	})
-	if err != nil {
-		return nil, rpcErr(err)
-	}
-	msgs := make([]threading.Msg, 0, len(uids))
-	for {
-		batch, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, rpcErr(err)
-		}
-		for _, rec := range batch.Messages {
-			if rec.State == nil || sel.seqOf(rec.State.Uid) == 0 {
-				continue
-			}
-			m := rec.Meta
-			if m == nil {
-				return nil, errors.New("frontend: metadata returned a record without meta")
-			}
-			// Keep only the small fields: the batch (envelope, header,
-			// body structure) is garbage once this loop moves on.
-			msgs = append(msgs, threading.Msg{
-				UID: rec.State.Uid, Subject: m.Subject, From: m.From, To: m.To, Cc: m.Cc,
-				SentDate: m.SentDate, InternalDate: m.InternalDate, Size: m.Size,
-				MessageID: m.MessageId, InReplyTo: m.InReplyTo, References: m.References,
-			})
-		}
-	}
-	// A message expunged between Search and Fetch is simply absent.
-	slices.SortFunc(msgs, func(a, b threading.Msg) int { return cmp.Compare(a.UID, b.UID) })
-	return msgs, nil
+	view := &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Uids{Uids: sel.uidSet(sel.uids)}}
+	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_And{And: &metadatapb.SearchKeys{Keys: []*metadatapb.SearchKey{view, key}}}}, nil
 }
 
 // SORT and THREAD join the dispatch table here, as QUOTA's commands do in

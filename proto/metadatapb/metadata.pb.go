@@ -132,6 +132,120 @@ func (DateOp) EnumDescriptor() ([]byte, []int) {
 	return file_metadata_proto_rawDescGZIP(), []int{1}
 }
 
+// SortBy is one RFC 5256 §3 sort-key, or an RFC 5957 §4 display key.
+type SortBy int32
+
+const (
+	SortBy_SORT_ARRIVAL     SortBy = 0 // INTERNALDATE
+	SortBy_SORT_CC          SortBy = 1 // addr-mailbox of the first Cc address
+	SortBy_SORT_DATE        SortBy = 2 // sent date (RFC 5256 §2.2)
+	SortBy_SORT_FROM        SortBy = 3
+	SortBy_SORT_SIZE        SortBy = 4
+	SortBy_SORT_SUBJECT     SortBy = 5 // base subject (RFC 5256 §2.1)
+	SortBy_SORT_TO          SortBy = 6
+	SortBy_SORT_DISPLAYFROM SortBy = 7 // display name of the first From address
+	SortBy_SORT_DISPLAYTO   SortBy = 8
+)
+
+// Enum value maps for SortBy.
+var (
+	SortBy_name = map[int32]string{
+		0: "SORT_ARRIVAL",
+		1: "SORT_CC",
+		2: "SORT_DATE",
+		3: "SORT_FROM",
+		4: "SORT_SIZE",
+		5: "SORT_SUBJECT",
+		6: "SORT_TO",
+		7: "SORT_DISPLAYFROM",
+		8: "SORT_DISPLAYTO",
+	}
+	SortBy_value = map[string]int32{
+		"SORT_ARRIVAL":     0,
+		"SORT_CC":          1,
+		"SORT_DATE":        2,
+		"SORT_FROM":        3,
+		"SORT_SIZE":        4,
+		"SORT_SUBJECT":     5,
+		"SORT_TO":          6,
+		"SORT_DISPLAYFROM": 7,
+		"SORT_DISPLAYTO":   8,
+	}
+)
+
+func (x SortBy) Enum() *SortBy {
+	p := new(SortBy)
+	*p = x
+	return p
+}
+
+func (x SortBy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SortBy) Descriptor() protoreflect.EnumDescriptor {
+	return file_metadata_proto_enumTypes[2].Descriptor()
+}
+
+func (SortBy) Type() protoreflect.EnumType {
+	return &file_metadata_proto_enumTypes[2]
+}
+
+func (x SortBy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SortBy.Descriptor instead.
+func (SortBy) EnumDescriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{2}
+}
+
+type ThreadAlgorithm int32
+
+const (
+	ThreadAlgorithm_THREAD_ORDEREDSUBJECT ThreadAlgorithm = 0
+	ThreadAlgorithm_THREAD_REFERENCES     ThreadAlgorithm = 1
+)
+
+// Enum value maps for ThreadAlgorithm.
+var (
+	ThreadAlgorithm_name = map[int32]string{
+		0: "THREAD_ORDEREDSUBJECT",
+		1: "THREAD_REFERENCES",
+	}
+	ThreadAlgorithm_value = map[string]int32{
+		"THREAD_ORDEREDSUBJECT": 0,
+		"THREAD_REFERENCES":     1,
+	}
+)
+
+func (x ThreadAlgorithm) Enum() *ThreadAlgorithm {
+	p := new(ThreadAlgorithm)
+	*p = x
+	return p
+}
+
+func (x ThreadAlgorithm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ThreadAlgorithm) Descriptor() protoreflect.EnumDescriptor {
+	return file_metadata_proto_enumTypes[3].Descriptor()
+}
+
+func (ThreadAlgorithm) Type() protoreflect.EnumType {
+	return &file_metadata_proto_enumTypes[3]
+}
+
+func (x ThreadAlgorithm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ThreadAlgorithm.Descriptor instead.
+func (ThreadAlgorithm) EnumDescriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{3}
+}
+
 type Empty struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3971,6 +4085,310 @@ func (x *DeleteUserIfUnchangedRequest) GetChecksum() uint64 {
 	return 0
 }
 
+type SortCriterion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	By            SortBy                 `protobuf:"varint,1,opt,name=by,proto3,enum=postbus.metadata.v1.SortBy" json:"by,omitempty"`
+	Reverse       bool                   `protobuf:"varint,2,opt,name=reverse,proto3" json:"reverse,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SortCriterion) Reset() {
+	*x = SortCriterion{}
+	mi := &file_metadata_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SortCriterion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SortCriterion) ProtoMessage() {}
+
+func (x *SortCriterion) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SortCriterion.ProtoReflect.Descriptor instead.
+func (*SortCriterion) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *SortCriterion) GetBy() SortBy {
+	if x != nil {
+		return x.By
+	}
+	return SortBy_SORT_ARRIVAL
+}
+
+func (x *SortCriterion) GetReverse() bool {
+	if x != nil {
+		return x.Reverse
+	}
+	return false
+}
+
+type SortRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId     uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	Key           *SearchKey             `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	Now           int64                  `protobuf:"varint,4,opt,name=now,proto3" json:"now,omitempty"`          // as in SearchRequest
+	Criteria      []*SortCriterion       `protobuf:"bytes,5,rep,name=criteria,proto3" json:"criteria,omitempty"` // at least one
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SortRequest) Reset() {
+	*x = SortRequest{}
+	mi := &file_metadata_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SortRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SortRequest) ProtoMessage() {}
+
+func (x *SortRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SortRequest.ProtoReflect.Descriptor instead.
+func (*SortRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *SortRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SortRequest) GetMailboxId() uint64 {
+	if x != nil {
+		return x.MailboxId
+	}
+	return 0
+}
+
+func (x *SortRequest) GetKey() *SearchKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *SortRequest) GetNow() int64 {
+	if x != nil {
+		return x.Now
+	}
+	return 0
+}
+
+func (x *SortRequest) GetCriteria() []*SortCriterion {
+	if x != nil {
+		return x.Criteria
+	}
+	return nil
+}
+
+type SortResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uids          []uint32               `protobuf:"varint,1,rep,packed,name=uids,proto3" json:"uids,omitempty"` // in sort order; ties by ascending UID
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SortResponse) Reset() {
+	*x = SortResponse{}
+	mi := &file_metadata_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SortResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SortResponse) ProtoMessage() {}
+
+func (x *SortResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SortResponse.ProtoReflect.Descriptor instead.
+func (*SortResponse) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *SortResponse) GetUids() []uint32 {
+	if x != nil {
+		return x.Uids
+	}
+	return nil
+}
+
+type ThreadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId     uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	Key           *SearchKey             `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	Now           int64                  `protobuf:"varint,4,opt,name=now,proto3" json:"now,omitempty"`
+	Algorithm     ThreadAlgorithm        `protobuf:"varint,5,opt,name=algorithm,proto3,enum=postbus.metadata.v1.ThreadAlgorithm" json:"algorithm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThreadRequest) Reset() {
+	*x = ThreadRequest{}
+	mi := &file_metadata_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThreadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThreadRequest) ProtoMessage() {}
+
+func (x *ThreadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThreadRequest.ProtoReflect.Descriptor instead.
+func (*ThreadRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ThreadRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *ThreadRequest) GetMailboxId() uint64 {
+	if x != nil {
+		return x.MailboxId
+	}
+	return 0
+}
+
+func (x *ThreadRequest) GetKey() *SearchKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ThreadRequest) GetNow() int64 {
+	if x != nil {
+		return x.Now
+	}
+	return 0
+}
+
+func (x *ThreadRequest) GetAlgorithm() ThreadAlgorithm {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ThreadAlgorithm_THREAD_ORDEREDSUBJECT
+}
+
+// ThreadResponse is the thread forest in preorder, flat (a nested message
+// would hit protobuf's recursion limit on long reply chains): node i is
+// uids[i] (0 for a dummy parent) and its child_counts[i] children are the
+// subtrees that follow it. The roots are in thread order.
+type ThreadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uids          []uint32               `protobuf:"varint,1,rep,packed,name=uids,proto3" json:"uids,omitempty"`
+	ChildCounts   []uint32               `protobuf:"varint,2,rep,packed,name=child_counts,json=childCounts,proto3" json:"child_counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThreadResponse) Reset() {
+	*x = ThreadResponse{}
+	mi := &file_metadata_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThreadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThreadResponse) ProtoMessage() {}
+
+func (x *ThreadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThreadResponse.ProtoReflect.Descriptor instead.
+func (*ThreadResponse) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ThreadResponse) GetUids() []uint32 {
+	if x != nil {
+		return x.Uids
+	}
+	return nil
+}
+
+func (x *ThreadResponse) GetChildCounts() []uint32 {
+	if x != nil {
+		return x.ChildCounts
+	}
+	return nil
+}
+
 var File_metadata_proto protoreflect.FileDescriptor
 
 const file_metadata_proto_rawDesc = "" +
@@ -4264,7 +4682,29 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\fR\x05value\"N\n" +
 	"\x1cDeleteUserIfUnchangedRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
-	"\bchecksum\x18\x02 \x01(\x04R\bchecksum*=\n" +
+	"\bchecksum\x18\x02 \x01(\x04R\bchecksum\"V\n" +
+	"\rSortCriterion\x12+\n" +
+	"\x02by\x18\x01 \x01(\x0e2\x1b.postbus.metadata.v1.SortByR\x02by\x12\x18\n" +
+	"\areverse\x18\x02 \x01(\bR\areverse\"\xc4\x01\n" +
+	"\vSortRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
+	"\n" +
+	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x120\n" +
+	"\x03key\x18\x03 \x01(\v2\x1e.postbus.metadata.v1.SearchKeyR\x03key\x12\x10\n" +
+	"\x03now\x18\x04 \x01(\x03R\x03now\x12>\n" +
+	"\bcriteria\x18\x05 \x03(\v2\".postbus.metadata.v1.SortCriterionR\bcriteria\"\"\n" +
+	"\fSortResponse\x12\x12\n" +
+	"\x04uids\x18\x01 \x03(\rR\x04uids\"\xca\x01\n" +
+	"\rThreadRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
+	"\n" +
+	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x120\n" +
+	"\x03key\x18\x03 \x01(\v2\x1e.postbus.metadata.v1.SearchKeyR\x03key\x12\x10\n" +
+	"\x03now\x18\x04 \x01(\x03R\x03now\x12B\n" +
+	"\talgorithm\x18\x05 \x01(\x0e2$.postbus.metadata.v1.ThreadAlgorithmR\talgorithm\"G\n" +
+	"\x0eThreadResponse\x12\x12\n" +
+	"\x04uids\x18\x01 \x03(\rR\x04uids\x12!\n" +
+	"\fchild_counts\x18\x02 \x03(\rR\vchildCounts*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
@@ -4273,7 +4713,20 @@ const file_metadata_proto_rawDesc = "" +
 	"\vDATE_BEFORE\x10\x00\x12\v\n" +
 	"\aDATE_ON\x10\x01\x12\x0e\n" +
 	"\n" +
-	"DATE_SINCE\x10\x022\xdf\x0e\n" +
+	"DATE_SINCE\x10\x02*\x9d\x01\n" +
+	"\x06SortBy\x12\x10\n" +
+	"\fSORT_ARRIVAL\x10\x00\x12\v\n" +
+	"\aSORT_CC\x10\x01\x12\r\n" +
+	"\tSORT_DATE\x10\x02\x12\r\n" +
+	"\tSORT_FROM\x10\x03\x12\r\n" +
+	"\tSORT_SIZE\x10\x04\x12\x10\n" +
+	"\fSORT_SUBJECT\x10\x05\x12\v\n" +
+	"\aSORT_TO\x10\x06\x12\x14\n" +
+	"\x10SORT_DISPLAYFROM\x10\a\x12\x12\n" +
+	"\x0eSORT_DISPLAYTO\x10\b*C\n" +
+	"\x0fThreadAlgorithm\x12\x19\n" +
+	"\x15THREAD_ORDEREDSUBJECT\x10\x00\x12\x15\n" +
+	"\x11THREAD_REFERENCES\x10\x012\xff\x0f\n" +
 	"\bMetadata\x12]\n" +
 	"\n" +
 	"CreateUser\x12&.postbus.metadata.v1.CreateUserRequest\x1a'.postbus.metadata.v1.CreateUserResponse\x12P\n" +
@@ -4299,7 +4752,9 @@ const file_metadata_proto_rawDesc = "" +
 	"\aChanges\x12#.postbus.metadata.v1.ChangesRequest\x1a$.postbus.metadata.v1.ChangesResponse\x12N\n" +
 	"\x05Watch\x12!.postbus.metadata.v1.WatchRequest\x1a .postbus.metadata.v1.ChangeEvent0\x01\x12L\n" +
 	"\bGetQuota\x12$.postbus.metadata.v1.GetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12L\n" +
-	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota2\xe7\x04\n" +
+	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12K\n" +
+	"\x04Sort\x12 .postbus.metadata.v1.SortRequest\x1a!.postbus.metadata.v1.SortResponse\x12Q\n" +
+	"\x06Thread\x12\".postbus.metadata.v1.ThreadRequest\x1a#.postbus.metadata.v1.ThreadResponse2\xe7\x04\n" +
 	"\x05Admin\x12Y\n" +
 	"\fListBlobRefs\x12(.postbus.metadata.v1.ListBlobRefsRequest\x1a\x1d.postbus.metadata.v1.BlobRefs0\x01\x12H\n" +
 	"\x06Logout\x12\".postbus.metadata.v1.LogoutRequest\x1a\x1a.postbus.metadata.v1.Empty\x12P\n" +
@@ -4325,164 +4780,180 @@ func file_metadata_proto_rawDescGZIP() []byte {
 	return file_metadata_proto_rawDescData
 }
 
-var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_metadata_proto_goTypes = []any{
 	(StoreOp)(0),                         // 0: postbus.metadata.v1.StoreOp
 	(DateOp)(0),                          // 1: postbus.metadata.v1.DateOp
-	(*Empty)(nil),                        // 2: postbus.metadata.v1.Empty
-	(*CreateUserRequest)(nil),            // 3: postbus.metadata.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),           // 4: postbus.metadata.v1.CreateUserResponse
-	(*DeleteUserRequest)(nil),            // 5: postbus.metadata.v1.DeleteUserRequest
-	(*SetPasswordRequest)(nil),           // 6: postbus.metadata.v1.SetPasswordRequest
-	(*ListUsersRequest)(nil),             // 7: postbus.metadata.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),            // 8: postbus.metadata.v1.ListUsersResponse
-	(*AuthenticateRequest)(nil),          // 9: postbus.metadata.v1.AuthenticateRequest
-	(*Mailbox)(nil),                      // 10: postbus.metadata.v1.Mailbox
-	(*ListMailboxesRequest)(nil),         // 11: postbus.metadata.v1.ListMailboxesRequest
-	(*ListMailboxesResponse)(nil),        // 12: postbus.metadata.v1.ListMailboxesResponse
-	(*GetMailboxRequest)(nil),            // 13: postbus.metadata.v1.GetMailboxRequest
-	(*CreateMailboxRequest)(nil),         // 14: postbus.metadata.v1.CreateMailboxRequest
-	(*DeleteMailboxRequest)(nil),         // 15: postbus.metadata.v1.DeleteMailboxRequest
-	(*RenameMailboxRequest)(nil),         // 16: postbus.metadata.v1.RenameMailboxRequest
-	(*SetSubscribedRequest)(nil),         // 17: postbus.metadata.v1.SetSubscribedRequest
-	(*MessageMeta)(nil),                  // 18: postbus.metadata.v1.MessageMeta
-	(*MimePart)(nil),                     // 19: postbus.metadata.v1.MimePart
-	(*MessageState)(nil),                 // 20: postbus.metadata.v1.MessageState
-	(*NewMessage)(nil),                   // 21: postbus.metadata.v1.NewMessage
-	(*AppendRequest)(nil),                // 22: postbus.metadata.v1.AppendRequest
-	(*AppendResponse)(nil),               // 23: postbus.metadata.v1.AppendResponse
-	(*SelectRequest)(nil),                // 24: postbus.metadata.v1.SelectRequest
-	(*SelectResponse)(nil),               // 25: postbus.metadata.v1.SelectResponse
-	(*UidRange)(nil),                     // 26: postbus.metadata.v1.UidRange
-	(*UidSet)(nil),                       // 27: postbus.metadata.v1.UidSet
-	(*FetchRequest)(nil),                 // 28: postbus.metadata.v1.FetchRequest
-	(*MessageRecord)(nil),                // 29: postbus.metadata.v1.MessageRecord
-	(*FetchResponse)(nil),                // 30: postbus.metadata.v1.FetchResponse
-	(*StoreRequest)(nil),                 // 31: postbus.metadata.v1.StoreRequest
-	(*StoreResponse)(nil),                // 32: postbus.metadata.v1.StoreResponse
-	(*ExpungeRequest)(nil),               // 33: postbus.metadata.v1.ExpungeRequest
-	(*ExpungeResponse)(nil),              // 34: postbus.metadata.v1.ExpungeResponse
-	(*CopyRequest)(nil),                  // 35: postbus.metadata.v1.CopyRequest
-	(*CopyResponse)(nil),                 // 36: postbus.metadata.v1.CopyResponse
-	(*SearchKey)(nil),                    // 37: postbus.metadata.v1.SearchKey
-	(*SearchKeys)(nil),                   // 38: postbus.metadata.v1.SearchKeys
-	(*HeaderMatch)(nil),                  // 39: postbus.metadata.v1.HeaderMatch
-	(*DateMatch)(nil),                    // 40: postbus.metadata.v1.DateMatch
-	(*SearchRequest)(nil),                // 41: postbus.metadata.v1.SearchRequest
-	(*SearchResponse)(nil),               // 42: postbus.metadata.v1.SearchResponse
-	(*ChangesRequest)(nil),               // 43: postbus.metadata.v1.ChangesRequest
-	(*ChangesResponse)(nil),              // 44: postbus.metadata.v1.ChangesResponse
-	(*WatchRequest)(nil),                 // 45: postbus.metadata.v1.WatchRequest
-	(*ChangeEvent)(nil),                  // 46: postbus.metadata.v1.ChangeEvent
-	(*ListBlobRefsRequest)(nil),          // 47: postbus.metadata.v1.ListBlobRefsRequest
-	(*BlobRefs)(nil),                     // 48: postbus.metadata.v1.BlobRefs
-	(*LogoutRequest)(nil),                // 49: postbus.metadata.v1.LogoutRequest
-	(*RenameUserRequest)(nil),            // 50: postbus.metadata.v1.RenameUserRequest
-	(*NodeStatusRequest)(nil),            // 51: postbus.metadata.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),           // 52: postbus.metadata.v1.NodeStatusResponse
-	(*GetQuotaRequest)(nil),              // 53: postbus.metadata.v1.GetQuotaRequest
-	(*SetQuotaRequest)(nil),              // 54: postbus.metadata.v1.SetQuotaRequest
-	(*Quota)(nil),                        // 55: postbus.metadata.v1.Quota
-	(*ExportUserRequest)(nil),            // 56: postbus.metadata.v1.ExportUserRequest
-	(*UserData)(nil),                     // 57: postbus.metadata.v1.UserData
-	(*UserKey)(nil),                      // 58: postbus.metadata.v1.UserKey
-	(*DeleteUserIfUnchangedRequest)(nil), // 59: postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	(SortBy)(0),                          // 2: postbus.metadata.v1.SortBy
+	(ThreadAlgorithm)(0),                 // 3: postbus.metadata.v1.ThreadAlgorithm
+	(*Empty)(nil),                        // 4: postbus.metadata.v1.Empty
+	(*CreateUserRequest)(nil),            // 5: postbus.metadata.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),           // 6: postbus.metadata.v1.CreateUserResponse
+	(*DeleteUserRequest)(nil),            // 7: postbus.metadata.v1.DeleteUserRequest
+	(*SetPasswordRequest)(nil),           // 8: postbus.metadata.v1.SetPasswordRequest
+	(*ListUsersRequest)(nil),             // 9: postbus.metadata.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),            // 10: postbus.metadata.v1.ListUsersResponse
+	(*AuthenticateRequest)(nil),          // 11: postbus.metadata.v1.AuthenticateRequest
+	(*Mailbox)(nil),                      // 12: postbus.metadata.v1.Mailbox
+	(*ListMailboxesRequest)(nil),         // 13: postbus.metadata.v1.ListMailboxesRequest
+	(*ListMailboxesResponse)(nil),        // 14: postbus.metadata.v1.ListMailboxesResponse
+	(*GetMailboxRequest)(nil),            // 15: postbus.metadata.v1.GetMailboxRequest
+	(*CreateMailboxRequest)(nil),         // 16: postbus.metadata.v1.CreateMailboxRequest
+	(*DeleteMailboxRequest)(nil),         // 17: postbus.metadata.v1.DeleteMailboxRequest
+	(*RenameMailboxRequest)(nil),         // 18: postbus.metadata.v1.RenameMailboxRequest
+	(*SetSubscribedRequest)(nil),         // 19: postbus.metadata.v1.SetSubscribedRequest
+	(*MessageMeta)(nil),                  // 20: postbus.metadata.v1.MessageMeta
+	(*MimePart)(nil),                     // 21: postbus.metadata.v1.MimePart
+	(*MessageState)(nil),                 // 22: postbus.metadata.v1.MessageState
+	(*NewMessage)(nil),                   // 23: postbus.metadata.v1.NewMessage
+	(*AppendRequest)(nil),                // 24: postbus.metadata.v1.AppendRequest
+	(*AppendResponse)(nil),               // 25: postbus.metadata.v1.AppendResponse
+	(*SelectRequest)(nil),                // 26: postbus.metadata.v1.SelectRequest
+	(*SelectResponse)(nil),               // 27: postbus.metadata.v1.SelectResponse
+	(*UidRange)(nil),                     // 28: postbus.metadata.v1.UidRange
+	(*UidSet)(nil),                       // 29: postbus.metadata.v1.UidSet
+	(*FetchRequest)(nil),                 // 30: postbus.metadata.v1.FetchRequest
+	(*MessageRecord)(nil),                // 31: postbus.metadata.v1.MessageRecord
+	(*FetchResponse)(nil),                // 32: postbus.metadata.v1.FetchResponse
+	(*StoreRequest)(nil),                 // 33: postbus.metadata.v1.StoreRequest
+	(*StoreResponse)(nil),                // 34: postbus.metadata.v1.StoreResponse
+	(*ExpungeRequest)(nil),               // 35: postbus.metadata.v1.ExpungeRequest
+	(*ExpungeResponse)(nil),              // 36: postbus.metadata.v1.ExpungeResponse
+	(*CopyRequest)(nil),                  // 37: postbus.metadata.v1.CopyRequest
+	(*CopyResponse)(nil),                 // 38: postbus.metadata.v1.CopyResponse
+	(*SearchKey)(nil),                    // 39: postbus.metadata.v1.SearchKey
+	(*SearchKeys)(nil),                   // 40: postbus.metadata.v1.SearchKeys
+	(*HeaderMatch)(nil),                  // 41: postbus.metadata.v1.HeaderMatch
+	(*DateMatch)(nil),                    // 42: postbus.metadata.v1.DateMatch
+	(*SearchRequest)(nil),                // 43: postbus.metadata.v1.SearchRequest
+	(*SearchResponse)(nil),               // 44: postbus.metadata.v1.SearchResponse
+	(*ChangesRequest)(nil),               // 45: postbus.metadata.v1.ChangesRequest
+	(*ChangesResponse)(nil),              // 46: postbus.metadata.v1.ChangesResponse
+	(*WatchRequest)(nil),                 // 47: postbus.metadata.v1.WatchRequest
+	(*ChangeEvent)(nil),                  // 48: postbus.metadata.v1.ChangeEvent
+	(*ListBlobRefsRequest)(nil),          // 49: postbus.metadata.v1.ListBlobRefsRequest
+	(*BlobRefs)(nil),                     // 50: postbus.metadata.v1.BlobRefs
+	(*LogoutRequest)(nil),                // 51: postbus.metadata.v1.LogoutRequest
+	(*RenameUserRequest)(nil),            // 52: postbus.metadata.v1.RenameUserRequest
+	(*NodeStatusRequest)(nil),            // 53: postbus.metadata.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),           // 54: postbus.metadata.v1.NodeStatusResponse
+	(*GetQuotaRequest)(nil),              // 55: postbus.metadata.v1.GetQuotaRequest
+	(*SetQuotaRequest)(nil),              // 56: postbus.metadata.v1.SetQuotaRequest
+	(*Quota)(nil),                        // 57: postbus.metadata.v1.Quota
+	(*ExportUserRequest)(nil),            // 58: postbus.metadata.v1.ExportUserRequest
+	(*UserData)(nil),                     // 59: postbus.metadata.v1.UserData
+	(*UserKey)(nil),                      // 60: postbus.metadata.v1.UserKey
+	(*DeleteUserIfUnchangedRequest)(nil), // 61: postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	(*SortCriterion)(nil),                // 62: postbus.metadata.v1.SortCriterion
+	(*SortRequest)(nil),                  // 63: postbus.metadata.v1.SortRequest
+	(*SortResponse)(nil),                 // 64: postbus.metadata.v1.SortResponse
+	(*ThreadRequest)(nil),                // 65: postbus.metadata.v1.ThreadRequest
+	(*ThreadResponse)(nil),               // 66: postbus.metadata.v1.ThreadResponse
 }
 var file_metadata_proto_depIdxs = []int32{
-	10, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
-	19, // 1: postbus.metadata.v1.MessageMeta.part:type_name -> postbus.metadata.v1.MimePart
-	19, // 2: postbus.metadata.v1.MimePart.children:type_name -> postbus.metadata.v1.MimePart
-	19, // 3: postbus.metadata.v1.MimePart.message:type_name -> postbus.metadata.v1.MimePart
-	18, // 4: postbus.metadata.v1.NewMessage.meta:type_name -> postbus.metadata.v1.MessageMeta
-	21, // 5: postbus.metadata.v1.AppendRequest.messages:type_name -> postbus.metadata.v1.NewMessage
-	10, // 6: postbus.metadata.v1.SelectResponse.mailbox:type_name -> postbus.metadata.v1.Mailbox
-	26, // 7: postbus.metadata.v1.UidSet.ranges:type_name -> postbus.metadata.v1.UidRange
-	27, // 8: postbus.metadata.v1.FetchRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	20, // 9: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
-	18, // 10: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
-	29, // 11: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
-	27, // 12: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	12, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
+	21, // 1: postbus.metadata.v1.MessageMeta.part:type_name -> postbus.metadata.v1.MimePart
+	21, // 2: postbus.metadata.v1.MimePart.children:type_name -> postbus.metadata.v1.MimePart
+	21, // 3: postbus.metadata.v1.MimePart.message:type_name -> postbus.metadata.v1.MimePart
+	20, // 4: postbus.metadata.v1.NewMessage.meta:type_name -> postbus.metadata.v1.MessageMeta
+	23, // 5: postbus.metadata.v1.AppendRequest.messages:type_name -> postbus.metadata.v1.NewMessage
+	12, // 6: postbus.metadata.v1.SelectResponse.mailbox:type_name -> postbus.metadata.v1.Mailbox
+	28, // 7: postbus.metadata.v1.UidSet.ranges:type_name -> postbus.metadata.v1.UidRange
+	29, // 8: postbus.metadata.v1.FetchRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	22, // 9: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
+	20, // 10: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
+	31, // 11: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
+	29, // 12: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
 	0,  // 13: postbus.metadata.v1.StoreRequest.op:type_name -> postbus.metadata.v1.StoreOp
-	20, // 14: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
-	27, // 15: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	27, // 16: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	38, // 17: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
-	38, // 18: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
-	37, // 19: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
-	27, // 20: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
-	39, // 21: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
-	40, // 22: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
-	40, // 23: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
-	40, // 24: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
-	37, // 25: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
+	22, // 14: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
+	29, // 15: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	29, // 16: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	40, // 17: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
+	40, // 18: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
+	39, // 19: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
+	29, // 20: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
+	41, // 21: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
+	42, // 22: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
+	42, // 23: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
+	42, // 24: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
+	39, // 25: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
 	1,  // 26: postbus.metadata.v1.DateMatch.op:type_name -> postbus.metadata.v1.DateOp
-	37, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	20, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
-	58, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
-	3,  // 30: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
-	5,  // 31: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
-	6,  // 32: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
-	7,  // 33: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
-	9,  // 34: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
-	11, // 35: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
-	13, // 36: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
-	14, // 37: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
-	15, // 38: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
-	16, // 39: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
-	17, // 40: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
-	22, // 41: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
-	24, // 42: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
-	28, // 43: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
-	31, // 44: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
-	33, // 45: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
-	35, // 46: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
-	41, // 47: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
-	43, // 48: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
-	45, // 49: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	53, // 50: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
-	54, // 51: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
-	47, // 52: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
-	49, // 53: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
-	50, // 54: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
-	51, // 55: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
-	56, // 56: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
-	57, // 57: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
-	59, // 58: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
-	4,  // 59: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	2,  // 60: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	2,  // 61: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	8,  // 62: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	2,  // 63: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	12, // 64: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	10, // 65: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	10, // 66: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	2,  // 67: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 68: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	2,  // 69: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	23, // 70: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	25, // 71: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	30, // 72: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	32, // 73: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	34, // 74: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	36, // 75: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	42, // 76: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	44, // 77: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	46, // 78: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	55, // 79: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
-	55, // 80: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
-	48, // 81: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
-	2,  // 82: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
-	2,  // 83: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
-	52, // 84: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
-	57, // 85: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
-	2,  // 86: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
-	2,  // 87: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
-	59, // [59:88] is the sub-list for method output_type
-	30, // [30:59] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	39, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	22, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
+	60, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
+	2,  // 30: postbus.metadata.v1.SortCriterion.by:type_name -> postbus.metadata.v1.SortBy
+	39, // 31: postbus.metadata.v1.SortRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	62, // 32: postbus.metadata.v1.SortRequest.criteria:type_name -> postbus.metadata.v1.SortCriterion
+	39, // 33: postbus.metadata.v1.ThreadRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	3,  // 34: postbus.metadata.v1.ThreadRequest.algorithm:type_name -> postbus.metadata.v1.ThreadAlgorithm
+	5,  // 35: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
+	7,  // 36: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
+	8,  // 37: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
+	9,  // 38: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
+	11, // 39: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
+	13, // 40: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
+	15, // 41: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
+	16, // 42: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
+	17, // 43: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
+	18, // 44: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
+	19, // 45: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
+	24, // 46: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
+	26, // 47: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
+	30, // 48: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
+	33, // 49: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
+	35, // 50: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
+	37, // 51: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
+	43, // 52: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
+	45, // 53: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
+	47, // 54: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
+	55, // 55: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
+	56, // 56: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
+	63, // 57: postbus.metadata.v1.Metadata.Sort:input_type -> postbus.metadata.v1.SortRequest
+	65, // 58: postbus.metadata.v1.Metadata.Thread:input_type -> postbus.metadata.v1.ThreadRequest
+	49, // 59: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	51, // 60: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	52, // 61: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	53, // 62: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	58, // 63: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
+	59, // 64: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
+	61, // 65: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	6,  // 66: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	4,  // 67: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	4,  // 68: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	10, // 69: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	4,  // 70: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	14, // 71: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	12, // 72: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	12, // 73: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	4,  // 74: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	4,  // 75: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	4,  // 76: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	25, // 77: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	27, // 78: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	32, // 79: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	34, // 80: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	36, // 81: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	38, // 82: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	44, // 83: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	46, // 84: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	48, // 85: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	57, // 86: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
+	57, // 87: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
+	64, // 88: postbus.metadata.v1.Metadata.Sort:output_type -> postbus.metadata.v1.SortResponse
+	66, // 89: postbus.metadata.v1.Metadata.Thread:output_type -> postbus.metadata.v1.ThreadResponse
+	50, // 90: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	4,  // 91: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	4,  // 92: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	54, // 93: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	59, // 94: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
+	4,  // 95: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
+	4,  // 96: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
+	66, // [66:97] is the sub-list for method output_type
+	35, // [35:66] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_metadata_proto_init() }
@@ -4514,8 +4985,8 @@ func file_metadata_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   58,
+			NumEnums:      4,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

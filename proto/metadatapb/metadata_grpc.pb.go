@@ -54,6 +54,8 @@ const (
 	Metadata_Watch_FullMethodName         = "/postbus.metadata.v1.Metadata/Watch"
 	Metadata_GetQuota_FullMethodName      = "/postbus.metadata.v1.Metadata/GetQuota"
 	Metadata_SetQuota_FullMethodName      = "/postbus.metadata.v1.Metadata/SetQuota"
+	Metadata_Sort_FullMethodName          = "/postbus.metadata.v1.Metadata/Sort"
+	Metadata_Thread_FullMethodName        = "/postbus.metadata.v1.Metadata/Thread"
 )
 
 // MetadataClient is the client API for Metadata service.
@@ -119,6 +121,13 @@ type MetadataClient interface {
 	// SetQuota replaces the user's limits (administrators only: the frontend
 	// never calls it; RFC 9208 §4.3 SETQUOTA answers NO there).
 	SetQuota(ctx context.Context, in *SetQuotaRequest, opts ...grpc.CallOption) (*Quota, error)
+	// Sort evaluates the Search of the request and orders the matches by the
+	// RFC 5256 §3 / RFC 5957 §4 sort program, on the node: only the UIDs
+	// cross the network.
+	Sort(ctx context.Context, in *SortRequest, opts ...grpc.CallOption) (*SortResponse, error)
+	// Thread evaluates the Search of the request and threads the matches by
+	// an RFC 5256 §3 algorithm.
+	Thread(ctx context.Context, in *ThreadRequest, opts ...grpc.CallOption) (*ThreadResponse, error)
 }
 
 type metadataClient struct {
@@ -367,6 +376,26 @@ func (c *metadataClient) SetQuota(ctx context.Context, in *SetQuotaRequest, opts
 	return out, nil
 }
 
+func (c *metadataClient) Sort(ctx context.Context, in *SortRequest, opts ...grpc.CallOption) (*SortResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SortResponse)
+	err := c.cc.Invoke(ctx, Metadata_Sort_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) Thread(ctx context.Context, in *ThreadRequest, opts ...grpc.CallOption) (*ThreadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ThreadResponse)
+	err := c.cc.Invoke(ctx, Metadata_Thread_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetadataServer is the server API for Metadata service.
 // All implementations must embed UnimplementedMetadataServer
 // for forward compatibility.
@@ -430,6 +459,13 @@ type MetadataServer interface {
 	// SetQuota replaces the user's limits (administrators only: the frontend
 	// never calls it; RFC 9208 §4.3 SETQUOTA answers NO there).
 	SetQuota(context.Context, *SetQuotaRequest) (*Quota, error)
+	// Sort evaluates the Search of the request and orders the matches by the
+	// RFC 5256 §3 / RFC 5957 §4 sort program, on the node: only the UIDs
+	// cross the network.
+	Sort(context.Context, *SortRequest) (*SortResponse, error)
+	// Thread evaluates the Search of the request and threads the matches by
+	// an RFC 5256 §3 algorithm.
+	Thread(context.Context, *ThreadRequest) (*ThreadResponse, error)
 	mustEmbedUnimplementedMetadataServer()
 }
 
@@ -505,6 +541,12 @@ func (UnimplementedMetadataServer) GetQuota(context.Context, *GetQuotaRequest) (
 }
 func (UnimplementedMetadataServer) SetQuota(context.Context, *SetQuotaRequest) (*Quota, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetQuota not implemented")
+}
+func (UnimplementedMetadataServer) Sort(context.Context, *SortRequest) (*SortResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Sort not implemented")
+}
+func (UnimplementedMetadataServer) Thread(context.Context, *ThreadRequest) (*ThreadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Thread not implemented")
 }
 func (UnimplementedMetadataServer) mustEmbedUnimplementedMetadataServer() {}
 func (UnimplementedMetadataServer) testEmbeddedByValue()                  {}
@@ -909,6 +951,42 @@ func _Metadata_SetQuota_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Metadata_Sort_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SortRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).Sort(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_Sort_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).Sort(ctx, req.(*SortRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_Thread_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ThreadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).Thread(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_Thread_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).Thread(ctx, req.(*ThreadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Metadata_ServiceDesc is the grpc.ServiceDesc for Metadata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -995,6 +1073,14 @@ var Metadata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetQuota",
 			Handler:    _Metadata_SetQuota_Handler,
+		},
+		{
+			MethodName: "Sort",
+			Handler:    _Metadata_Sort_Handler,
+		},
+		{
+			MethodName: "Thread",
+			Handler:    _Metadata_Thread_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
