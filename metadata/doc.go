@@ -21,6 +21,12 @@
 // writes nothing, while a move between the user's mailboxes is never
 // refused (internal/state/quota.go).
 //
+// Sort and Thread (sort.go) evaluate a search like Search and then order
+// or thread the matches by RFC 5256/5957 (internal/threading: base
+// subject, sent date, address keys, ORDEREDSUBJECT, REFERENCES), so a
+// client's SORT or THREAD moves UIDs over the network, not metadata. The
+// thread forest is returned flat, in preorder with child counts.
+//
 // Invariants (DESIGN.md "Reliability rules", "Decisions already taken"):
 //   - A state-changing RPC returns only after its Pebble batch is committed
 //     with fsync; a failed RPC leaves nothing half-written.
