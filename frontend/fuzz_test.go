@@ -48,6 +48,9 @@ func FuzzSession(f *testing.F) {
 		"a UID FETCH $ (UID)",
 		"a ENABLE IMAP4rev2 UTF8=ACCEPT",
 		"a COPY 1 INBOX",
+		"a UNSELECT\r\nb ENABLE QRESYNC\r\nc SELECT INBOX (QRESYNC (1 1 1:* (1:* 1:*)))\r\nd UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\ne EXPUNGE",
+		"a STORE 1:* (UNCHANGEDSINCE 0) +FLAGS.SILENT ($x)\r\nb SEARCH RETURN (ALL) OR MODSEQ 1 $",
+		"a FETCH 1:* (FLAGS) (CHANGEDSINCE 1)\r\nb STATUS INBOX (HIGHESTMODSEQ)",
 		"\x00\xff{99}\r\n",
 	} {
 		f.Add(s)
