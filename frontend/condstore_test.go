@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,6 +144,12 @@ func TestCondstoreTranscript(t *testing.T) {
 	if len(u) != 1 || !strings.HasPrefix(u[0], "* SEARCH 2 3 4 (MODSEQ ") || num(t, reSearchMod, u...) != highNow {
 		t.Fatalf("SEARCH MODSEQ: %q (highest %d)", u, highNow)
 	}
+	// One MODSEQ per message: the entry name and type are ignored (§3.1.5).
+	u2 := r.expect("h2", `SEARCH MODSEQ "/flags/\\draft" all `+itoa(int(m2new)), "OK")
+	if !slices.Equal(u, u2) {
+		t.Fatalf("SEARCH MODSEQ with an entry: %q, without: %q", u2, u)
+	}
+	r.expect("h3", `SEARCH MODSEQ "/flags/\\draft" bogus 1`, "BAD")
 	u = r.expect("i", "SEARCH MODSEQ 1000000", "OK")
 	if len(u) != 1 || u[0] != "* SEARCH" {
 		t.Fatalf("empty SEARCH MODSEQ: %q", u)
