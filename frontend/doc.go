@@ -14,6 +14,13 @@
 //   - Other sessions' changes are learnt with Metadata.Changes and applied to
 //     the view only where RFC 9051 §7.5.1 allows: never an EXPUNGE while
 //     answering FETCH, STORE, SEARCH or COPY by sequence number.
+//   - CONDSTORE/QRESYNC (RFC 7162; condstore.go, qresync.go): every mailbox
+//     has persistent MODSEQs, so HIGHESTMODSEQ is always sent and NOMODSEQ
+//     never. The HIGHESTMODSEQ a session announces mid-session stays below
+//     any expunge it still holds back (selected.safeModseq), so a client
+//     that caches it and disconnects loses nothing. Once QRESYNC is enabled
+//     every expunge, own or others', is a VANISHED; the VANISHED (EARLIER)
+//     answers come from the metadata node's expunge log, which is complete.
 //   - Every metadata error passes through metadatapb.FromStatus and is mapped
 //     to an IMAP response in exactly one place (errors.go).
 //   - Change notification: one Metadata.Watch stream per user per Server,
