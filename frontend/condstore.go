@@ -133,14 +133,25 @@ func searchUsesModseq(k *wire.SearchKey) bool {
 	return false
 }
 
-// highestModseqOf returns the highest MODSEQ among ascending UIDs of the
-// view. The Search RPC's highest_modseq covers every match, including
+// resultModseq is the MODSEQ a SORT answer ends with (RFC 7162 §3.1.9,
+// §3.1.10): the highest of the messages returned when the criteria hold a
+// MODSEQ key, 0 (nothing appended) otherwise or when nothing matched.
+func (c *conn) resultModseq(k *wire.SearchKey, uids []uint32) (uint64, error) {
+	if !searchUsesModseq(k) || len(uids) == 0 {
+		return 0, nil
+	}
+	return c.highestModseqOf(uids)
+}
+
+// highestModseqOf returns the highest MODSEQ among UIDs of the view. The Search RPC's highest_modseq covers every match, including
 // messages not yet announced to this session, so when the session dropped
 // some of the matches the value is recomputed for the ones it returns.
 func (c *conn) highestModseqOf(uids []uint32) (uint64, error) {
 	if len(uids) == 0 {
 		return 0, nil
 	}
+	uids = slices.Clone(uids)
+	slices.Sort(uids) // SORT passes them in sort order
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{

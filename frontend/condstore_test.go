@@ -158,6 +158,19 @@ func TestCondstoreTranscript(t *testing.T) {
 	if len(u) != 1 || !strings.Contains(u[0], "ALL 1:4 MODSEQ ") || num(t, reESearchMod, u...) != highNow {
 		t.Fatalf("ESEARCH MODSEQ: %q", u)
 	}
+	// SORT and ESORT likewise (§3.1.9, §3.1.10).
+	u = r.expect("j2", "SORT (ARRIVAL) US-ASCII MODSEQ "+itoa(int(m2new)), "OK")
+	if len(u) != 1 || !strings.HasPrefix(u[0], "* SORT 2 3 4 (MODSEQ ") || num(t, reSearchMod, u...) != highNow {
+		t.Fatalf("SORT MODSEQ: %q", u)
+	}
+	u = r.expect("j3", "UID SORT RETURN (ALL) (ARRIVAL) US-ASCII MODSEQ "+itoa(int(m2new)), "OK")
+	if len(u) != 1 || !strings.Contains(u[0], "ALL 2:4 MODSEQ ") || num(t, reESearchMod, u...) != highNow {
+		t.Fatalf("ESORT MODSEQ: %q", u)
+	}
+	u = r.expect("j4", "SORT (ARRIVAL) US-ASCII MODSEQ 1000000", "OK")
+	if len(u) != 1 || u[0] != "* SORT" {
+		t.Fatalf("empty SORT MODSEQ: %q", u)
+	}
 	u = r.expect("k", "SEARCH RETURN (COUNT) MODSEQ 1000000", "OK")
 	if len(u) != 1 || strings.Contains(u[0], "MODSEQ") {
 		t.Fatalf("empty ESEARCH MODSEQ: %q", u)

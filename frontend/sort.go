@@ -52,6 +52,9 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 	if a.HasReturn && !retMin && !retMax && !retAll && !retCount {
 		retAll = true
 	}
+	if searchUsesModseq(a.Key) {
+		c.enableCondstore() // RFC 7162 §3.1 (condstore.go)
+	}
 	key, err := c.sortKey(a.Charset, a.Key)
 	if err != nil {
 		return err
@@ -67,11 +70,18 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 		// The key keeps to the view already; this guards the seqOf below.
 		uids = slices.DeleteFunc(resp.Uids, func(u uint32) bool { return c.sel.seqOf(u) == 0 })
 	}
+	modseq, err := c.resultModseq(a.Key, uids) // RFC 7162 §3.1.9
+	if err != nil {
+		return err
+	}
 	nums := c.numbers(cmd, uids)
 	if !a.HasReturn {
 		c.enc.Raw("* SORT")
 		for _, n := range nums {
 			c.enc.SP().Number(uint64(n))
+		}
+		if modseq != 0 {
+			c.enc.Raw(" (MODSEQ ").Number(modseq).Raw(")")
 		}
 		c.enc.CRLF()
 		return nil
@@ -95,6 +105,9 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 	}
 	if retCount {
 		c.enc.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	if modseq != 0 {
+		c.enc.Raw(" MODSEQ ").Number(modseq) // RFC 7162 §3.1.10
 	}
 	c.enc.CRLF()
 	return nil
