@@ -12,7 +12,7 @@ var statusItems = map[string]bool{
 	"MESSAGES": true, "UIDNEXT": true, "UIDVALIDITY": true, "UNSEEN": true,
 	"DELETED": true, "SIZE": true, "RECENT": true, "APPENDLIMIT": true,
 	"DELETED-STORAGE": true,
-	"HIGHESTMODSEQ":   true, // RFC 7162 §3.1.9
+	"HIGHESTMODSEQ":   true, // RFC 7162 §3.1.7
 }
 
 func checkStatusItems(items []string) error {
