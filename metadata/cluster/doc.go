@@ -56,14 +56,28 @@
 //     one Pebble snapshot of [s, s+1), which holds the users' mailboxes
 //     with their UIDNEXT/HIGHESTMODSEQ, so UIDs continue and are never
 //     reused — to B over Cluster.ReceiveShard (proto/cluster.proto).
-//  3. B accepts only while its map shows exactly this handoff, clears its
-//     copy of the range first (a retried transfer overwrites a partial
-//     one), writes the pairs in fsynced batches, checks the count and a
-//     CRC-64 of the stream, and only then answers.
+//  3. B accepts only while its map shows exactly this handoff and it does
+//     not serve s, clears its copy of the range first (a retried transfer
+//     overwrites a partial one), writes the pairs in fsynced batches,
+//     checks the count and a CRC-64 of the stream, and only then answers.
+//     From that answer on, B's copy is what B will serve the moment it sees
+//     the flip, which its map may show at any time: so B records a receipt
+//     (the moving entry's ModRevision, count, CRC) and never clears or
+//     rewrites the range for another stream of the same handoff. Such a
+//     stream — A retrying after a lost answer, a late attempt A gave up on,
+//     A working from a map that lags behind its own flip, possibly after
+//     dropping its copy — is only compared with the receipt: answered as
+//     received if identical (A is fenced, so a genuine retry is), refused
+//     otherwise. Clearing instead would make B, once it sees the flip,
+//     answer NO_SUCH_USER for existing users, or lose the shard.
 //  4. A flips the entry in one txn: if ModRevision is still the one of
 //     step 1, {owner B, epoch+1, state active}. (A writes the flip rather
 //     than the controller: one round trip less, and the compare makes it
 //     exactly as safe; the controller alone starts and cancels moves.)
+//     Before every send A asks etcd (not its watcher, which may lag behind
+//     the flip) whether the entry is still that of step 1, and a finished
+//     handoff stays recorded until A's map shows the change, so A never
+//     sends a shard again once the handoff is over.
 //  5. B sees the flip and starts serving; A sees it and deletes its copy
 //     (DeleteRange, fsync).
 //

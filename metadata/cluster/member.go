@@ -101,6 +101,8 @@ type slot struct {
 	// data serialises changes of the local key range (ingest, drop) with
 	// the map checks that allow them.
 	data sync.Mutex
+	// received is what the last successful ingest wrote (guarded by data).
+	received receipt
 	// wmu guards watchCtx/watchCancel: Watch streams of the shard's users
 	// run under watchCtx, cancelled when the node stops serving the shard.
 	wmu         sync.Mutex
@@ -112,6 +114,7 @@ type slot struct {
 type transfer struct {
 	modRev int64
 	cancel context.CancelFunc
+	done   chan struct{} // closed when the handoff goroutine returns
 }
 
 // Join makes node a member of the cluster reachable through cli: it checks
@@ -422,6 +425,7 @@ func (m *Member) dropIfStale(s uint32) error {
 		return nil
 	}
 	m.log.Info("cluster: dropping local copy of shard", "shard", s, "owner", e.Owner)
+	sl.received = receipt{}
 	return m.node.DropShard(s)
 }
 
