@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -186,6 +187,7 @@ func (c *conn) cmdAuthenticate(cmd *wire.Command) error {
 func (c *conn) cmdEnable(cmd *wire.Command) error {
 	a, _ := cmd.Args.(*wire.EnableArgs)
 	var enabled []string
+	before := c.cs // "ENABLE QRESYNC CONDSTORE" names both (RFC 7162 §3.2.3)
 	if a != nil {
 		for _, capName := range a.Caps {
 			switch capName {
@@ -195,16 +197,9 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 					c.enc.UTF8 = true // RFC 9051 §6.3.1: UTF-8 quoted strings
 					enabled = append(enabled, "IMAP4rev2")
 				}
-			case "CONDSTORE": // RFC 7162 §3.1
-				if !c.cs.condstore {
-					c.enableCondstore()
-					enabled = append(enabled, "CONDSTORE")
-				}
-			case "QRESYNC": // RFC 7162 §3.2.3: implies CONDSTORE
-				if !c.cs.qresync {
-					c.enableCondstore()
-					c.cs.qresync = true
-					enabled = append(enabled, "QRESYNC")
+			case "CONDSTORE", "QRESYNC": // RFC 7162 §3.1, §3.2.3 (condstore.go)
+				if c.enableSync(capName, before) && !slices.Contains(enabled, capName) {
+					enabled = append(enabled, capName)
 				}
 			}
 		}

@@ -44,6 +44,18 @@ func (c *conn) enableCondstore() {
 	}
 }
 
+// enableSync runs ENABLE CONDSTORE or ENABLE QRESYNC (which implies
+// CONDSTORE, RFC 7162 §3.2.3) and reports whether the capability was off
+// before the ENABLE command, i.e. whether ENABLED names it (RFC 5161 §3.2).
+func (c *conn) enableSync(name string, before condState) bool {
+	c.enableCondstore()
+	if name == "QRESYNC" {
+		c.cs.qresync = true
+		return !before.qresync
+	}
+	return !before.condstore
+}
+
 // safeModseq is the HIGHESTMODSEQ the client may cache for the selected
 // mailbox: everything up to it has been reported. While expunges wait in
 // pending (RFC 9051 §7.5.1 forbade sending them), it stays below their

@@ -34,8 +34,17 @@ func TestQresyncRefusedBeforeEnable(t *testing.T) {
 		t.Fatalf("ENABLE QRESYNC: %q", u)
 	}
 	u = r.expect("h", "ENABLE QRESYNC CONDSTORE", "OK")
-	if len(u) != 1 || u[0] != "* ENABLED CONDSTORE" && u[0] != "* ENABLED" {
+	if len(u) != 1 || u[0] != "* ENABLED" {
 		t.Fatalf("ENABLE again: %q", u)
+	}
+	// Both at once name both, in either order (§3.2.3).
+	for i, line := range []string{"ENABLE QRESYNC CONDSTORE", "ENABLE CONDSTORE QRESYNC CONDSTORE"} {
+		s := e.rawTLS(t)
+		s.login()
+		u = s.expect("a", line, "OK")
+		if len(u) != 1 || (u[0] != "* ENABLED QRESYNC CONDSTORE" && u[0] != "* ENABLED CONDSTORE QRESYNC") {
+			t.Fatalf("%d %s: %q", i, line, u)
+		}
 	}
 	r.expect("i", "SELECT INBOX", "OK")
 	r.expect("j", "FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "BAD")
