@@ -29,6 +29,11 @@ type condState struct {
 	// searchModseq hands the highest MODSEQ of the SEARCH in progress to
 	// searchResults (0: the criteria had no MODSEQ key); read once.
 	searchModseq uint64
+	// holdVanished: the command in progress searched by sequence number,
+	// so no VANISHED may answer it, not even a UID SEARCH (RFC 7162
+	// §3.2.10.2, stricter than RFC 9051 §7.5.1 is for EXPUNGE). The sync
+	// after the command reads and clears it.
+	holdVanished bool
 }
 
 // enableCondstore records a CONDSTORE enabling command. The first one

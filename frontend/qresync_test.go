@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"context"
 	"maps"
 	"regexp"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+	"google.golang.org/grpc"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -407,5 +409,50 @@ func TestSafeModseq(t *testing.T) {
 	want := "* 1 FETCH (UID 1 MODSEQ (18) FLAGS (\\Seen))\r\n* VANISHED 2:3\r\n"
 	if buf.String() != want {
 		t.Fatalf("wrote %q, want %q", buf.String(), want)
+	}
+}
+
+// changesOnly answers Changes with a fixed response.
+type changesOnly struct {
+	metadatapb.MetadataClient
+	resp *metadatapb.ChangesResponse
+}
+
+func (f changesOnly) Changes(ctx context.Context, in *metadatapb.ChangesRequest, opts ...grpc.CallOption) (*metadatapb.ChangesResponse, error) {
+	return f.resp, nil
+}
+
+// TestVanishedHeldForSeqSearch: a UID SEARCH with sequence numbers in its
+// criteria gets no VANISHED (RFC 7162 §3.2.10.2); the next command does.
+func TestVanishedHeldForSeqSearch(t *testing.T) {
+	var buf strings.Builder
+	sel := &selected{uids: []uint32{1, 2, 3}, modseq: 10, recent: map[uint32]struct{}{}, reported: map[uint32]uint64{}}
+	c := &conn{
+		srv: &Server{cfg: Config{Metadata: changesOnly{resp: &metadatapb.ChangesResponse{HighestModseq: 11, Expunged: []uint32{2}}}}},
+		ctx: context.Background(), enc: wire.NewEncoder(&buf), sel: sel,
+		cs: condState{condstore: true, qresync: true},
+	}
+	if _, err := c.searchKey(&wire.SearchKey{Op: wire.SearchUIDSet, Set: imap.UIDSet{{Start: 1, Stop: 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.cs.holdVanished {
+		t.Fatal("a UID set holds VANISHED back")
+	}
+	if _, err := c.searchKey(&wire.SearchKey{Op: wire.SearchSeqSet, Set: imap.SeqSet{{Start: 1, Stop: 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.syncView(true, true); err != nil {
+		t.Fatal(err)
+	}
+	c.enc.Flush()
+	if buf.String() != "" || !slices.Equal(sel.pending, []uint32{2}) {
+		t.Fatalf("after UID SEARCH 1:*: wrote %q, pending %v", buf.String(), sel.pending)
+	}
+	if err := c.syncView(true, false); err != nil {
+		t.Fatal(err)
+	}
+	c.enc.Flush()
+	if buf.String() != "* VANISHED 2\r\n" || len(sel.uids) != 2 {
+		t.Fatalf("next command: wrote %q, view %v", buf.String(), sel.uids)
 	}
 }

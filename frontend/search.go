@@ -210,6 +210,9 @@ func (c *conn) searchKey(k *wire.SearchKey) (*metadatapb.SearchKey, error) {
 		}
 		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Not{Not: ks[0]}}, nil
 	case wire.SearchSeqSet, wire.SearchUIDSet:
+		if k.Op == wire.SearchSeqSet {
+			c.cs.holdVanished = c.cs.qresync // RFC 7162 §3.2.10.2 (update.go)
+		}
 		uids, err := sel.resolveSearch(k.Set)
 		if err != nil {
 			return nil, err

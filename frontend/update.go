@@ -17,6 +17,9 @@ func (c *conn) syncView(allowExpunge, force bool) error {
 	if sel == nil {
 		return nil
 	}
+	if c.cs.holdVanished {
+		allowExpunge, c.cs.holdVanished = false, false
+	}
 	dirty := c.sub != nil && c.sub.takeDirty()
 	if force || dirty || sel.stale {
 		// A read-write session claims the \Recent of messages that
