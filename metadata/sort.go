@@ -119,7 +119,7 @@ func (n *Node) matching(ctx context.Context, user string, mbox uint64, key *meta
 		out = append(out, threading.Msg{
 			UID: msg.UID, Subject: md.Subject, From: md.From, To: md.To, Cc: md.Cc,
 			SentDate: md.SentDate, InternalDate: md.InternalDate, Size: md.Size,
-			MessageID: md.MessageId, InReplyTo: md.InReplyTo, References: md.References,
+			MessageID: md.MessageId, InReplyTo: md.InReplyTo, References: md.References, Envelope: md.Envelope,
 		})
 		return nil
 	})

@@ -1,6 +1,11 @@
 package threading
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // Msg is what sorting and threading need of one message. Strings are
 // decoded UTF-8 as metadata stores them (MessageMeta subject/from/to/cc):
@@ -9,9 +14,10 @@ import "strings"
 type Msg struct {
 	UID          uint32
 	Subject      string
-	From, To, Cc string
-	SentDate     int64 // unix seconds, 0 if the Date: header is absent or bad
-	InternalDate int64 // unix seconds
+	From, To, Cc string // fallback when Envelope is missing or unreadable
+	Envelope     []byte // ENVELOPE wire form: the address keys' source
+	SentDate     int64  // unix seconds, 0 if the Date: header is absent or bad
+	InternalDate int64  // unix seconds
 	Size         uint64
 	MessageID    string
 	InReplyTo    string
@@ -27,12 +33,25 @@ func (m *Msg) sentDate() int64 {
 	return m.InternalDate
 }
 
-// collate maps a string to its comparison form. RFC 5256 §7 compares with
-// the i;unicode-casemap style case-insensitive collation; simple Unicode
-// case folding through upper and lower case approximates its titlecase
-// mapping closely enough for every script with case.
+// collate maps a string to its i;unicode-casemap comparison form (RFC 5051
+// §2, the collation RFC 5256 §3 and Dovecot use): each character to its
+// titlecase, then NFKD, compared octet by octet.
 func collate(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
+	return norm.NFKD.String(strings.Map(unicode.ToTitle, s))
+}
+
+// firstAddresses returns the first address of From, To and Cc, from the
+// envelope when it can be read, else from the decoded lists.
+func (m *Msg) firstAddresses() (first [3]address, present [3]bool) {
+	if len(m.Envelope) > 0 {
+		if f, p, ok := parseEnvelope(m.Envelope); ok {
+			return f, p
+		}
+	}
+	for i, l := range []string{m.From, m.To, m.Cc} {
+		first[i], present[i] = firstAddress(l)
+	}
+	return first, present
 }
 
 // address is the first address of a rendered address list.
@@ -78,15 +97,11 @@ func firstAddress(list string) (address, bool) {
 
 // mailboxKey is the RFC 5256 §3 FROM/TO/CC sort value: the addr-mailbox of
 // the first address, "" without one.
-func mailboxKey(list string) string {
-	a, _ := firstAddress(list)
-	return a.mailbox
-}
+func mailboxKey(a address) string { return a.mailbox }
 
 // displayKey is the RFC 5957 §3 sort value of the first address: its
 // display name if non-empty, else mailbox@host, else mailbox, else "".
-func displayKey(list string) string {
-	a, ok := firstAddress(list)
+func displayKey(a address, ok bool) string {
 	switch {
 	case !ok:
 		return ""

@@ -43,6 +43,16 @@ func Sort(msgs []Msg, program []Key) ([]uint32, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		r := row{m: m, strs: make([]string, len(program)), nums: make([]int64, len(program))}
+		var addrs [3]address
+		var has [3]bool
+		parsed := false
+		addr := func(i int) (address, bool) {
+			if !parsed {
+				addrs, has = m.firstAddresses()
+				parsed = true
+			}
+			return addrs[i], has[i]
+		}
 		for j, k := range program {
 			switch k.By {
 			case Arrival:
@@ -55,15 +65,18 @@ func Sort(msgs []Msg, program []Key) ([]uint32, error) {
 				b, _ := BaseSubject(m.Subject)
 				r.strs[j] = collate(b)
 			case From:
-				r.strs[j] = collate(mailboxKey(m.From))
+				a, _ := addr(0)
+				r.strs[j] = collate(mailboxKey(a))
 			case To:
-				r.strs[j] = collate(mailboxKey(m.To))
+				a, _ := addr(1)
+				r.strs[j] = collate(mailboxKey(a))
 			case Cc:
-				r.strs[j] = collate(mailboxKey(m.Cc))
+				a, _ := addr(2)
+				r.strs[j] = collate(mailboxKey(a))
 			case DisplayFrom:
-				r.strs[j] = collate(displayKey(m.From))
+				r.strs[j] = collate(displayKey(addr(0)))
 			case DisplayTo:
-				r.strs[j] = collate(displayKey(m.To))
+				r.strs[j] = collate(displayKey(addr(1)))
 			default:
 				return nil, ErrUnknownCriterion
 			}

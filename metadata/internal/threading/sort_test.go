@@ -19,10 +19,11 @@ func TestFirstAddress(t *testing.T) {
 		{"garbage", "garbage", "garbage"},
 	}
 	for _, tt := range tests {
-		if got := mailboxKey(tt.list); got != tt.mailbox {
+		a, ok := firstAddress(tt.list)
+		if got := mailboxKey(a); got != tt.mailbox {
 			t.Errorf("mailboxKey(%q) = %q, want %q", tt.list, got, tt.mailbox)
 		}
-		if got := displayKey(tt.list); got != tt.display {
+		if got := displayKey(a, ok); got != tt.display {
 			t.Errorf("displayKey(%q) = %q, want %q", tt.list, got, tt.display)
 		}
 	}
