@@ -37,8 +37,11 @@ type Store interface {
 	// Delete removes a blob. Deleting a missing blob is not an error.
 	Delete(ctx context.Context, id ID) error
 
-	// List calls fn for every blob with its modification time, in no
-	// particular order, until fn returns false or an error occurs. Used by
-	// the garbage collector only.
+	// List calls fn for every blob with its modification time, in
+	// ascending ID order (the garbage collector merge-joins it with the
+	// sorted references; blobstore.ListSorted checks the order), until fn
+	// returns false or an error occurs. Used by the garbage collector only.
+	// A decorator of a Store exposes the store it wraps with
+	// Unwrap() Store.
 	List(ctx context.Context, fn func(id ID, size int64, modTime time.Time) bool) error
 }

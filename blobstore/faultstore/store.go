@@ -37,8 +37,8 @@ func (s *Store) SetInjector(inj Injector) {
 	s.inj.Store(&holder{inj})
 }
 
-// Inner returns the wrapped store, to inspect what really was stored.
-func (s *Store) Inner() blobstore.Store { return s.inner }
+// Unwrap returns the wrapped store, to inspect what really was stored.
+func (s *Store) Unwrap() blobstore.Store { return s.inner }
 
 // Calls returns how many operations of kind k were attempted.
 func (s *Store) Calls(k OpKind) int64 { return s.calls[k].Load() }

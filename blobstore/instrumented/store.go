@@ -16,8 +16,8 @@ type Store struct {
 
 var _ blobstore.Store = (*Store)(nil)
 
-// Inner returns the wrapped store.
-func (s *Store) Inner() blobstore.Store { return s.inner }
+// Unwrap returns the wrapped store.
+func (s *Store) Unwrap() blobstore.Store { return s.inner }
 
 // observe records one finished operation.
 func (s *Store) observe(ctx context.Context, op string, start time.Time, err error) {
