@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,10 @@ func startDovecot(t *testing.T) *dovecot {
 	uid, gid, user := os.Getuid(), os.Getgid(), os.Getenv("USER")
 	if uid == 0 {
 		uid, gid, user = 65534, 65534, "nobody"
+	} else if user == "" {
+		if u, err := osuser.Current(); err == nil {
+			user = u.Username
+		}
 	}
 	conf := fmt.Sprintf("protocols = imap\nmail_location = maildir:%s\nbase_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/log\nssl = no\nmail_uid = %d\nmail_gid = %d\nfirst_valid_uid = 0\nfirst_valid_gid = 0\n",
 		mail, dir, dir, dir, uid, gid)
