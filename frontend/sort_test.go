@@ -105,6 +105,14 @@ func TestSortThread(t *testing.T) {
 			t.Errorf("%s:\n got  %q\n want %q", tt.cmd, untagged, tt.want)
 		}
 	}
+	// The search key is SEARCH's: $ from SEARCHRES (RFC 5182) works too.
+	r.expect("v", "SEARCH RETURN (SAVE) SUBJECT lunch", "OK")
+	if u := r.expect("w", "SORT (REVERSE DATE) UTF-8 $", "OK"); len(u) != 1 || u[0] != "* SORT 6 3 5" {
+		t.Errorf("SORT of $: %q", u)
+	}
+	if u := r.expect("w", "UID THREAD REFERENCES UTF-8 $", "OK"); len(u) != 1 || u[0] != "* THREAD ((6)(4)(7))" {
+		t.Errorf("THREAD of $: %q", u)
+	}
 }
 
 func TestSortThreadErrors(t *testing.T) {
