@@ -49,6 +49,7 @@ func runFrontend(args []string) error {
 	if err != nil {
 		return err
 	}
+	setLive(args, func(fs *flag.FlagSet) { new(frontendFlags).register(fs) })
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return frontendNode(ctx, &f, logger)

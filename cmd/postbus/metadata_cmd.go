@@ -67,6 +67,7 @@ func runMetadata(args []string) error {
 	if err != nil {
 		return err
 	}
+	setLive(args, func(fs *flag.FlagSet) { new(metadataFlags).register(fs) })
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return metadataNode(ctx, &f, logger)

@@ -121,6 +121,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	setLive(args, func(fs *flag.FlagSet) { new(serveFlags).register(fs) })
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, &f, logger)
@@ -131,7 +132,8 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError{fmt.Sprintf("bad --log-level %q", level)}
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	logLevel.Set(lv)
+	opts := &slog.HandlerOptions{Level: logLevel} // SIGHUP may change it: livereload.go
 	var h slog.Handler
 	switch format {
 	case "text":

@@ -79,6 +79,9 @@ func (r *certReloader) OnSIGHUP(ctx context.Context) {
 				if err := r.Reload(); err != nil {
 					r.log.Error("SIGHUP", "err", err)
 				}
+				if err := reloadLive(r.log); err != nil {
+					r.log.Error("SIGHUP", "err", err)
+				}
 			}
 		}
 	}()
@@ -99,9 +102,9 @@ func describeCert(c *tls.Certificate) string {
 	return fmt.Sprintf("%q serial %s, expires %s", leaf.Subject.CommonName, leaf.SerialNumber.Text(16), leaf.NotAfter.UTC().Format("2006-01-02"))
 }
 
-// logSIGHUP keeps SIGHUP from killing a role with nothing to reload (the
-// metadata role: its default action would end the process), so one
-// `kill -HUP` or systemd reload can address every role.
+// logSIGHUP handles SIGHUP in a role without a certificate (the metadata
+// role: the signal's default action would end the process): it reloads the
+// live settings, so one `kill -HUP` or systemd reload addresses every role.
 func logSIGHUP(ctx context.Context, log *slog.Logger) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGHUP)
@@ -112,7 +115,9 @@ func logSIGHUP(ctx context.Context, log *slog.Logger) {
 			case <-ctx.Done():
 				return
 			case <-ch:
-				log.Info("SIGHUP: nothing to reload in this role")
+				if err := reloadLive(log); err != nil {
+					log.Error("SIGHUP", "err", err)
+				}
 			}
 		}
 	}()
