@@ -138,6 +138,11 @@ func normalizeID(id string) string {
 // reaches reports whether making p the parent of c would create a loop:
 // p is c or a descendant of c.
 func reaches(p, c *container) bool {
+	if len(c.children) == 0 {
+		// The common case (a new message, a new dummy): c has no
+		// descendants, so walking p's ancestry, O(depth), is not needed.
+		return p == c
+	}
 	for a := p; a != nil; a = a.parent {
 		if a == c {
 			return true

@@ -1,6 +1,9 @@
 package threading
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func id(uid uint32) uint32 { return uid }
 
@@ -200,4 +203,38 @@ func FuzzReferences(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A reply chain as long as a big mailbox: one thread, every message once,
+// each the only child of the one before (the algorithm's recursion and
+// loop checks must cope with the depth).
+func TestReferencesDeepChain(t *testing.T) {
+	const n = 20000
+	msgs := make([]Msg, n)
+	for i := range msgs {
+		msgs[i] = Msg{UID: uint32(i + 1), MessageID: strconv.Itoa(i), Subject: "Re: deep", SentDate: int64(i)}
+		if i > 0 {
+			msgs[i].References = []string{strconv.Itoa(max(0, i-2)), strconv.Itoa(i - 1)}
+		}
+	}
+	roots := References(msgs)
+	if len(roots) != 1 {
+		t.Fatalf("%d threads", len(roots))
+	}
+	nd := roots[0]
+	for want := uint32(1); ; want++ {
+		if nd.UID != want {
+			t.Fatalf("depth %d holds uid %d", want, nd.UID)
+		}
+		if len(nd.Children) == 0 {
+			if want != n {
+				t.Fatalf("chain ends at %d", want)
+			}
+			return
+		}
+		if len(nd.Children) != 1 {
+			t.Fatalf("uid %d has %d children", want, len(nd.Children))
+		}
+		nd = nd.Children[0]
+	}
 }
