@@ -62,12 +62,9 @@ func openAdminTarget(ctx context.Context, dataDir string, cf *clusterFlags) (*ad
 	}
 	t := &adminTarget{}
 	sock := adminSocketPath(dataDir)
-	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
-		c.Close()
-		cc, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return nil, err
-		}
+	if cc, err := dialAdmin(dataDir); err != nil {
+		return nil, err
+	} else if cc != nil {
 		t.running = true
 		t.closer = append(t.closer, func() { cc.Close() })
 		t.md, t.admin = metadatapb.NewMetadataClient(cc), metadatapb.NewAdminClient(cc)
@@ -198,4 +195,21 @@ func clusterSources(m *cluster.ShardMap, dial func(addr string) (metadatapb.Admi
 		out = append(out, gc.Source{Name: id, Client: c})
 	}
 	return out, nil
+}
+
+// dialAdmin connects to the server running on dataDir through its admin
+// socket, or returns a nil connection when no server answers there. The
+// socket is dialled by absolute path: "unix://" + a relative path would make
+// gRPC read its first element as a URL authority.
+func dialAdmin(dataDir string) (*grpc.ClientConn, error) {
+	sock, err := filepath.Abs(adminSocketPath(dataDir))
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return nil, nil // no server: the caller opens the store itself
+	}
+	c.Close()
+	return grpc.NewClient("unix://"+sock, append(metadatapb.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 }

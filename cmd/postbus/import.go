@@ -161,13 +161,9 @@ func storeClient(ctx context.Context, cf *clusterFlags, dataDir string, blobs bl
 // node's blob store directly (the directory store is safe for concurrent
 // writers, S3 too).
 func metadataClient(ctx context.Context, dataDir string, blobs blobstore.Store) (metadatapb.MetadataClient, func(), error) {
-	sock := adminSocketPath(dataDir)
-	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
-		c.Close()
-		cc, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return nil, nil, err
-		}
+	if cc, err := dialAdmin(dataDir); err != nil {
+		return nil, nil, err
+	} else if cc != nil {
 		return metadatapb.NewMetadataClient(cc), func() { cc.Close() }, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {

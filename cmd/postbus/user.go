@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/postbus/postbus/metadata"
 	"github.com/postbus/postbus/metadata/base"
@@ -150,13 +148,9 @@ var _ userAdmin = localClient{}
 // adminClient returns a Metadata client for the node of dataDir: the running
 // server's admin socket if it answers, else a node opened in this process.
 func adminClient(ctx context.Context, dataDir string) (userAdmin, func(), error) {
-	sock := adminSocketPath(dataDir)
-	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
-		c.Close()
-		cc, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			return nil, nil, err
-		}
+	if cc, err := dialAdmin(dataDir); err != nil {
+		return nil, nil, err
+	} else if cc != nil {
 		return metadatapb.NewMetadataClient(cc), func() { cc.Close() }, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
