@@ -38,13 +38,21 @@ func loads(m *cluster.ShardMap) map[string]int {
 }
 
 func client(t *testing.T, addr string) metadatapb.MetadataClient {
+	return metadatapb.NewMetadataClient(conn(t, addr))
+}
+
+func adminClient(t *testing.T, addr string) metadatapb.AdminClient {
+	return metadatapb.NewAdminClient(conn(t, addr))
+}
+
+func conn(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	return metadatapb.NewMetadataClient(cc)
+	return cc
 }
 
 // TestCreateAssignsEvenly starts three nodes without controllers, then one
@@ -131,10 +139,34 @@ func TestCreateAssignsEvenly(t *testing.T) {
 			if !errors.Is(metadatapb.FromStatus(err), base.ErrNotOwner) {
 				t.Errorf("CreateUser of %s at non-owner %s: %v, want ErrNotOwner", u, n.ID, err)
 			}
+			// Admin RPCs about a user pass the same gate.
+			_, err = adminClient(t, n.Addr).Logout(ctx2, &metadatapb.LogoutRequest{User: u})
+			if !errors.Is(metadatapb.FromStatus(err), base.ErrNotOwner) {
+				t.Errorf("Admin.Logout of %s at non-owner %s: %v, want ErrNotOwner", u, n.ID, err)
+			}
 			if has, _ := n.Node.ShardHasData(m.ShardOf(u)); has {
 				t.Errorf("non-owner %s has data of %s's shard", n.ID, u)
 			}
 		}
+	}
+	// A rename at the owner into a name whose shard another node serves
+	// is refused: the gate holds both shards. Nothing is renamed.
+	for u, owner := range users {
+		target := ""
+		for i := 0; target == ""; i++ {
+			name := fmt.Sprintf("renamed%d", i)
+			if o, _, ok := m.OwnerOf(name); ok && o.ID != owner.ID {
+				target = name
+			}
+		}
+		_, err := adminClient(t, owner.Addr).RenameUser(ctx2, &metadatapb.RenameUserRequest{User: u, NewName: target})
+		if !errors.Is(metadatapb.FromStatus(err), base.ErrNotOwner) {
+			t.Errorf("RenameUser %s → %s at %s: %v, want ErrNotOwner", u, target, owner.ID, err)
+		}
+		if _, err := client(t, owner.Addr).GetMailbox(ctx2, &metadatapb.GetMailboxRequest{User: u, Name: "INBOX"}); err != nil {
+			t.Errorf("%s after a refused rename: %v", u, err)
+		}
+		break
 	}
 	total := 0
 	for _, n := range nodes {

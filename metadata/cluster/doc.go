@@ -24,6 +24,8 @@
 //	shards/<%05d>   ShardEntry JSON {owner, epoch, state, target}; absent =
 //	                unassigned. state is "active" or "moving" (to target).
 //	election        the controller election (concurrency.Election).
+//	gc-leader       the blob collector's election (metadata/gc): only the
+//	                leader among nodes with a shared blob store collects.
 //
 // The shard map (ShardMap) is the view of all of this at one etcd revision;
 // MapWatcher keeps one up to date from a single prefix watch and publishes

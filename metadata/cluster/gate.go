@@ -10,12 +10,26 @@ import (
 )
 
 // The ownership gate: one place that decides whether a metadata RPC may
-// run on this node. Every request of the Metadata service names its user
-// (GetUser); the gate admits it only while the node serves the user's
-// shard, and holds the shard's slot for reading until the RPC returns, so
-// a handoff starts only after every admitted request is done.
+// run on this node. Every request of the Metadata service, and every Admin
+// request about a user (Logout, RenameUser, ExportUser, ImportUser,
+// DeleteUserIfUnchanged), names its user (GetUser); the gate admits it only
+// while the node serves the user's shard, and holds the shard's slot for
+// reading until the RPC returns, so a handoff starts only after every
+// admitted request is done. RenameUser also holds the new name's shard.
+// Node-level Admin RPCs (ListBlobRefs, NodeStatus) name no user and pass.
 
-const metadataService = "/postbus.metadata.v1.Metadata/"
+const (
+	metadataService = "/postbus.metadata.v1.Metadata/"
+	adminService    = "/postbus.metadata.v1.Admin/"
+)
+
+// gated reports whether the gate decides for a method.
+func gated(method string) bool {
+	return strings.HasPrefix(method, metadataService) || strings.HasPrefix(method, adminService)
+}
+
+// renameRequest is RenameUser's request: its new name's shard is held too.
+type renameRequest interface{ GetNewName() string }
 
 // userRequest is what every generated Metadata request but ListUsers is.
 type userRequest interface{ GetUser() string }
@@ -24,7 +38,7 @@ type userRequest interface{ GetUser() string }
 // users of shards this node owns (active or being handed off).
 func (m *Member) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !strings.HasPrefix(info.FullMethod, metadataService) {
+		if !gated(info.FullMethod) {
 			return handler(ctx, req)
 		}
 		if info.FullMethod == metadatapb.Metadata_ListUsers_FullMethodName {
@@ -38,11 +52,21 @@ func (m *Member) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if !ok {
 			return handler(ctx, req)
 		}
-		release, err := m.admit(m.shardOf(ur.GetUser()))
+		s := m.shardOf(ur.GetUser())
+		release, err := m.admit(s)
 		if err != nil {
 			return nil, metadatapb.ToStatus(err)
 		}
 		defer release()
+		if rr, ok := req.(renameRequest); ok {
+			if to := m.shardOf(rr.GetNewName()); to != s {
+				release2, err := m.admit(to)
+				if err != nil {
+					return nil, metadatapb.ToStatus(err)
+				}
+				defer release2()
+			}
+		}
 		return handler(ctx, req)
 	}
 }
@@ -54,7 +78,7 @@ func (m *Member) UnaryInterceptor() grpc.UnaryServerInterceptor {
 // frontend subscribes again at the new owner.
 func (m *Member) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if !strings.HasPrefix(info.FullMethod, metadataService) {
+		if !gated(info.FullMethod) {
 			return handler(srv, ss)
 		}
 		g := &gatedStream{ServerStream: ss, m: m, watch: info.FullMethod == metadatapb.Metadata_Watch_FullMethodName}

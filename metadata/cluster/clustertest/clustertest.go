@@ -94,6 +94,7 @@ func StartNode(t testing.TB, cli *clientv3.Client, cfg Config) *Node {
 	}
 	gs := grpc.NewServer(cluster.ServerOptions(m)...)
 	metadatapb.RegisterMetadataServer(gs, md)
+	metadatapb.RegisterAdminServer(gs, md.Admin())
 	clusterpb.RegisterClusterServer(gs, m)
 	go gs.Serve(l)
 	n := &Node{ID: cfg.ID, Dir: cfg.Dir, Addr: opts.Addr, Node: md, Member: m, Server: gs}
