@@ -90,7 +90,19 @@ func (r *registration) acquire(ctx, kactx context.Context) (<-chan *clientv3.Lea
 func (r *registration) keep(ctx context.Context, ka <-chan *clientv3.LeaseKeepAliveResponse) {
 	defer close(r.done)
 	for {
-		for range ka {
+		// Wait on ctx as well: after a re-registration the etcd client does
+		// not always close the keepalive channel when ctx ends, and close
+		// would wait here forever.
+	drain:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-ka:
+				if !ok {
+					break drain
+				}
+			}
 		}
 		if ctx.Err() != nil {
 			return
