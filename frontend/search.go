@@ -135,6 +135,14 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 	if save && !retMin && !retMax && !retAll && !retCount {
 		return nil // RFC 5182 §2.1: SAVE alone returns no ESEARCH
 	}
+	c.writeESearch(cmd, nums, retMin, retMax, retAll, retCount, modseq)
+	return nil
+}
+
+// writeESearch writes the ESEARCH response of a SEARCH or SORT (RFC 4731
+// §3.1, RFC 5267 §3.1): nums are in answer order, so MIN and MAX are its
+// first and last and ALL keeps that order (ascending runs as ranges).
+func (c *conn) writeESearch(cmd *wire.Command, nums []uint32, retMin, retMax, retAll, retCount bool, modseq uint64) {
 	c.enc.Raw(`* ESEARCH (TAG `).String(cmd.Tag).Raw(")")
 	if cmd.UID {
 		c.enc.Raw(" UID")
@@ -157,7 +165,6 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 		c.enc.Raw(" MODSEQ ").Number(modseq) // RFC 7162 §3.1.10
 	}
 	c.enc.CRLF()
-	return nil
 }
 
 // searchKey translates the client's criteria into the metadata form: sets

@@ -86,30 +86,7 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 		c.enc.CRLF()
 		return nil
 	}
-	// RFC 5267 §3.1: an ESEARCH response; MIN and MAX are the first and
-	// last in sort order, ALL keeps the order (ascending runs as ranges).
-	c.enc.Raw(`* ESEARCH (TAG `).String(cmd.Tag).Raw(")")
-	if cmd.UID {
-		c.enc.Raw(" UID")
-	}
-	if len(nums) > 0 {
-		if retMin {
-			c.enc.Raw(" MIN ").Number(uint64(nums[0]))
-		}
-		if retMax {
-			c.enc.Raw(" MAX ").Number(uint64(nums[len(nums)-1]))
-		}
-		if retAll {
-			c.enc.Raw(" ALL ").Raw(formatUIDs(nums))
-		}
-	}
-	if retCount {
-		c.enc.Raw(" COUNT ").Number(uint64(len(nums)))
-	}
-	if modseq != 0 {
-		c.enc.Raw(" MODSEQ ").Number(modseq) // RFC 7162 §3.1.10
-	}
-	c.enc.CRLF()
+	c.writeESearch(cmd, nums, retMin, retMax, retAll, retCount, modseq) // RFC 5267 §3.1
 	return nil
 }
 

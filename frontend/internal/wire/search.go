@@ -13,6 +13,28 @@ import (
 // searchReturn are the known RETURN options.
 var searchReturn = map[string]bool{"MIN": true, "MAX": true, "ALL": true, "COUNT": true, "SAVE": true}
 
+// returnOptions reads an optional `"RETURN" SP "(" [opts] ")" SP` of SEARCH
+// (RFC 4731 §3.1) or SORT (RFC 5267 §3.2), upper-case, each one of known;
+// has tells "RETURN ()" from no RETURN at all.
+func (d *Decoder) returnOptions(command string, known map[string]bool) (opts []string, has bool, err error) {
+	if !d.peekKeyword("RETURN") {
+		return nil, false, nil
+	}
+	d.pos += len("RETURN")
+	if err := d.sp(); err != nil {
+		return nil, false, err
+	}
+	if opts, err = d.atomList(); err != nil {
+		return nil, false, err
+	}
+	for _, o := range opts {
+		if !known[o] {
+			return nil, false, d.errf("Unknown " + command + " return option " + o)
+		}
+	}
+	return opts, true, d.sp()
+}
+
 // parseSearch: SEARCH [SP "RETURN" SP "(" [opts] ")"] [SP "CHARSET" SP
 // charset] 1*(SP search-key).
 func parseSearch(d *Decoder, cmd *Command) error {
@@ -20,24 +42,9 @@ func parseSearch(d *Decoder, cmd *Command) error {
 	if err := d.sp(); err != nil {
 		return err
 	}
-	if d.peekKeyword("RETURN") {
-		d.pos += len("RETURN")
-		if err := d.sp(); err != nil {
-			return err
-		}
-		opts, err := d.atomList()
-		if err != nil {
-			return err
-		}
-		for _, o := range opts {
-			if !searchReturn[o] {
-				return d.errf("Unknown SEARCH return option " + o)
-			}
-		}
-		args.Return, args.HasReturn = opts, true
-		if err := d.sp(); err != nil {
-			return err
-		}
+	var err error
+	if args.Return, args.HasReturn, err = d.returnOptions("SEARCH", searchReturn); err != nil {
+		return err
 	}
 	if d.peekKeyword("CHARSET") {
 		d.pos += len("CHARSET")

@@ -64,27 +64,12 @@ func parseSort(d *Decoder, cmd *Command) error {
 	if err := d.sp(); err != nil {
 		return err
 	}
-	if d.peekKeyword("RETURN") {
-		d.pos += len("RETURN")
-		if err := d.sp(); err != nil {
-			return err
-		}
-		opts, err := d.atomList()
-		if err != nil {
-			return err
-		}
-		for _, o := range opts {
-			if !sortReturn[o] {
-				return d.errf("Unknown SORT return option " + o)
-			}
-		}
-		args.Return, args.HasReturn = opts, true
-		if err := d.sp(); err != nil {
-			return err
-		}
+	var err error
+	if args.Return, args.HasReturn, err = d.returnOptions("SORT", sortReturn); err != nil {
+		return err
 	}
 	// sort-criteria = "(" sort-criterion *(SP sort-criterion) ")".
-	err := d.list(true, func() error {
+	err = d.list(true, func() error {
 		if len(args.Criteria) == maxSortCriteria {
 			return d.errf("Too many sort criteria")
 		}
