@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/postbus/postbus/frontend"
@@ -34,26 +32,7 @@ func (f *frontendFlags) register(fs *flag.FlagSet) {
 	f.cluster.register(fs)
 }
 
-func runFrontend(args []string) error {
-	fs := flag.NewFlagSet("frontend", flag.ContinueOnError)
-	var f frontendFlags
-	f.register(fs)
-	pos, err := parseWithConfig(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("frontend takes no arguments, got %q", pos)}
-	}
-	logger, err := newLogger(f.logLevel, f.logFormat)
-	if err != nil {
-		return err
-	}
-	setLive(args, func(fs *flag.FlagSet) { new(frontendFlags).register(fs) })
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return frontendNode(ctx, &f, logger)
-}
+func runFrontend(args []string) error { return runRole[frontendFlags]("frontend", args, frontendNode) }
 
 // frontendNode runs a stateless IMAP frontend of a cluster until ctx is
 // done: it follows the shard map in etcd and routes every metadata call to

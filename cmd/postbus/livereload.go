@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os/signal"
 	"sync"
+	"syscall"
 )
 
 // logLevel is the level of this process's logger (one role a process).
@@ -58,3 +61,41 @@ func reloadLive(log *slog.Logger) error {
 	}
 	return nil
 }
+
+// roleFlags are the flags of a long-running role (serve, metadata,
+// frontend).
+type roleFlags interface {
+	register(fs *flag.FlagSet)
+}
+
+// runRole is the life of a long-running role: its flags and --config (a
+// role takes no arguments), its logger, SIGHUP's live reload, and a context
+// that SIGINT and SIGTERM cancel; then run.
+func runRole[F any, P interface {
+	*F
+	roleFlags
+	logSettings() (level, format string)
+}](name string, args []string, run func(context.Context, P, *slog.Logger) error) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	f := P(new(F))
+	f.register(fs)
+	pos, err := parseWithConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("%s takes no arguments, got %q", name, pos)}
+	}
+	logger, err := newLogger(f.logSettings())
+	if err != nil {
+		return err
+	}
+	setLive(args, func(fs *flag.FlagSet) { P(new(F)).register(fs) })
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, f, logger)
+}
+
+// logSettings are the logging flags every role shares (serveFlags is
+// embedded in the others).
+func (f *serveFlags) logSettings() (level, format string) { return f.logLevel, f.logFormat }

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -52,26 +50,7 @@ func (f *metadataFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.drainExit, "drain-on-exit", 0, "on SIGTERM, first hand every shard to other nodes, waiting at most this long (0: exit at once; the node's users are unavailable until it returns)")
 }
 
-func runMetadata(args []string) error {
-	fs := flag.NewFlagSet("metadata", flag.ContinueOnError)
-	var f metadataFlags
-	f.register(fs)
-	pos, err := parseWithConfig(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("metadata takes no arguments, got %q", pos)}
-	}
-	logger, err := newLogger(f.logLevel, f.logFormat)
-	if err != nil {
-		return err
-	}
-	setLive(args, func(fs *flag.FlagSet) { new(metadataFlags).register(fs) })
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return metadataNode(ctx, &f, logger)
-}
+func runMetadata(args []string) error { return runRole[metadataFlags]("metadata", args, metadataNode) }
 
 // metadataNode runs a metadata node of a cluster until ctx is done.
 func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) error {

@@ -10,10 +10,8 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -106,26 +104,7 @@ func (f *serveFlags) registerLog(fs *flag.FlagSet) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
 
-func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var f serveFlags
-	f.register(fs)
-	pos, err := parseWithConfig(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
-	}
-	logger, err := newLogger(f.logLevel, f.logFormat)
-	if err != nil {
-		return err
-	}
-	setLive(args, func(fs *flag.FlagSet) { new(serveFlags).register(fs) })
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return serve(ctx, &f, logger)
-}
+func runServe(args []string) error { return runRole[serveFlags]("serve", args, serve) }
 
 func newLogger(level, format string) (*slog.Logger, error) {
 	var lv slog.Level
