@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/frontend"
+	"github.com/postbus/postbus/frontend/lmtp"
 	"github.com/postbus/postbus/frontend/router"
 	"github.com/postbus/postbus/metadata/cluster"
 )
@@ -106,25 +107,7 @@ func frontendNode(ctx context.Context, f *frontendFlags, logger *slog.Logger) er
 	}
 	fmt.Printf("postbus: frontend ready %s blobs=%s cert=%s\n", strings.Join(addrs, " "), blobsAt, certFile)
 	logger.Info("serving", "addrs", addrs, "blobs", blobsAt)
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			logger.Error("listener failed", "err", err)
-		}
-	}
-	hs.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fe.Shutdown(sctx); err != nil {
-		logger.Warn("frontend shutdown", "err", err)
-	}
-	if lmtpSrv != nil {
-		if err := lmtpSrv.Shutdown(sctx); err != nil {
-			logger.Warn("LMTP shutdown", "err", err)
-		}
-	}
+	serveUntilDone(ctx, errc, logger, hs, fe, lmtpSrv)
 	return nil
 }
 
@@ -153,4 +136,30 @@ func startIMAP(fe *frontend.Server, f *serveFlags, errc chan<- error) ([]string,
 		return nil, usageError{"nothing to serve: both --imaps-addr and --imap-addr are empty"}
 	}
 	return addrs, nil
+}
+
+// serveUntilDone waits for a shutdown signal (ctx) or a failed listener, then
+// drains in order: readiness turns 503 (the load balancer stops sending),
+// IMAP sessions get BYE and finish their commands, LMTP finishes its
+// transactions — all within 10 s.
+func serveUntilDone(ctx context.Context, errc <-chan error, logger *slog.Logger, hs *healthServer, fe *frontend.Server, lmtpSrv *lmtp.Server) {
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			logger.Error("listener failed", "err", err)
+		}
+	}
+	hs.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fe.Shutdown(sctx); err != nil {
+		logger.Warn("frontend shutdown", "err", err)
+	}
+	if lmtpSrv != nil {
+		if err := lmtpSrv.Shutdown(sctx); err != nil {
+			logger.Warn("LMTP shutdown", "err", err)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -267,25 +266,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	fmt.Printf("postbus: ready %s data=%s blobs=%s cert=%s\n", strings.Join(addrs, " "), f.data, blobsAt, certFile)
 	logger.Info("serving", "addrs", addrs, "data", f.data, "blobs", blobsAt)
 
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			logger.Error("listener failed", "err", err)
-		}
-	}
-	hs.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := fe.Shutdown(sctx); err != nil {
-		logger.Warn("frontend shutdown", "err", err)
-	}
-	if lmtpSrv != nil {
-		if err := lmtpSrv.Shutdown(sctx); err != nil {
-			logger.Warn("LMTP shutdown", "err", err)
-		}
-	}
+	serveUntilDone(ctx, errc, logger, hs, fe, lmtpSrv)
 	os.Remove(sockPath)
 	return nil
 }
