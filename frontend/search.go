@@ -22,23 +22,11 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 	default:
 		return no("BADCHARSET (US-ASCII UTF-8)", "unsupported charset")
 	}
-	var retMin, retMax, retAll, retCount, save bool
-	for _, r := range a.Return {
-		switch r {
-		case "MIN":
-			retMin = true
-		case "MAX":
-			retMax = true
-		case "ALL":
-			retAll = true
-		case "COUNT":
-			retCount = true
-		case "SAVE":
-			save = true
-		default:
-			return bad("", "unsupported SEARCH return option "+sanitizeName(r))
-		}
+	ro, err := parseReturnOpts("SEARCH", a.Return, true)
+	if err != nil {
+		return err
 	}
+	retMin, retMax, retAll, retCount, save := ro.min, ro.max, ro.all, ro.count, ro.save
 	// RFC 4731 §3.1: RETURN () means RETURN (ALL). IMAP4rev2 has no
 	// SEARCH response: a plain SEARCH answers ESEARCH ALL (RFC 9051 §6.4.4).
 	esearch := a.HasReturn || c.rev2
@@ -137,6 +125,35 @@ func (c *conn) searchResults(cmd *wire.Command, esearch bool, found []uint32, re
 	}
 	c.writeESearch(cmd, nums, retMin, retMax, retAll, retCount, modseq)
 	return nil
+}
+
+// returnOpts are the result options of SEARCH or SORT RETURN (RFC 4731
+// §3.1, RFC 5267 §3.2; SAVE is RFC 5182's and SEARCH's only).
+type returnOpts struct{ min, max, all, count, save bool }
+
+func parseReturnOpts(command string, opts []string, allowSave bool) (returnOpts, error) {
+	var r returnOpts
+	for _, o := range opts {
+		switch o {
+		case "MIN":
+			r.min = true
+		case "MAX":
+			r.max = true
+		case "ALL":
+			r.all = true
+		case "COUNT":
+			r.count = true
+		case "SAVE":
+			if allowSave {
+				r.save = true
+				continue
+			}
+			fallthrough
+		default:
+			return r, bad("", "unsupported "+command+" return option "+sanitizeName(o))
+		}
+	}
+	return r, nil
 }
 
 // writeESearch writes the ESEARCH response of a SEARCH or SORT (RFC 4731

@@ -33,21 +33,11 @@ func (c *conn) cmdSort(cmd *wire.Command) error {
 		}
 		program[i] = &metadatapb.SortCriterion{By: by, Reverse: cr.Reverse}
 	}
-	var retMin, retMax, retAll, retCount bool
-	for _, r := range a.Return {
-		switch r {
-		case "MIN":
-			retMin = true
-		case "MAX":
-			retMax = true
-		case "ALL":
-			retAll = true
-		case "COUNT":
-			retCount = true
-		default:
-			return bad("", "unsupported SORT return option "+sanitizeName(r))
-		}
+	ro, err := parseReturnOpts("SORT", a.Return, false)
+	if err != nil {
+		return err
 	}
+	retMin, retMax, retAll, retCount := ro.min, ro.max, ro.all, ro.count
 	// RFC 5267 §3.3: RETURN () means RETURN (ALL).
 	if a.HasReturn && !retMin && !retMax && !retAll && !retCount {
 		retAll = true
