@@ -34,6 +34,10 @@ FUZZ_TARGETS = \
 	./metadata/internal/schema:FuzzDecode \
 	./metadata/internal/state:FuzzCanonicalName \
 	./metadata/internal/password:FuzzVerify \
+	./metadata/internal/threading:FuzzBaseSubject \
+	./metadata/internal/threading:FuzzParseEnvelope \
+	./metadata/internal/threading:FuzzReferences \
+	./bench/corpus:FuzzMbox \
 	./blobstore:FuzzValidID
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
