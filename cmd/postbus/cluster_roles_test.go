@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
 
 	"github.com/postbus/postbus/metadata/cluster"
 	"github.com/postbus/postbus/metadata/cluster/embedded"
@@ -106,7 +107,7 @@ func TestClusterRoles(t *testing.T) {
 	}
 	nodes := map[string]*proc{"m1": startNode("m1"), "m2": startNode("m2")}
 	fe := startRole(t, "postbus: frontend ready ", "frontend", "--etcd", eps, "--data", filepath.Join(dir, "fe"),
-		"--imaps-addr", "127.0.0.1:0", "--imap-addr", "")
+		"--imaps-addr", "127.0.0.1:0", "--imap-addr", "", "--lmtp-addr", "127.0.0.1:0")
 
 	cli, err := (&embedded.Etcd{Endpoints: etcd.Endpoints}).Client()
 	if err != nil {
@@ -168,6 +169,31 @@ func TestClusterRoles(t *testing.T) {
 		c.Close()
 	}
 
+	// The frontend role takes mail in by LMTP too (issue 6), routing each
+	// recipient to its node: one transaction to a user of each node and an
+	// unknown one.
+	if fe.fields["lmtp"] == "" {
+		t.Fatalf("frontend ready line lacks lmtp=: %v", fe.fields)
+	}
+	rcptErr, dataErr := lmtpSend(t, "tcp", fe.fields["lmtp"], lmtpMessage,
+		byNode["m1"]+"@example.org", byNode["m2"]+"@example.org", "nobody@example.org")
+	var se *smtp.SMTPError
+	if len(dataErr) != 0 || len(rcptErr) != 1 || !errors.As(rcptErr["nobody@example.org"], &se) ||
+		se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 1}) {
+		t.Fatalf("LMTP through the frontend role: RCPT errors %v, DATA errors %v; want only nobody refused with 550 5.1.1", rcptErr, dataErr)
+	}
+	for _, u := range []string{byNode["m1"], byNode["m2"]} {
+		c, err := login(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel, err := c.Select("INBOX", nil).Wait()
+		if err != nil || sel.NumMessages != 2 {
+			t.Fatalf("%s after LMTP through the frontend: %v messages, err %v; want 2", u, sel, err)
+		}
+		c.Close()
+	}
+
 	// Stop m2: its users fail cleanly, m1's users do not notice.
 	down, up := byNode["m2"], byNode["m1"]
 	m2dir := filepath.Join(dir, "m2")
@@ -204,11 +230,12 @@ func TestClusterRoles(t *testing.T) {
 	}
 	defer back.Close()
 	sel, err := back.Select("INBOX", nil).Wait()
-	if err != nil || sel.NumMessages != 1 || sel.UIDNext != 2 {
-		t.Fatalf("INBOX of %s after the return: %+v, %v; want its one message", down, sel, err)
+	// Its APPENDed and its LMTP-delivered message.
+	if err != nil || sel.NumMessages != 2 || sel.UIDNext != 3 {
+		t.Fatalf("INBOX of %s after the return: %+v, %v; want its two messages", down, sel, err)
 	}
-	if data := appendMessage(t, back, "INBOX", testMessage); data.UID != 2 {
-		t.Errorf("APPEND after the return got UID %d, want 2", data.UID)
+	if data := appendMessage(t, back, "INBOX", testMessage); data.UID != 3 {
+		t.Errorf("APPEND after the return got UID %d, want 3", data.UID)
 	}
 
 	// A third node with --drain-on-exit takes shards, and on SIGTERM hands
