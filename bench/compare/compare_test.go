@@ -5,40 +5,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/postbus/postbus/bench/dovecot"
-	"github.com/postbus/postbus/bench/postbusd"
+	"github.com/postbus/postbus/bench/postbusd/postbusdtest"
 	"github.com/postbus/postbus/bench/workload"
 )
 
 var postbusBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bench-compare-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	postbusBin, err = postbusd.Build(ctx, dir)
-	if err == nil {
-		// Dovecot is the reference: install it or fail (not skip).
-		_, err = dovecot.EnsureInstalled(ctx)
-	}
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// Dovecot is the reference: install it or fail (not skip).
+	postbusdtest.Main(m, &postbusBin, func(ctx context.Context) error {
+		_, err := dovecot.EnsureInstalled(ctx)
+		return err
+	})
 }
 
 // TestCompareEveryWorkload runs the whole comparison on a tiny corpus:

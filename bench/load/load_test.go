@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,29 +12,13 @@ import (
 
 	"github.com/postbus/postbus/bench/corpus"
 	"github.com/postbus/postbus/bench/postbusd"
+	"github.com/postbus/postbus/bench/postbusd/postbusdtest"
 	"github.com/postbus/postbus/bench/target"
 )
 
 var postbusBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bench-load-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	postbusBin, err = postbusd.Build(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { postbusdtest.Main(m, &postbusBin) }
 
 func startPostbus(t *testing.T, users int) *target.Target {
 	t.Helper()

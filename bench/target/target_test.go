@@ -3,7 +3,6 @@ package target
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,28 +10,12 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/bench/postbusd"
+	"github.com/postbus/postbus/bench/postbusd/postbusdtest"
 )
 
 var postbusBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bench-target-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	postbusBin, err = postbusd.Build(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { postbusdtest.Main(m, &postbusBin) }
 
 // TestModesAgainstPostbus logs in over implicit TLS, STARTTLS and
 // cleartext (the server allows it with --insecure-auth) and checks the

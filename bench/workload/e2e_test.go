@@ -3,37 +3,19 @@ package workload
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/postbus/postbus/bench/corpus"
 	"github.com/postbus/postbus/bench/load"
 	"github.com/postbus/postbus/bench/postbusd"
+	"github.com/postbus/postbus/bench/postbusd/postbusdtest"
 	"github.com/postbus/postbus/bench/target"
 )
 
 var postbusBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bench-workload-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	postbusBin, err = postbusd.Build(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { postbusdtest.Main(m, &postbusBin) }
 
 // TestEveryWorkloadAgainstPostbus loads a tiny corpus into a real `postbus
 // serve` and runs every workload briefly: each must complete operations
