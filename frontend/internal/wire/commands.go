@@ -179,22 +179,28 @@ func parseID(d *Decoder, cmd *Command) error {
 
 // parseLogin: LOGIN SP userid SP password (RFC 9051 §6.2.3).
 func parseLogin(d *Decoder, cmd *Command) error {
-	args := &LoginArgs{}
-	var err error
-	if err = d.sp(); err != nil {
+	user, pass, err := d.twoAStrings()
+	if err != nil {
 		return err
 	}
-	if args.Username, err = d.astring(); err != nil {
-		return err
-	}
-	if err = d.sp(); err != nil {
-		return err
-	}
-	if args.Password, err = d.astring(); err != nil {
-		return err
-	}
-	cmd.Args = args
+	cmd.Args = &LoginArgs{Username: user, Password: pass}
 	return nil
+}
+
+// twoAStrings reads SP astring SP astring, the arguments of LOGIN and
+// RENAME.
+func (d *Decoder) twoAStrings() (a, b string, err error) {
+	if err = d.sp(); err != nil {
+		return "", "", err
+	}
+	if a, err = d.astring(); err != nil {
+		return "", "", err
+	}
+	if err = d.sp(); err != nil {
+		return "", "", err
+	}
+	b, err = d.astring()
+	return a, b, err
 }
 
 // parseAuthenticate: AUTHENTICATE SP auth-type [SP (base64 / "=")]
@@ -422,21 +428,11 @@ func parseMailboxArg(d *Decoder, cmd *Command) error {
 
 // parseRename: RENAME SP mailbox SP mailbox (RFC 9051 §6.3.6).
 func parseRename(d *Decoder, cmd *Command) error {
-	args := &RenameArgs{}
-	var err error
-	if err = d.sp(); err != nil {
+	from, to, err := d.twoAStrings()
+	if err != nil {
 		return err
 	}
-	if args.From, err = d.astring(); err != nil {
-		return err
-	}
-	if err = d.sp(); err != nil {
-		return err
-	}
-	if args.To, err = d.astring(); err != nil {
-		return err
-	}
-	cmd.Args = args
+	cmd.Args = &RenameArgs{From: from, To: to}
 	return nil
 }
 
