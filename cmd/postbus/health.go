@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,8 @@ import (
 //	GET /readyz   200 "ok" when every readiness check passes, else 503 with
 //	              one line per failing check (readiness: send traffic here)
 //
-// /metrics is added to the same server with Handle (metrics.go).
+// /metrics is added to the same server with Handle (metrics.go), and Go's
+// profiles are under /debug/pprof/ (registerPprof).
 
 // readinessCheck answers whether one dependency of a role is usable; nil
 // means ready. It must return promptly once ctx is done (/readyz gives each
@@ -88,9 +90,25 @@ func listenHealth(addr string, checks ...readinessCheck) (*healthServer, error) 
 		fmt.Fprintln(w, "ok")
 	})
 	h.mux.HandleFunc("GET /readyz", h.readyz)
+	registerPprof(h.mux)
 	h.srv = &http.Server{Handler: h.mux, ReadHeaderTimeout: 5 * time.Second}
 	go h.srv.Serve(l)
 	return h, nil
+}
+
+// registerPprof serves Go's profiles under /debug/pprof/ on the health
+// port, so that an operator can profile a live role (`go tool pprof
+// http://HOST:PORT/debug/pprof/profile?seconds=20`) without restarting it.
+// /debug/pprof/cmdline is left out on purpose: the command line may carry
+// secrets (an S3 secret key given as a flag).
+func registerPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/{$}", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	for _, name := range []string{"heap", "allocs", "goroutine", "block", "mutex", "threadcreate"} {
+		mux.Handle("GET /debug/pprof/"+name, pprof.Handler(name))
+	}
 }
 
 // Addr is the bound address.

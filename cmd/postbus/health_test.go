@@ -58,6 +58,14 @@ func TestHealthEndpoints(t *testing.T) {
 	if code, _ := get(t, base+"/nothing"); code != 404 {
 		t.Fatalf("/nothing = %d", code)
 	}
+	// Profiles are served for operators; the command line (which may
+	// carry secrets) is not.
+	if code, body := get(t, base+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("/debug/pprof/goroutine = %d %.80q", code, body)
+	}
+	if code, _ := get(t, base+"/debug/pprof/cmdline"); code != 404 {
+		t.Fatalf("/debug/pprof/cmdline = %d, want 404", code)
+	}
 	resp, err := http.Post(base+"/healthz", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
