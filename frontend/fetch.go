@@ -122,10 +122,12 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
 		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta,
 		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
+		MetaFields:   metaFieldsIf(needMeta, items),
 	})
 	if err != nil {
 		return rpcErr(err)
 	}
+	names := fetchNames(items)
 	for {
 		batch, err := stream.Recv()
 		if err == io.EOF {
@@ -145,7 +147,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 			if needMeta && rec.Meta == nil {
 				return errors.New("frontend: metadata returned a record without meta")
 			}
-			if err := c.writeFetch(ctx, seq, rec, items); err != nil {
+			if err := c.writeFetch(ctx, seq, rec, items, names); err != nil {
 				return err
 			}
 		}
@@ -163,7 +165,8 @@ type section struct {
 }
 
 // writeFetch writes one "* seq FETCH (...)" response.
-func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.MessageRecord, items []wire.FetchItem) error {
+// names[i] is the response name of section item i (fetchNames).
+func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.MessageRecord, items []wire.FetchItem, names []string) error {
 	meta := rec.Meta
 	var open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
 	if meta != nil {
@@ -257,7 +260,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			sec, _, _ := sectionOf(it)
 			e.Raw("BINARY.SIZE[").Raw(partString(sec.Part)).Raw("] ").Number(uint64(sizes[i]))
 		default:
-			e.Raw(responseName(it)).SP()
+			e.Raw(names[i]).SP()
 			s := secs[i]
 			switch {
 			case s == nil:

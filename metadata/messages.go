@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 
+	"github.com/postbus/postbus/metadata/internal/state"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -53,7 +54,11 @@ func (n *Node) Fetch(req *metadatapb.FetchRequest, stream metadatapb.Metadata_Fe
 	if set == nil {
 		set = &metadatapb.UidSet{} // no set: nothing, never "all"
 	}
-	err = n.st.Messages(req.User, req.MailboxId, set, req.WantMeta, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+	fields := state.NoMeta
+	if req.WantMeta {
+		fields = state.MetaFieldsOf(req.MetaFields...)
+	}
+	err = n.st.Messages(req.User, req.MailboxId, set, fields, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
 		batch = append(batch, r)
 		if len(batch) < fetchBatch {
 			return nil

@@ -37,7 +37,17 @@ type Options struct {
 	// Now is the clock read by handlers (internal/save dates, UIDVALIDITY);
 	// nil means time.Now.
 	Now func() time.Time
+	// CacheSize is the Pebble block cache in bytes; 0 means
+	// DefaultCacheSize. FETCH and SEARCH read the same message records
+	// again and again: with Pebble's 8 MiB default they are decompressed
+	// from the files on every pass once a mailbox outgrows it.
+	CacheSize int64
 }
+
+// DefaultCacheSize is the block cache of a node when Options.CacheSize is
+// 0: the message records of a few 10k-message mailboxes, well inside the
+// memory budget of an all-in-one server.
+const DefaultCacheSize = 128 << 20
 
 // ErrClosed is returned by RPCs on a closed node.
 var ErrClosed = fmt.Errorf("metadata: node closed: %w", base.ErrUnavailable)
@@ -80,7 +90,13 @@ func Open(opts Options) (*Node, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	db, err := pebble.Open(opts.Dir, &pebble.Options{Logger: quietLogger{}})
+	cacheSize := opts.CacheSize
+	if cacheSize <= 0 {
+		cacheSize = DefaultCacheSize
+	}
+	cache := pebble.NewCache(cacheSize)
+	db, err := pebble.Open(opts.Dir, &pebble.Options{Logger: quietLogger{}, Cache: cache})
+	cache.Unref() // the DB holds its own reference until it is closed
 	if err != nil {
 		return nil, fmt.Errorf("metadata: open pebble: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/search"
+	"github.com/postbus/postbus/metadata/internal/state"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -33,12 +34,14 @@ func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*meta
 		bodies = n.blobs
 	}
 	resp := &metadatapb.SearchResponse{}
-	err = n.st.Messages(req.User, req.MailboxId, nil, m.NeedsMeta(), 0, func(r *metadatapb.MessageRecord) error {
+	var msg search.Message
+	var sum search.Summary
+	err = n.st.Scan(req.User, req.MailboxId, searchFields(m), func(r *state.ScanMsg) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		msg := &search.Message{UID: r.State.Uid, ModSeq: r.State.Modseq, Flags: r.State.Flags, Meta: r.Meta}
-		ok, err := m.Match(ctx, msg, bodies)
+		searchMessage(&msg, &sum, r)
+		ok, err := m.Match(ctx, &msg, bodies)
 		if err != nil {
 			return fmt.Errorf("metadata: search uid %d: %w", msg.UID, err)
 		}
@@ -52,6 +55,24 @@ func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*meta
 		return nil, n.rpcErr("Search", err)
 	}
 	return resp, nil
+}
+
+// searchMessage fills msg (and sum, which it points to) from a scanned
+// message, without allocating.
+func searchMessage(msg *search.Message, sum *search.Summary, r *state.ScanMsg) {
+	*sum = search.Summary{
+		Size: r.Size, InternalDate: r.Dates.Internal, InternalZone: r.Dates.InternalZone,
+		SaveDate: r.Dates.Save, SentDate: r.Dates.Sent, SentZone: r.Dates.SentZone,
+	}
+	*msg = search.Message{UID: r.UID, ModSeq: r.ModSeq, Flags: r.Flags, Summary: sum, Meta: r.Meta}
+}
+
+// searchFields is what the store must decode of each message for m.
+func searchFields(m *search.Matcher) state.MetaFields {
+	if !m.NeedsMeta() {
+		return state.NoMeta
+	}
+	return state.MetaFieldsOf(m.MetaFields()...)
 }
 
 // noBodies is the body source of a node without a blob store.

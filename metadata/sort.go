@@ -7,6 +7,7 @@ import (
 
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/search"
+	"github.com/postbus/postbus/metadata/internal/state"
 	"github.com/postbus/postbus/metadata/internal/threading"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
@@ -100,12 +101,22 @@ func (n *Node) matching(ctx context.Context, user string, mbox uint64, key *meta
 		bodies = n.blobs
 	}
 	var out []threading.Msg
-	err = n.st.Messages(user, mbox, nil, true, 0, func(r *metadatapb.MessageRecord) error {
+	// sortFieldNumbers are the MessageMeta fields threading.Msg is made
+	// of besides the size and dates (from the state): envelope, subject,
+	// from, to, cc, message-id, in-reply-to, references.
+	sortFieldNumbers := []uint32{6, 14, 15, 16, 17, 18, 19, 20}
+	fields := state.MetaFieldsOf(sortFieldNumbers...)
+	if m.NeedsMeta() {
+		fields |= searchFields(m)
+	}
+	var msg search.Message
+	var sum search.Summary
+	err = n.st.Scan(user, mbox, fields, func(r *state.ScanMsg) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		msg := &search.Message{UID: r.State.Uid, ModSeq: r.State.Modseq, Flags: r.State.Flags, Meta: r.Meta}
-		ok, err := m.Match(ctx, msg, bodies)
+		searchMessage(&msg, &sum, r)
+		ok, err := m.Match(ctx, &msg, bodies)
 		if err != nil {
 			return fmt.Errorf("metadata: search uid %d: %w", msg.UID, err)
 		}
@@ -118,7 +129,7 @@ func (n *Node) matching(ctx context.Context, user string, mbox uint64, key *meta
 		}
 		out = append(out, threading.Msg{
 			UID: msg.UID, Subject: md.Subject, From: md.From, To: md.To, Cc: md.Cc,
-			SentDate: md.SentDate, InternalDate: md.InternalDate, Size: md.Size,
+			SentDate: r.Dates.Sent, InternalDate: r.Dates.Internal, Size: r.Size,
 			MessageID: md.MessageId, InReplyTo: md.InReplyTo, References: md.References, Envelope: md.Envelope,
 		})
 		return nil

@@ -1916,12 +1916,16 @@ func (x *UidSet) GetRanges() []*UidRange {
 }
 
 type FetchRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	MailboxId     uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
-	Uids          *UidSet                `protobuf:"bytes,3,opt,name=uids,proto3" json:"uids,omitempty"`
-	WantMeta      bool                   `protobuf:"varint,4,opt,name=want_meta,json=wantMeta,proto3" json:"want_meta,omitempty"`             // include MessageMeta (otherwise state only)
-	ChangedSince  uint64                 `protobuf:"varint,5,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"` // only messages with modseq > this (CONDSTORE)
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	User         string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId    uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	Uids         *UidSet                `protobuf:"bytes,3,opt,name=uids,proto3" json:"uids,omitempty"`
+	WantMeta     bool                   `protobuf:"varint,4,opt,name=want_meta,json=wantMeta,proto3" json:"want_meta,omitempty"`             // include MessageMeta (otherwise state only)
+	ChangedSince uint64                 `protobuf:"varint,5,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"` // only messages with modseq > this (CONDSTORE)
+	// With want_meta: the MessageMeta field numbers the caller will read
+	// (ENVELOPE needs only envelope); empty means every field. Leaving out the
+	// large fields (header, part tree) saves decoding and transfer per record.
+	MetaFields    []uint32 `protobuf:"varint,6,rep,packed,name=meta_fields,json=metaFields,proto3" json:"meta_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1989,6 +1993,13 @@ func (x *FetchRequest) GetChangedSince() uint64 {
 		return x.ChangedSince
 	}
 	return 0
+}
+
+func (x *FetchRequest) GetMetaFields() []uint32 {
+	if x != nil {
+		return x.MetaFields
+	}
+	return nil
 }
 
 type MessageRecord struct {
@@ -4528,14 +4539,16 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\rR\x05start\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\rR\x04stop\"?\n" +
 	"\x06UidSet\x125\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xb4\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xd5\x01\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12/\n" +
 	"\x04uids\x18\x03 \x01(\v2\x1b.postbus.metadata.v1.UidSetR\x04uids\x12\x1b\n" +
 	"\twant_meta\x18\x04 \x01(\bR\bwantMeta\x12#\n" +
-	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\"~\n" +
+	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\x12\x1f\n" +
+	"\vmeta_fields\x18\x06 \x03(\rR\n" +
+	"metaFields\"~\n" +
 	"\rMessageRecord\x127\n" +
 	"\x05state\x18\x01 \x01(\v2!.postbus.metadata.v1.MessageStateR\x05state\x124\n" +
 	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\"O\n" +

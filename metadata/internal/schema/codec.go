@@ -11,6 +11,7 @@ const (
 	formatUserV1    byte = 1
 	formatMailboxV1 byte = 1
 	formatStateV1   byte = 1
+	formatStateV2   byte = 2 // + MsgDates
 )
 
 // UserRecord is a user's account record.
@@ -50,14 +51,34 @@ const (
 	FlagDraft
 )
 
-// MsgState is the mutable part of a message: modseq, flags, and its size
-// (kept here so counters can be updated without reading the meta).
+// MsgState is the mutable part of a message: modseq, flags, and copies of
+// its size and dates (kept here so that counters are updated, and SEARCH
+// by flag, date or size is answered, without reading the much larger
+// meta record).
 type MsgState struct {
 	ModSeq   uint64
 	Size     uint64
 	System   uint8    // FlagSeen | ...
 	Keywords []string // as first stored; compared case-insensitively
+	// Dates are copies of the MessageMeta dates; HasDates is false only
+	// for a record written before schema version 4.
+	Dates    MsgDates
+	HasDates bool
 }
+
+// MsgDates are a message's dates as in its MessageMeta: unix seconds and
+// zone offsets east of UTC in seconds. A zero SentDate means none.
+type MsgDates struct {
+	Internal     int64
+	InternalZone int32
+	Save         int64
+	Sent         int64
+	SentZone     int32
+}
+
+// zigzag maps signed to unsigned so that small negatives stay short.
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 type encoder struct{ b []byte }
 
@@ -187,15 +208,29 @@ func DecodeMailboxRecord(b []byte) (MailboxRecord, error) {
 }
 
 // Encode returns the value bytes of s.
+// Records with dates are written in format 2, others (only in tests of
+// old stores) in format 1.
 func (s *MsgState) Encode() []byte {
-	e := encoder{b: make([]byte, 0, 16)}
-	e.b = append(e.b, formatStateV1)
+	e := encoder{b: make([]byte, 0, 40)}
+	format := formatStateV1
+	if s.HasDates {
+		format = formatStateV2
+	}
+	e.b = append(e.b, format)
 	e.uvarint(s.ModSeq)
 	e.uvarint(s.Size)
 	e.b = append(e.b, s.System)
 	e.uvarint(uint64(len(s.Keywords)))
 	for _, k := range s.Keywords {
 		e.str(k)
+	}
+	if s.HasDates {
+		d := s.Dates
+		e.uvarint(zigzag(d.Internal))
+		e.uvarint(zigzag(int64(d.InternalZone)))
+		e.uvarint(zigzag(d.Save))
+		e.uvarint(zigzag(d.Sent))
+		e.uvarint(zigzag(int64(d.SentZone)))
 	}
 	return e.b
 }
@@ -218,5 +253,24 @@ func DecodeMsgState(b []byte) (MsgState, error) {
 			s.Keywords = append(s.Keywords, d.str())
 		}
 	}
-	return s, d.finish(f, formatStateV1)
+	if f != formatStateV2 {
+		return s, d.finish(f, formatStateV1)
+	}
+	s.HasDates = true
+	s.Dates.Internal = unzigzag(d.uvarint())
+	s.Dates.InternalZone = d.zone()
+	s.Dates.Save = unzigzag(d.uvarint())
+	s.Dates.Sent = unzigzag(d.uvarint())
+	s.Dates.SentZone = d.zone()
+	return s, d.finish(f, formatStateV2)
+}
+
+// zone decodes a zone offset, which must fit an int32.
+func (d *decoder) zone() int32 {
+	v := unzigzag(d.uvarint())
+	if v < -1<<31 || v > 1<<31-1 {
+		d.fail("zone")
+		return 0
+	}
+	return int32(v)
 }

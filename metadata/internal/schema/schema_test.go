@@ -84,10 +84,24 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if got, err := DecodeMsgState(empty.Encode()); err != nil || !reflect.DeepEqual(got, empty) {
 		t.Errorf("empty state: %+v %v", got, err)
 	}
+	// Format 2 carries the dates, negative ones (before 1970, zones west
+	// of UTC) included.
+	dated := s
+	dated.HasDates = true
+	dated.Dates = MsgDates{Internal: 1764000000, InternalZone: -8 * 3600, Save: 1764000001, Sent: -86400, SentZone: 5*3600 + 1800}
+	if got, err := DecodeMsgState(dated.Encode()); err != nil || !reflect.DeepEqual(got, dated) {
+		t.Errorf("dated state: %+v %v", got, err)
+	}
+	// A zone that does not fit 32 bits is corrupt.
+	bad := (&MsgState{HasDates: true, Dates: MsgDates{SentZone: 1}}).Encode()
+	bad = append(bad[:len(bad)-1], 0xfe, 0xff, 0xff, 0xff, 0x7f)
+	if _, err := DecodeMsgState(bad); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("state with a 36-bit zone: %v", err)
+	}
 }
 
 func TestRecordsCorrupt(t *testing.T) {
-	s := (&MsgState{ModSeq: 1, Keywords: []string{"abc"}}).Encode()
+	s := (&MsgState{ModSeq: 1, Keywords: []string{"abc"}, HasDates: true, Dates: MsgDates{Internal: 5}}).Encode()
 	m := (&MailboxRecord{Name: "x"}).Encode()
 	for name, b := range map[string][]byte{
 		"empty":     nil,

@@ -20,7 +20,7 @@ type cost uint8
 
 const (
 	costState  cost = iota // UID, flags, modseq: no MessageMeta needed
-	costMeta               // dates, size: fixed fields of MessageMeta
+	costMeta               // dates, size: Message.Summary (or fixed fields of MessageMeta)
 	costHeader             // parses MessageMeta.header
 	costBody               // reads the blob
 )

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -93,9 +94,10 @@ func TestNeedsMeta(t *testing.T) {
 	}{
 		{"all", kAll(), false, false},
 		{"state only", kAnd(kUIDs(1), kNot(kFlag(`\Seen`)), kOr(kModseq(3), kAll())), false, false},
-		{"size", kLarger(1), true, false},
-		{"date in or", kOr(kFlag("x"), kInternal(on, 2026, 1, 1)), true, false},
-		{"within", kNot(kOlder(5)), true, false},
+		// Size and dates come from Message.Summary: no meta needed.
+		{"size", kLarger(1), false, false},
+		{"date in or", kOr(kFlag("x"), kInternal(on, 2026, 1, 1)), false, false},
+		{"within", kNot(kOlder(5)), false, false},
 		{"header", kHeader("from", "x"), true, false},
 		{"body under not", kAnd(kUIDs(1), kNot(kBody("x"))), true, true},
 		{"text", kText("x"), true, true},
@@ -110,6 +112,44 @@ func TestNeedsMeta(t *testing.T) {
 				t.Errorf("NeedsMeta, NeedsBody = %v, %v; want %v, %v", m.NeedsMeta(), m.NeedsBody(), tc.meta, tc.body)
 			}
 		})
+	}
+}
+
+func TestSummaryDecidesSizeAndDates(t *testing.T) {
+	day := func(y int, mo time.Month, d int) int64 { return time.Date(y, mo, d, 12, 0, 0, 0, time.UTC).Unix() }
+	sum := &Summary{Size: 500, InternalDate: day(2026, 3, 1), SaveDate: day(2026, 3, 2), SentDate: day(2026, 2, 28)}
+	// Meta says otherwise: the Summary must win, so a node that fills it
+	// from the state record never needs the meta.
+	meta := &metadatapb.MessageMeta{Size: 5, InternalDate: day(2020, 1, 1)}
+	for _, tc := range []struct {
+		name string
+		key  *metadatapb.SearchKey
+		want bool
+	}{
+		{"larger", kLarger(499), true},
+		{"smaller", kSmaller(499), false},
+		{"internal on", kInternal(on, 2026, 3, 1), true},
+		{"internal on meta's day", kInternal(on, 2020, 1, 1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Compile(tc.key, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, msg := range []*Message{{UID: 1, Summary: sum}, {UID: 1, Summary: sum, Meta: meta}} {
+				if got, err := m.Match(context.Background(), msg, nil); err != nil || got != tc.want {
+					t.Errorf("meta %v: Match = %v, %v; want %v", msg.Meta != nil, got, err, tc.want)
+				}
+			}
+		})
+	}
+	// Without Summary and Meta a date key cannot be answered.
+	m, err := Compile(kLarger(1), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Match(context.Background(), &Message{UID: 1}, nil); err == nil {
+		t.Error("size key matched a message without Summary or Meta")
 	}
 }
 

@@ -148,7 +148,7 @@ type sizeNode struct {
 
 func (sizeNode) cost() cost { return costMeta }
 func (n sizeNode) eval(e *evaluation) (bool, error) {
-	size := e.msg.Meta.GetSize()
+	size := e.msg.summary().Size
 	if n.larger {
 		return size > n.n, nil
 	}
@@ -165,7 +165,7 @@ type dateNode struct {
 
 func (dateNode) cost() cost { return costMeta }
 func (n dateNode) eval(e *evaluation) (bool, error) {
-	d := messageDay(e.msg.Meta, n.kind)
+	d := messageDay(e.msg.summary(), n.kind)
 	switch n.op {
 	case metadatapb.DateOp_DATE_BEFORE:
 		return d < n.day, nil
@@ -178,19 +178,19 @@ func (n dateNode) eval(e *evaluation) (bool, error) {
 
 // messageDay is the calendar day of the message's date of the given kind,
 // with the fallbacks described in the package documentation.
-func messageDay(m *metadatapb.MessageMeta, kind dateKind) int64 {
+func messageDay(m Summary, kind dateKind) int64 {
 	switch kind {
 	case dateSent:
-		if m.GetSentDate() != 0 {
-			return dayNumber(m.GetSentDate(), m.GetSentDateZone())
+		if m.SentDate != 0 {
+			return dayNumber(m.SentDate, m.SentZone)
 		}
 	case dateSaved:
 		// RFC 8514 §4.3: without a save date, use the internal date.
-		if m.GetSaveDate() != 0 {
-			return dayNumber(m.GetSaveDate(), 0)
+		if m.SaveDate != 0 {
+			return dayNumber(m.SaveDate, 0)
 		}
 	}
-	return dayNumber(m.GetInternalDate(), m.GetInternalDateZone())
+	return dayNumber(m.InternalDate, m.InternalZone)
 }
 
 // withinNode: RFC 5032 §3. OLDER n matches internal dates at or before
@@ -202,7 +202,7 @@ type withinNode struct {
 
 func (withinNode) cost() cost { return costMeta }
 func (n withinNode) eval(e *evaluation) (bool, error) {
-	t := e.msg.Meta.GetInternalDate()
+	t := e.msg.summary().InternalDate
 	if n.older {
 		return t <= n.limit, nil
 	}

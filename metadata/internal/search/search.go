@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/postbus/postbus/metadata/base"
@@ -16,7 +17,34 @@ type Message struct {
 	UID    uint32
 	ModSeq uint64
 	Flags  []string
-	Meta   *metadatapb.MessageMeta
+	// Summary, when set, gives the size and dates; otherwise they are read
+	// from Meta. The metadata node sets it from the message's state record
+	// so that SEARCH by size or date reads no meta record at all.
+	Summary *Summary
+	Meta    *metadatapb.MessageMeta
+}
+
+// Summary is the size and dates of a message, as in its MessageMeta
+// (unix seconds, zone offsets east of UTC in seconds; SentDate 0: none).
+type Summary struct {
+	Size         uint64
+	InternalDate int64
+	InternalZone int32
+	SaveDate     int64
+	SentDate     int64
+	SentZone     int32
+}
+
+// summary is msg.Summary, or the same read from Meta.
+func (msg *Message) summary() Summary {
+	if msg.Summary != nil {
+		return *msg.Summary
+	}
+	m := msg.Meta
+	return Summary{
+		Size: m.GetSize(), InternalDate: m.GetInternalDate(), InternalZone: m.GetInternalDateZone(),
+		SaveDate: m.GetSaveDate(), SentDate: m.GetSentDate(), SentZone: m.GetSentDateZone(),
+	}
 }
 
 // BodySource reads message bodies (the blob store). Open returns length bytes
@@ -42,13 +70,28 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 	}
 	return &Matcher{
 		root:      root,
-		needsMeta: root.cost() > costState,
+		needsMeta: root.cost() > costMeta,
 		needsBody: root.cost() >= costBody,
 	}, nil
 }
 
-// NeedsMeta reports whether evaluation needs Message.Meta (anything beyond
-// UID, flags and modseq).
+// metaFieldNumbers are the MessageMeta fields evaluation reads besides
+// the header when Message.Summary is set: size and dates, for a caller
+// that cannot give a Summary.
+var metaFieldNumbers = []uint32{2, 3, 4, 5, 11, 12}
+
+// MetaFields lists the MessageMeta field numbers evaluation reads, so that
+// the store decodes only those; nil means every field (BODY/TEXT walk the
+// MIME tree and read the blob). Only meaningful when NeedsMeta.
+func (m *Matcher) MetaFields() []uint32 {
+	if m.root.cost() >= costBody {
+		return nil
+	}
+	return append(slices.Clone(metaFieldNumbers), 9) // + header
+}
+
+// NeedsMeta reports whether evaluation needs Message.Meta: anything beyond
+// UID, flags, modseq and, given Message.Summary, size and dates.
 func (m *Matcher) NeedsMeta() bool { return m.needsMeta }
 
 // NeedsBody reports whether evaluation may read bodies (the key has a BODY
@@ -66,6 +109,9 @@ func (m *Matcher) Match(ctx context.Context, msg *Message, bodies BodySource) (b
 	}
 	if m.needsMeta && msg.Meta == nil {
 		return false, fmt.Errorf("search: uid %d: key needs MessageMeta, got none: %w", msg.UID, base.ErrInvalidArgument)
+	}
+	if m.root.cost() >= costMeta && msg.Summary == nil && msg.Meta == nil {
+		return false, fmt.Errorf("search: uid %d: key needs the size or dates, got no Summary or MessageMeta: %w", msg.UID, base.ErrInvalidArgument)
 	}
 	e := getEvaluation(ctx, msg, bodies)
 	defer putEvaluation(e)

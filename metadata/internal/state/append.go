@@ -67,7 +67,10 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 			return nil, fmt.Errorf("state: encode meta: %w", err)
 		}
 		preps = append(preps, prepared{
-			state:  schema.MsgState{Size: m.Size, System: fs.system, Keywords: fs.keywords},
+			state: schema.MsgState{Size: m.Size, System: fs.system, Keywords: fs.keywords, HasDates: true, Dates: schema.MsgDates{
+				Internal: m.InternalDate, InternalZone: m.InternalDateZone, Save: m.SaveDate,
+				Sent: m.SentDate, SentZone: m.SentDateZone,
+			}},
 			meta:   raw,
 			blobID: m.BlobId,
 			skip:   nm.SkipDuplicate,

@@ -116,6 +116,11 @@ func (s *Store) Copy(req *metadatapb.CopyRequest, now int64) (*metadatapb.CopyRe
 			}
 			st := m.state
 			st.ModSeq = modseq
+			// The copy's dates are its meta's, with the new save date.
+			if st.Dates, err = schema.MetaDates(meta); err != nil {
+				return err
+			}
+			st.HasDates = true
 			if err := t.writeMessage(req.DestMailboxId, uid, st, meta); err != nil {
 				return err
 			}

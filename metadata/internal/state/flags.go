@@ -119,9 +119,35 @@ func sameFlags(aSys uint8, aKw []string, bSys uint8, bKw []string) bool {
 	return true
 }
 
+// systemFlagLists holds the rendered list of every combination of system
+// flags, shared by all messages without keywords: a FETCH FLAGS or SEARCH
+// over a large mailbox then allocates no flag list per message. Callers
+// must not modify a returned list (appending is fine: it has no spare
+// capacity, so append copies).
+var systemFlagLists = func() [][]string {
+	var all uint8
+	for _, sf := range systemFlags {
+		all |= sf.bit
+	}
+	lists := make([][]string, int(all)+1)
+	for bits := range lists {
+		var l []string
+		for _, sf := range systemFlags {
+			if uint8(bits)&sf.bit != 0 {
+				l = append(l, sf.name)
+			}
+		}
+		lists[bits] = l[:len(l):len(l)]
+	}
+	return lists
+}()
+
 // flagList renders a state's flags: system flags in fixed order, then
-// keywords as stored.
+// keywords as stored. The result is shared: see systemFlagLists.
 func flagList(s schema.MsgState) []string {
+	if len(s.Keywords) == 0 && int(s.System) < len(systemFlagLists) {
+		return systemFlagLists[s.System]
+	}
 	out := make([]string, 0, 2+len(s.Keywords))
 	for _, sf := range systemFlags {
 		if s.System&sf.bit != 0 {

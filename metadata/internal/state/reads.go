@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/schema"
@@ -15,9 +14,10 @@ import (
 
 // Messages calls fn for every message of the set (all messages when set is
 // nil) with modseq > changedSince, ascending by UID, from one consistent
-// snapshot. With wantMeta each record carries its MessageMeta. Records are
-// owned by fn. ErrNoSuchMailbox if the mailbox does not exist.
-func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, wantMeta bool, changedSince uint64,
+// snapshot. Unless meta is NoMeta each record carries its MessageMeta with
+// the selected fields decoded. Records are owned by fn. ErrNoSuchMailbox if
+// the mailbox does not exist.
+func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, changedSince uint64,
 	fn func(*metadatapb.MessageRecord) error) error {
 	ranges := allUIDs
 	if set != nil {
@@ -28,7 +28,7 @@ func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, wantM
 			return err
 		}
 		var metaIt *pebble.Iterator
-		if wantMeta {
+		if meta != NoMeta {
 			p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
 			var err error
 			if metaIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)}); err != nil {
@@ -36,25 +36,29 @@ func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, wantM
 			}
 			defer metaIt.Close()
 		}
+		var scratch []byte
+		positioned := false
 		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			if st.ModSeq <= changedSince {
 				return true, nil
 			}
 			rec := &metadatapb.MessageRecord{State: statePB(uid, st)}
 			if metaIt != nil {
-				// States and metas are sorted alike, so this seek is
-				// almost always a step forward.
+				// States and metas are sorted alike, so the meta of this
+				// message is usually the next key: step there, and seek
+				// only when that is not it (a gap in the set, the first).
 				k := schema.MsgMetaKey(v.shard, user, mbox, uid)
-				if !metaIt.SeekGE(k) || string(metaIt.Key()) != string(k) {
+				found := positioned && metaIt.Next() && string(metaIt.Key()) == string(k)
+				if !found && (!metaIt.SeekGE(k) || string(metaIt.Key()) != string(k)) {
 					return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
 				}
+				positioned = true
 				val, err := metaIt.ValueAndErr()
 				if err != nil {
 					return false, err
 				}
-				rec.Meta = &metadatapb.MessageMeta{}
-				if err := proto.Unmarshal(val, rec.Meta); err != nil {
-					return false, fmt.Errorf("state: message %d meta: %w: %v", uid, schema.ErrCorrupt, err)
+				if rec.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}
 			}
 			return true, fn(rec)

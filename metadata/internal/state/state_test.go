@@ -323,7 +323,11 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 		if err != nil {
 			return "", err
 		}
-		err = s.Messages(user, id, parseSet(t, d, "uids"), d.HasArg("meta"), uint64(argInt(t, d, "changed-since", 0)), func(r *metadatapb.MessageRecord) error {
+		fields := NoMeta
+		if d.HasArg("meta") {
+			fields = AllMeta
+		}
+		err = s.Messages(user, id, parseSet(t, d, "uids"), fields, uint64(argInt(t, d, "changed-since", 0)), func(r *metadatapb.MessageRecord) error {
 			b.WriteString(strings.TrimSuffix(fmtState(r.State), "\n"))
 			if r.Meta != nil {
 				fmt.Fprintf(&b, " blob=%s size=%d internal=%d save=%d", r.Meta.BlobId[60:], r.Meta.Size, r.Meta.InternalDate, r.Meta.SaveDate)

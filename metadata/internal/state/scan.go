@@ -1,0 +1,90 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/postbus/postbus/metadata/internal/schema"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// ScanMsg is one message as Scan gives it: its state, with the size and
+// dates kept there, and the selected fields of its meta.
+type ScanMsg struct {
+	UID    uint32
+	ModSeq uint64
+	Flags  []string // shared: do not modify (see flagList)
+	Size   uint64
+	Dates  schema.MsgDates
+	Meta   *metadatapb.MessageMeta // nil when the selection is NoMeta
+}
+
+// Scan calls fn for every message of a mailbox, ascending by UID, from one
+// snapshot: the read of SEARCH, SORT and THREAD. Flags, size and dates come
+// from the state records alone, so a search by them never reads the much
+// larger meta records; meta is read only for the selected fields. A state
+// record without dates (written before schema version 4 and brought in
+// raw, e.g. by a shard transfer from an older node) has them read from its
+// meta. The ScanMsg is reused between calls: fn must not keep it.
+func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg) error) error {
+	return s.read(user, func(v *view) error {
+		if _, err := v.mailbox(mbox); err != nil {
+			return err
+		}
+		p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
+		var metaIt *pebble.Iterator
+		openMeta := func() error {
+			if metaIt != nil {
+				return nil
+			}
+			var err error
+			metaIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
+			if err != nil {
+				return fmt.Errorf("state: iter: %w", err)
+			}
+			return nil
+		}
+		defer func() {
+			if metaIt != nil {
+				metaIt.Close()
+			}
+		}()
+		var (
+			m          ScanMsg
+			scratch    []byte
+			positioned bool
+		)
+		return v.forEachState(mbox, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
+			m = ScanMsg{UID: uid, ModSeq: st.ModSeq, Flags: flagList(st), Size: st.Size, Dates: st.Dates}
+			if meta == NoMeta && st.HasDates {
+				return true, fn(&m)
+			}
+			if err := openMeta(); err != nil {
+				return false, err
+			}
+			// Metas are sorted like states: step, and seek only on a gap.
+			k := schema.MsgMetaKey(v.shard, user, mbox, uid)
+			found := positioned && metaIt.Next() && string(metaIt.Key()) == string(k)
+			if !found && (!metaIt.SeekGE(k) || string(metaIt.Key()) != string(k)) {
+				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+			}
+			positioned = true
+			val, err := metaIt.ValueAndErr()
+			if err != nil {
+				return false, err
+			}
+			if !st.HasDates {
+				if m.Dates, err = schema.MetaDates(val); err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+				}
+			}
+			if meta != NoMeta {
+				if m.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+				}
+			}
+			return true, fn(&m)
+		})
+	})
+}
