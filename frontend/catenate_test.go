@@ -148,14 +148,15 @@ func TestCatenateBuild(t *testing.T) {
 		})
 	}
 
-	// The result is analysed like any APPEND: ENVELOPE and BODYSTRUCTURE
-	// of the catenated copy match the source's.
+	// The result is analysed like any APPEND: ENVELOPE, BODYSTRUCTURE and
+	// PREVIEW of the catenated copy match the source's.
 	r.expect("s1", "EXAMINE Drafts", "OK")
-	u := r.expect("s2", "UID FETCH 2 (ENVELOPE BODYSTRUCTURE)", "OK")
+	u := r.expect("s2", "UID FETCH 2 (ENVELOPE BODYSTRUCTURE PREVIEW)", "OK")
 	r.expect("s3", "EXAMINE INBOX", "OK")
-	src := r.expect("s4", "UID FETCH 1 (ENVELOPE BODYSTRUCTURE FLAGS)", "OK")
+	src := r.expect("s4", "UID FETCH 1 (ENVELOPE BODYSTRUCTURE PREVIEW FLAGS)", "OK")
 	strip := func(s string) string { return s[strings.Index(s, "ENVELOPE"):] }
-	if len(u) != 1 || len(src) != 1 || strip(u[0]) != strings.Replace(strip(src[0]), " FLAGS ()", "", 1) {
+	if len(u) != 1 || len(src) != 1 || !strings.Contains(u[0], "PREVIEW \"Our travel agent") ||
+		strip(u[0]) != strings.Replace(strip(src[0]), " FLAGS ()", "", 1) {
 		t.Errorf("copy %q\nsource %q", u, src)
 	}
 	// RFC 4469 §3: catenating does not set \Seen on the source.
@@ -370,5 +371,19 @@ func TestCatenateSyntax(t *testing.T) {
 	r.expect("n", "NOOP", "OK")
 	if n := messages(t, r, "Drafts"); n != "0" {
 		t.Errorf("Drafts holds %s messages", n)
+	}
+}
+
+// TestCatenateQuota: the catenated message counts against the quota like
+// any APPEND (RFC 9208).
+func TestCatenateQuota(t *testing.T) {
+	e := newEnv(t)
+	r, _ := catSetup(t, e)
+	e.setQuota(t, testUser, 0, 2)
+	url := `URL "/INBOX/;UID=1"`
+	r.expect("a", "APPEND Drafts CATENATE ("+url+")", "OK")
+	r.expect("b", "APPEND Drafts CATENATE ("+url+")", "NO [OVERQUOTA]")
+	if n := messages(t, r, "Drafts"); n != "1" {
+		t.Errorf("Drafts holds %s messages, want 1", n)
 	}
 }
