@@ -24,8 +24,9 @@ import (
 // quota and APPENDLIMIT treatment like any APPEND, and MULTIAPPEND
 // atomicity holds: nothing is committed before every message was built.
 
-// catCaps are advertised with CATENATE: URL-PARTIAL (RFC 5550 §5) says
-// ";PARTIAL=" works in CATENATE URLs. URLAUTH (RFC 4467) is not needed by
+// catCaps are advertised with CATENATE: URL-PARTIAL (defined by RFC 5550,
+// the Lemonade profile) says ";PARTIAL=" (RFC 5092 §6) works in CATENATE
+// URLs. URLAUTH (RFC 4467) is not needed by
 // RFC 4469 and not implemented: URLAUTH URLs get NO [BADURL].
 var catCaps = []string{"CATENATE", "URL-PARTIAL"}
 
