@@ -60,8 +60,8 @@ func TestCatenateMulti(t *testing.T) {
 	}
 	d = newTestDecoder(in, DefaultLimits())
 	readCommandName(t, d, "a", "APPEND")
-	if msg, err = d.ReadAppendMessage(); err != nil {
-		t.Fatal(err)
+	if msg, err = d.ReadAppendMessage(); err != nil || !msg.Catenate {
+		t.Fatal(msg, err)
 	}
 	parts, err := readCat(t, d)
 	want := []string{"U:/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER", "T:\r\n--x", "U:/INBOX/;UID=1", "B:\x00\x01", "U:;UID=2"}
