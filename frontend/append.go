@@ -11,8 +11,8 @@ import (
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
-// RFC 9051 §6.3.12 APPEND, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID. Each
-// body is spooled, analysed and stored in the blob store; then one Append
+// RFC 9051 §6.3.12 APPEND, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID, RFC
+// 4469 CATENATE (catenate.go). Each body is spooled, analysed and stored in the blob store; then one Append
 // RPC commits all of them atomically. OK only after both (DESIGN.md "Body
 // first, then metadata").
 func (c *conn) cmdAppend(cmd *wire.Command) error {
@@ -37,15 +37,13 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 	}
 
 	var msgs []*metadatapb.NewMessage
+	var cat *catenator // URL resolution for CATENATE messages (catenate.go)
 	for {
 		m, err := c.dec.ReadAppendMessage()
 		if err != nil {
 			var se *wire.SyntaxError
 			if errors.As(err, &se) {
-				if se.Code == "TOOBIG" {
-					return no("TOOBIG", se.Msg) // RFC 7889 §4
-				}
-				return bad(se.Code, se.Msg)
+				return appendSyntaxErr(se)
 			}
 			return fatal(err)
 		}
@@ -55,7 +53,15 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 		if len(msgs) == maxAppendMessages {
 			return c.refuseAppend(no("LIMIT", "too many messages in one APPEND"))
 		}
-		nm, err := c.ingest(m)
+		var nm *metadatapb.NewMessage
+		if m.Catenate {
+			if cat == nil {
+				cat = newCatenator(c)
+			}
+			nm, err = c.ingestCatenate(m, cat)
+		} else {
+			nm, err = c.ingest(m)
+		}
 		if err != nil {
 			if !errors.Is(err, errClientRead) {
 				return c.refuseAppend(err)
@@ -79,6 +85,16 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 		c.sub.markDirty() // RFC 9051 §6.3.12: tell of the new message
 	}
 	return okCode("APPENDUID "+strconv.FormatUint(uint64(resp.UidValidity), 10)+" "+formatUIDs(resp.Uids), "APPEND completed")
+}
+
+// appendSyntaxErr answers a message the decoder refused (it has skipped
+// the rest of the command): NO [TOOBIG] for a literal over its limit
+// (RFC 7889 §4), BAD otherwise.
+func appendSyntaxErr(se *wire.SyntaxError) error {
+	if se.Code == "TOOBIG" {
+		return no("TOOBIG", se.Msg)
+	}
+	return bad(se.Code, se.Msg)
 }
 
 // maxAppendMessages bounds a MULTIAPPEND: all of its metadata travels in

@@ -47,6 +47,7 @@ func (c *conn) capabilities() string {
 	caps = append(caps, quotaCaps...) // quota.go
 	caps = append(caps, condCaps...)  // condstore.go
 	caps = append(caps, sortCaps...)  // sort.go
+	caps = append(caps, catCaps...)   // catenate.go
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
 	return strings.Join(caps, " ")
 }

@@ -39,6 +39,8 @@ func FuzzSession(f *testing.F) {
 		"a SEARCH OR (FROM x TO y) NOT 1:* UID 2:4 $",
 		"a STORE 1 +FLAGS.SILENT (\\Seen $x)",
 		"a APPEND INBOX (\\Seen) {3+}\r\nabc",
+		"a APPEND INBOX CATENATE (URL \";UID=1/;SECTION=1.MIME\" TEXT {3+}\r\nabc URL \"/INBOX/;UID=1/;PARTIAL=1.2\") CATENATE (TEXT ~{1+}\r\n\x00)",
+		"a APPEND INBOX CATENATE (URL \"imap://alice@postbus/INBOX;UIDVALIDITY=1/;UID=1;URLAUTH=x\")",
 		"a UID MOVE 1:* Trash",
 		"a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"*\" \"%\") RETURN (CHILDREN STATUS (MESSAGES SIZE))",
 		"a IDLE\r\nDONE",

@@ -9,12 +9,15 @@ import (
 // This file streams APPEND (RFC 9051 §6.3.12, MULTIAPPEND RFC 3502,
 // literal8 RFC 3516 §4.4, LITERAL+ RFC 7888): ReadCommand stops after the
 // mailbox, ReadAppendMessage reads one message header and hands out the
-// literal as a reader, and the next call continues the same line.
+// literal as a reader, and the next call continues the same line. A
+// CATENATE message (RFC 4469) hands out its parts through ReadCatPart
+// instead (catenate.go).
 
 // appendState tracks an APPEND between ReadCommand and its end.
 type appendState struct {
 	started bool           // at least one message announced
-	body    *literalReader // the last message's literal, nil before the first
+	body    *literalReader // the last message's (or TEXT part's) literal, nil before the first
+	cat     *catState      // non-nil while a CATENATE list is being read (catenate.go)
 }
 
 // parseAppend: APPEND SP mailbox, then 1*(SP append-message) read by
@@ -38,6 +41,9 @@ func (d *Decoder) readAppendMessage() (*AppendMessage, error) {
 	a := d.app
 	if a == nil {
 		return nil, fmt.Errorf("%w: no APPEND in progress", ErrAppendState)
+	}
+	if a.cat != nil {
+		return nil, fmt.Errorf("%w: CATENATE parts not read to the end", ErrAppendState)
 	}
 	if b := a.body; b != nil {
 		if b.remaining > 0 {
@@ -81,6 +87,15 @@ func (d *Decoder) readAppendMessage() (*AppendMessage, error) {
 		if err := d.sp(); err != nil {
 			return nil, err
 		}
+	}
+	if c := d.peek(); c == 'C' || c == 'c' {
+		// RFC 4469 §5: append-data =/ "CATENATE" SP "(" cat-part ...
+		if err := d.openCatenate(); err != nil {
+			return nil, err
+		}
+		a.started = true
+		msg.Catenate = true
+		return msg, nil
 	}
 	if c := d.peek(); c != '{' && c != '~' {
 		return nil, d.errf("Expected message literal")

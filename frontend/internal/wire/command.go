@@ -136,6 +136,10 @@ type AppendMessage struct {
 	// NUL octets.
 	Binary bool
 	Body   interface{ Read([]byte) (int, error) }
+	// Catenate is true for a CATENATE message (RFC 4469): Size, Binary
+	// and Body are unset, and the caller reads the parts with
+	// Decoder.ReadCatPart until it returns nil.
+	Catenate bool
 }
 
 // NumSetArgs is the sequence set of UID EXPUNGE (RFC 4315 §2.1).

@@ -149,19 +149,25 @@ func (d *Decoder) ReadCommand() (*Command, error) {
 func (d *Decoder) ReadAppendMessage() (*AppendMessage, error) {
 	msg, err := d.readAppendMessage()
 	if err != nil {
-		var se *SyntaxError
-		if !errors.As(err, &se) {
-			d.app = nil
-			return nil, err
-		}
-		d.app = nil
-		if rerr := d.resync(); rerr != nil {
-			return nil, rerr
-		}
-		se.Tag, se.Command, se.UID = d.tag, d.name, d.uid
-		return nil, se
+		return nil, d.failAppend(err)
 	}
 	return msg, nil
+}
+
+// failAppend ends the APPEND in progress after err: a *SyntaxError is
+// returned once the rest of the command was skipped (resync), with its tag
+// filled in; any other error means the connection is done.
+func (d *Decoder) failAppend(err error) error {
+	d.app = nil
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	if rerr := d.resync(); rerr != nil {
+		return rerr
+	}
+	se.Tag, se.Command, se.UID = d.tag, d.name, d.uid
+	return se
 }
 
 // SkipCommand discards the rest of the current command after the caller has

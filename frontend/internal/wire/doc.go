@@ -16,7 +16,8 @@
 //     bufio-sized pieces, never buffered whole.
 //   - Literals outside APPEND are buffered: each at most MaxSmallLiteral,
 //     together at most 8×MaxSmallLiteral per command, otherwise BAD
-//     [TOOBIG]. Literal8 ("~{n}") is accepted only for APPEND messages.
+//     [TOOBIG]. Literal8 ("~{n}") is accepted only for APPEND messages
+//     and their CATENATE TEXT parts (catenate.go).
 //   - A synchronising literal gets its continuation ("+ Ready for literal
 //     data") only when the decoder is about to read it: never for a literal
 //     it refuses, never for one announced on a line being skipped (the
@@ -29,7 +30,8 @@
 //   - APPEND is streamed: ReadCommand stops after the mailbox, and
 //     ReadAppendMessage hands out each message literal as a reader that
 //     sends the continuation on its first Read, after the caller had its
-//     chance to refuse (SkipCommand).
+//     chance to refuse (SkipCommand). A CATENATE message (RFC 4469) is
+//     streamed the same way, one part at a time (ReadCatPart).
 //   - Names are normalised where the grammar is case-insensitive: command
 //     names, options, fetch items, status items and capabilities are
 //     upper-cased; system flags get their canonical spelling ("\Seen");

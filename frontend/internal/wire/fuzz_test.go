@@ -20,6 +20,7 @@ func FuzzReadCommand(f *testing.F) {
 	}
 	f.Add("a APPEND x (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {5}\r\nhello {3+}\r\nabc ~{2}\r\n\x00\x01\r\nb NOOP\r\n")
 	f.Add("a APPEND x {300+}\r\n" + strings.Repeat("z", 300) + "\r\n")
+	f.Add("a APPEND x (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3}\r\nabc URL {4}\r\n;U=1 TEXT ~{1+}\r\n\x00) {1}\r\nz\r\nb NOOP\r\n")
 	f.Add("a SEARCH " + strings.Repeat("(", 40) + "\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		lim := smallLimits()
@@ -47,6 +48,7 @@ func FuzzReadCommand(f *testing.F) {
 			if cmd.Name != "APPEND" {
 				continue
 			}
+		messages:
 			for {
 				msg, err := d.ReadAppendMessage()
 				if err != nil {
@@ -58,6 +60,32 @@ func FuzzReadCommand(f *testing.F) {
 				}
 				if msg == nil {
 					break
+				}
+				for msg.Catenate {
+					part, err := d.ReadCatPart()
+					if err != nil {
+						var se *SyntaxError
+						if errors.As(err, &se) {
+							break messages
+						}
+						return
+					}
+					if part == nil {
+						continue messages
+					}
+					if !part.Text {
+						continue
+					}
+					if part.Size > lim.MaxLiteral {
+						t.Fatalf("TEXT part of %d octets over MaxLiteral", part.Size)
+					}
+					n, err := io.Copy(io.Discard, part.Body)
+					if err != nil {
+						return
+					}
+					if n != part.Size {
+						t.Fatalf("TEXT part of %d octets, announced %d", n, part.Size)
+					}
 				}
 				if msg.Size > lim.MaxLiteral {
 					t.Fatalf("message of %d octets over MaxLiteral", msg.Size)
