@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/postbus/postbus/metadata/base"
@@ -75,19 +74,15 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 	}, nil
 }
 
-// metaFieldNumbers are the MessageMeta fields evaluation reads besides
-// the header when Message.Summary is set: size and dates, for a caller
-// that cannot give a Summary.
-var metaFieldNumbers = []uint32{2, 3, 4, 5, 11, 12}
-
-// MetaFields lists the MessageMeta field numbers evaluation reads, so that
-// the store decodes only those; nil means every field (BODY/TEXT walk the
-// MIME tree and read the blob). Only meaningful when NeedsMeta.
+// MetaFields lists the MessageMeta field numbers evaluation reads given
+// Message.Summary, so that the store decodes only those: the header for
+// header keys; nil means every field (BODY/TEXT walk the MIME tree and
+// read the blob). Only meaningful when NeedsMeta.
 func (m *Matcher) MetaFields() []uint32 {
 	if m.root.cost() >= costBody {
 		return nil
 	}
-	return append(slices.Clone(metaFieldNumbers), 9) // + header
+	return []uint32{9} // MessageMeta.header
 }
 
 // NeedsMeta reports whether evaluation needs Message.Meta: anything beyond

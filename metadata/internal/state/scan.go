@@ -4,10 +4,45 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/postbus/postbus/metadata/internal/schema"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
+
+// headerOnly selects MessageMeta.header alone, which Scan reads in place.
+var headerOnly = MetaFieldsOf(metaFieldHeader)
+
+// metaFieldHeader is the field number of MessageMeta.header.
+const metaFieldHeader = 9
+
+// metaHeader returns the header field of an encoded MessageMeta, aliasing
+// raw.
+func metaHeader(raw []byte) ([]byte, error) {
+	var hdr []byte
+	for b := raw; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, fmt.Errorf("meta tag: %w: %v", schema.ErrCorrupt, protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num == metaFieldHeader && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, fmt.Errorf("meta header: %w: %v", schema.ErrCorrupt, protowire.ParseError(n))
+			}
+			hdr = v // the last occurrence wins, as in proto.Unmarshal
+			b = b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return nil, fmt.Errorf("meta field %d: %w: %v", num, schema.ErrCorrupt, protowire.ParseError(n))
+		}
+		b = b[n:]
+	}
+	return hdr, nil
+}
 
 // ScanMsg is one message as Scan gives it: its state, with the size and
 // dates kept there, and the selected fields of its meta.
@@ -26,7 +61,8 @@ type ScanMsg struct {
 // larger meta records; meta is read only for the selected fields. A state
 // record without dates (written before schema version 4 and brought in
 // raw, e.g. by a shard transfer from an older node) has them read from its
-// meta. The ScanMsg is reused between calls: fn must not keep it.
+// meta. The ScanMsg and its Meta are reused between calls and may alias
+// the store's memory: fn must not keep them.
 func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg) error) error {
 	return s.read(user, func(v *view) error {
 		if _, err := v.mailbox(mbox); err != nil {
@@ -54,6 +90,7 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 			m          ScanMsg
 			scratch    []byte
 			positioned bool
+			headerMeta metadatapb.MessageMeta
 		)
 		return v.forEachState(mbox, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
 			m = ScanMsg{UID: uid, ModSeq: st.ModSeq, Flags: flagList(st), Size: st.Size, Dates: st.Dates}
@@ -79,7 +116,18 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}
 			}
-			if meta != NoMeta {
+			switch meta {
+			case NoMeta:
+			case headerOnly:
+				// Header searches: the header is read in place, valid
+				// until fn returns, without a decode or a copy.
+				hdr, err := metaHeader(val)
+				if err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+				}
+				headerMeta.Header = hdr
+				m.Meta = &headerMeta
+			default:
 				if m.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}

@@ -59,9 +59,21 @@ func TestScanGivesStateDates(t *testing.T) {
 	if got := collect(arch, NoMeta); len(got) != 1 || got[0].Dates != want0 {
 		t.Errorf("copy: %+v", got)
 	}
-	// The selected meta fields come along.
-	if got := collect(inbox, MetaFieldsOf(9)); got[0].Meta == nil || string(got[0].Meta.Header) != "A: b\r\n\r\n" || got[0].Meta.BlobId != "" {
-		t.Errorf("scan with header: %+v", got[0].Meta)
+	// The selected meta fields come along (valid during the call only:
+	// the header is read in place).
+	for _, f := range []MetaFields{MetaFieldsOf(9), MetaFieldsOf(9, 1)} {
+		var hdrs, blobs []string
+		err := s.Scan(user, inbox, f, func(m *ScanMsg) error {
+			hdrs, blobs = append(hdrs, string(m.Meta.GetHeader())), append(blobs, m.Meta.GetBlobId())
+			return nil
+		})
+		wantBlobs := []string{"", ""}
+		if f.Has(1) {
+			wantBlobs = []string{blob(1), blob(2)}
+		}
+		if err != nil || hdrs[0] != "A: b\r\n\r\n" || hdrs[1] != "" || blobs[0] != wantBlobs[0] || blobs[1] != wantBlobs[1] {
+			t.Errorf("scan with fields %x: headers %q, blobs %q, %v", uint64(f), hdrs, blobs, err)
+		}
 	}
 
 	// A state record without dates (format 1) has them read from its meta.
