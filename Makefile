@@ -27,6 +27,7 @@ FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzMailboxName \
 	./frontend/internal/imapurl:FuzzParse \
 	./frontend/internal/message:FuzzAnalyze \
+	./frontend/internal/message:FuzzFilterFields \
 	./frontend:FuzzSession \
 	./frontend/proxyproto:FuzzParseHeader \
 	./frontend/mailimport:FuzzMbox \

@@ -103,27 +103,84 @@ func unfold(v []byte) string {
 // (not=false) or are not (not=true) in names, in message order with their
 // folding, followed by the blank line (RFC 9051 §6.4.5 HEADER.FIELDS).
 func filterFields(raw []byte, names []string, not bool) []byte {
-	h := parseHeader(raw)
-	var out []byte
-	for _, f := range h.fields {
-		match := false
-		for _, n := range names {
-			if strings.EqualFold(f.name, n) {
-				match = true
-				break
-			}
+	// One pass over the lines, without building the parsed header: this
+	// runs for every message of a FETCH of a message list page.
+	out := make([]byte, 0, len(raw))
+	keep := false // whether the current field (and its continuations) is kept
+	for len(raw) > 0 {
+		n := bytes.IndexByte(raw, '\n') + 1
+		if n == 0 {
+			n = len(raw)
 		}
-		if match != not {
-			out = append(out, f.raw...)
-			if n := len(f.raw); n == 0 || f.raw[n-1] != '\n' {
-				// The last field of a header that ends without a
-				// line break.
+		line := raw[:n]
+		raw = raw[n:]
+		switch {
+		case isBlankLine(line):
+			return append(out, line...)
+		case line[0] == ' ' || line[0] == '\t':
+			// A continuation belongs to the field before it; after a
+			// line that is no field, it is dropped with that line.
+		default:
+			i := bytes.IndexByte(line, ':')
+			keep = i > 0 && nameListed(bytes.TrimSpace(line[:i]), names) != not
+		}
+		if keep {
+			out = append(out, line...)
+			if line[len(line)-1] != '\n' {
+				// The last field of a header that ends without a line
+				// break.
 				out = append(out, "\r\n"...)
 			}
 		}
 	}
-	if h.end != nil {
-		return append(out, h.end...)
-	}
 	return append(out, "\r\n"...)
+}
+
+// nameListed reports whether name equals one of names under
+// strings.EqualFold.
+func nameListed(name []byte, names []string) bool {
+	for _, n := range names {
+		if len(n) == len(name) && equalFoldASCII(name, n) {
+			return true
+		}
+		// Non-ASCII may fold across lengths (K, U+212A, is k).
+		if len(n) != len(name) && (!isASCII(name) || !isASCII([]byte(n))) && strings.EqualFold(string(name), n) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldASCII is strings.EqualFold for a field name, which RFC 5322
+// §3.6.8 limits to printable ASCII; other bytes compare exactly (after
+// the general fold, for names that break the rule).
+func equalFoldASCII(b []byte, s string) bool {
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], s[i]
+		if c == d {
+			continue
+		}
+		if c >= 0x80 || d >= 0x80 {
+			return strings.EqualFold(string(b), s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }
