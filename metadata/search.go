@@ -36,7 +36,7 @@ func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*meta
 	resp := &metadatapb.SearchResponse{}
 	var msg search.Message
 	var sum search.Summary
-	err = n.st.Scan(req.User, req.MailboxId, searchFields(m), func(r *state.ScanMsg) error {
+	err = n.st.Scan(req.User, req.MailboxId, searchFields(m), m.NeedsDigest(), func(r *state.ScanMsg) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func searchMessage(msg *search.Message, sum *search.Summary, r *state.ScanMsg) {
 		Size: r.Size, InternalDate: r.Dates.Internal, InternalZone: r.Dates.InternalZone,
 		SaveDate: r.Dates.Save, SentDate: r.Dates.Sent, SentZone: r.Dates.SentZone,
 	}
-	*msg = search.Message{UID: r.UID, ModSeq: r.ModSeq, Flags: r.Flags, Summary: sum, Meta: r.Meta}
+	*msg = search.Message{UID: r.UID, ModSeq: r.ModSeq, Flags: r.Flags, Summary: sum, Digest: r.Digest, Meta: r.Meta}
 }
 
 // searchFields is what the store must decode of each message for m.

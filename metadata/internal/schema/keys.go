@@ -19,18 +19,23 @@ const (
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
 	TableQuota        byte = 0x19
+	// TableMsgDigest holds per message the folded values of the header
+	// fields SEARCH asks for most (search.Digest): derived from the meta,
+	// written with it, and optional (a message without one is searched
+	// through its header).
+	TableMsgDigest byte = 0x1F
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
-	TableQuota,
+	TableQuota, TableMsgDigest,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under
 // MailboxPrefix), for whole-mailbox deletion.
-var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex}
+var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableMsgDigest}
 
 // GlobalShard is the reserved shard prefix of global keys.
 const GlobalShard uint32 = 0xFFFFFFFF
@@ -133,6 +138,11 @@ func MsgStateKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
 // MsgMetaKey is the key of a message's immutable meta.
 func MsgMetaKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
 	return binary.BigEndian.AppendUint32(MailboxPrefix(shard, TableMsgMeta, user, mbox), uid)
+}
+
+// MsgDigestKey is the key of a message's header search digest.
+func MsgDigestKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
+	return binary.BigEndian.AppendUint32(MailboxPrefix(shard, TableMsgDigest, user, mbox), uid)
 }
 
 // ModSeqKey is the modseq index entry of a message.

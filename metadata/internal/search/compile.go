@@ -21,6 +21,7 @@ type cost uint8
 const (
 	costState  cost = iota // UID, flags, modseq: no MessageMeta needed
 	costMeta               // dates, size: Message.Summary (or fixed fields of MessageMeta)
+	costDigest             // FROM/TO/CC/BCC/SUBJECT: Message.Digest (or the header)
 	costHeader             // parses MessageMeta.header
 	costBody               // reads the blob
 )
@@ -150,7 +151,7 @@ func compileHeader(h *metadatapb.HeaderMatch) (node, error) {
 	// occur in a stored header, so such a key simply matches nothing.
 	name := strings.TrimSpace(h.Field)
 	lower := strings.ToLower(name)
-	return &headerNode{field: lower, needle: foldString(h.Value), address: addressFields[lower]}, nil
+	return &headerNode{field: lower, needle: foldString(h.Value), address: addressFields[lower], code: digestCode(lower)}, nil
 }
 
 // dateKind selects which of a message's dates a date node compares.

@@ -175,6 +175,12 @@ func FuzzMatch(f *testing.F) {
 				}
 				continue
 			}
+			// The stored digest never changes an answer.
+			dmsg := *msg
+			dmsg.Digest = Digest(msg.Meta.GetHeader())
+			if withDigest, err := m.Match(context.Background(), &dmsg, bodies); err == nil && withDigest != got {
+				t.Fatalf("uid %d: %v with the digest, %v without", msg.UID, withDigest, got)
+			}
 			if not == nil {
 				continue
 			}

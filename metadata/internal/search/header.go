@@ -2,9 +2,12 @@ package search
 
 import (
 	"bytes"
+	"fmt"
 	"mime"
 
 	"github.com/emersion/go-message/charset"
+
+	"github.com/postbus/postbus/metadata/base"
 )
 
 // wordDecoder decodes RFC 2047 encoded-words with go-message's charset
@@ -131,10 +134,25 @@ type headerNode struct {
 	field   string // lower case
 	needle  []byte // folded
 	address bool   // address-list field: also match with quoting removed
+	code    byte   // digestCode of field; 0: not in a digest
 }
 
-func (*headerNode) cost() cost { return costHeader }
+func (n *headerNode) cost() cost {
+	if n.code != 0 {
+		return costDigest
+	}
+	return costHeader
+}
+
 func (n *headerNode) eval(e *evaluation) (bool, error) {
+	if n.code != 0 && e.msg.Digest != nil {
+		if match, ok := digestMatch(e.msg.Digest, n.code, n.needle); ok {
+			return match, nil
+		}
+	}
+	if e.msg.Meta == nil {
+		return false, fmt.Errorf("search: uid %d: %s needs a digest or the header: %w", e.msg.UID, n.field, base.ErrInvalidArgument)
+	}
 	h := e.header()
 	for i := range h.fields {
 		if !equalFoldASCII(h.fields[i].name, n.field) {

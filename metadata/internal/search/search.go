@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/postbus/postbus/metadata/base"
@@ -20,7 +21,11 @@ type Message struct {
 	// from Meta. The metadata node sets it from the message's state record
 	// so that SEARCH by size or date reads no meta record at all.
 	Summary *Summary
-	Meta    *metadatapb.MessageMeta
+	// Digest, when set, answers FROM/TO/CC/BCC/SUBJECT (see Digest);
+	// otherwise, or when it is of another version, they parse the header
+	// in Meta.
+	Digest []byte
+	Meta   *metadatapb.MessageMeta
 }
 
 // Summary is the size and dates of a message, as in its MessageMeta
@@ -56,7 +61,9 @@ type BodySource interface {
 type Matcher struct {
 	root      node
 	needsMeta bool
-	needsBody bool
+	// needsSummary: a size or date key reads Message.Summary (or Meta).
+	needsSummary bool
+	needsBody    bool
 }
 
 // Compile validates key and prepares it for evaluation. now is the time
@@ -68,9 +75,10 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 		return nil, err
 	}
 	return &Matcher{
-		root:      root,
-		needsMeta: root.cost() > costMeta,
-		needsBody: root.cost() >= costBody,
+		root:         root,
+		needsMeta:    root.cost() > costDigest,
+		needsSummary: usesSummary(root),
+		needsBody:    root.cost() >= costBody,
 	}, nil
 }
 
@@ -85,8 +93,14 @@ func (m *Matcher) MetaFields() []uint32 {
 	return []uint32{9} // MessageMeta.header
 }
 
+// NeedsDigest reports whether the key is answered from size, dates, flags
+// and Message.Digest alone: give it the digest (or, for a message without
+// one, the header in Meta).
+func (m *Matcher) NeedsDigest() bool { return m.root.cost() == costDigest }
+
 // NeedsMeta reports whether evaluation needs Message.Meta: anything beyond
-// UID, flags, modseq and, given Message.Summary, size and dates.
+// UID, flags, modseq and, given Message.Summary and Message.Digest, size,
+// dates and the digest's header fields.
 func (m *Matcher) NeedsMeta() bool { return m.needsMeta }
 
 // NeedsBody reports whether evaluation may read bodies (the key has a BODY
@@ -105,10 +119,25 @@ func (m *Matcher) Match(ctx context.Context, msg *Message, bodies BodySource) (b
 	if m.needsMeta && msg.Meta == nil {
 		return false, fmt.Errorf("search: uid %d: key needs MessageMeta, got none: %w", msg.UID, base.ErrInvalidArgument)
 	}
-	if m.root.cost() >= costMeta && msg.Summary == nil && msg.Meta == nil {
+	if m.needsSummary && msg.Summary == nil && msg.Meta == nil {
 		return false, fmt.Errorf("search: uid %d: key needs the size or dates, got no Summary or MessageMeta: %w", msg.UID, base.ErrInvalidArgument)
 	}
 	e := getEvaluation(ctx, msg, bodies)
 	defer putEvaluation(e)
 	return m.root.eval(e)
+}
+
+// usesSummary reports whether the tree has a size or date key.
+func usesSummary(n node) bool {
+	switch n := n.(type) {
+	case sizeNode, dateNode, withinNode:
+		return true
+	case *andNode:
+		return slices.ContainsFunc(n.kids, usesSummary)
+	case *orNode:
+		return slices.ContainsFunc(n.kids, usesSummary)
+	case *notNode:
+		return usesSummary(n.kid)
+	}
+	return false
 }

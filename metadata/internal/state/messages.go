@@ -8,6 +8,7 @@ import (
 
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/schema"
+	"github.com/postbus/postbus/metadata/internal/search"
 )
 
 // msg is a message read for a write command.
@@ -94,6 +95,13 @@ func (t *txn) writeMessage(mbox uint64, uid uint32, st schema.MsgState, meta []b
 		if err := t.set(schema.MsgMetaKey(t.shard, t.user, mbox, uid), meta); err != nil {
 			return err
 		}
+		hdr, err := metaHeader(meta)
+		if err != nil {
+			return err
+		}
+		if err := t.set(schema.MsgDigestKey(t.shard, t.user, mbox, uid), search.Digest(hdr)); err != nil {
+			return err
+		}
 		k, err := t.blobIndexKey(mbox, uid, meta)
 		if err != nil {
 			return err
@@ -125,6 +133,7 @@ func (t *txn) removeMessage(mbox uint64, uid uint32, st schema.MsgState, modseq 
 		metaKey,
 		idx,
 		schema.ModSeqKey(t.shard, t.user, mbox, st.ModSeq, uid),
+		schema.MsgDigestKey(t.shard, t.user, mbox, uid),
 	} {
 		if err := t.del(k); err != nil {
 			return err

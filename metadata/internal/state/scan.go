@@ -52,6 +52,9 @@ type ScanMsg struct {
 	Flags  []string // shared: do not modify (see flagList)
 	Size   uint64
 	Dates  schema.MsgDates
+	// Digest is the header search digest when asked for; nil for a
+	// message stored without one, which then has its header in Meta.
+	Digest []byte
 	Meta   *metadatapb.MessageMeta // nil when the selection is NoMeta
 }
 
@@ -61,9 +64,11 @@ type ScanMsg struct {
 // larger meta records; meta is read only for the selected fields. A state
 // record without dates (written before schema version 4 and brought in
 // raw, e.g. by a shard transfer from an older node) has them read from its
-// meta. The ScanMsg and its Meta are reused between calls and may alias
-// the store's memory: fn must not keep them.
-func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg) error) error {
+// meta. With digest, each message comes with its header search digest
+// (search.Digest); one stored without a digest comes with its header
+// instead. The ScanMsg, its Meta and Digest are reused between calls and
+// may alias the store's memory: fn must not keep them.
+func (s *Store) Scan(user string, mbox uint64, meta MetaFields, digest bool, fn func(*ScanMsg) error) error {
 	return s.read(user, func(v *view) error {
 		if _, err := v.mailbox(mbox); err != nil {
 			return err
@@ -86,6 +91,19 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 				metaIt.Close()
 			}
 		}()
+		var digestIt *pebble.Iterator
+		if digest {
+			dp := schema.MailboxPrefix(v.shard, schema.TableMsgDigest, user, mbox)
+			var err error
+			if digestIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: dp, UpperBound: schema.PrefixEnd(dp)}); err != nil {
+				return fmt.Errorf("state: iter: %w", err)
+			}
+			defer digestIt.Close()
+		}
+		digestValid := false // digestIt is positioned (not exhausted)
+		if digestIt != nil {
+			digestValid = digestIt.First()
+		}
 		var (
 			m          ScanMsg
 			scratch    []byte
@@ -94,7 +112,30 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 		)
 		return v.forEachState(mbox, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
 			m = ScanMsg{UID: uid, ModSeq: st.ModSeq, Flags: flagList(st), Size: st.Size, Dates: st.Dates}
-			if meta == NoMeta && st.HasDates {
+			fields := meta
+			if digestIt != nil {
+				// Digests are sorted like states and there is at most
+				// one per message: advance to this UID.
+				for digestValid {
+					duid, err := schema.UIDFromKey(digestIt.Key())
+					if err != nil {
+						return false, err
+					}
+					if duid >= uid {
+						if duid == uid {
+							if m.Digest, err = digestIt.ValueAndErr(); err != nil {
+								return false, err
+							}
+						}
+						break
+					}
+					digestValid = digestIt.Next()
+				}
+				if m.Digest == nil {
+					fields |= headerOnly // searched through its header
+				}
+			}
+			if fields == NoMeta && st.HasDates {
 				return true, fn(&m)
 			}
 			if err := openMeta(); err != nil {
@@ -116,7 +157,7 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}
 			}
-			switch meta {
+			switch fields {
 			case NoMeta:
 			case headerOnly:
 				// Header searches: the header is read in place, valid
@@ -128,7 +169,7 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, fn func(*ScanMsg
 				headerMeta.Header = hdr
 				m.Meta = &headerMeta
 			default:
-				if m.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
+				if m.Meta, scratch, err = decodeMeta(val, fields, scratch); err != nil {
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/postbus/postbus/metadata/internal/schema"
+	"github.com/postbus/postbus/metadata/internal/search"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -26,7 +27,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	inbox, arch := mbox("INBOX"), mbox("Archive")
 	_, err := s.Append(&metadatapb.AppendRequest{User: user, MailboxId: inbox, Messages: []*metadatapb.NewMessage{
 		{Meta: &metadatapb.MessageMeta{BlobId: blob(1), Size: 10, InternalDate: 500, InternalDateZone: -3600, SentDate: 400, SentDateZone: 7200, Header: []byte("A: b\r\n\r\n")}, Flags: []string{`\Seen`}},
-		{Meta: &metadatapb.MessageMeta{BlobId: blob(2), Size: 20}, Flags: []string{"$Junk"}},
+		{Meta: &metadatapb.MessageMeta{BlobId: blob(2), Size: 20, Header: []byte("From: x\r\n\r\n")}, Flags: []string{"$Junk"}},
 	}}, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +38,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	collect := func(mb uint64, f MetaFields) []ScanMsg {
 		t.Helper()
 		var out []ScanMsg
-		if err := s.Scan(user, mb, f, func(m *ScanMsg) error { out = append(out, *m); return nil }); err != nil {
+		if err := s.Scan(user, mb, f, false, func(m *ScanMsg) error { out = append(out, *m); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return out
@@ -63,7 +64,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	// the header is read in place).
 	for _, f := range []MetaFields{MetaFieldsOf(9), MetaFieldsOf(9, 1)} {
 		var hdrs, blobs []string
-		err := s.Scan(user, inbox, f, func(m *ScanMsg) error {
+		err := s.Scan(user, inbox, f, false, func(m *ScanMsg) error {
 			hdrs, blobs = append(hdrs, string(m.Meta.GetHeader())), append(blobs, m.Meta.GetBlobId())
 			return nil
 		})
@@ -71,8 +72,34 @@ func TestScanGivesStateDates(t *testing.T) {
 		if f.Has(1) {
 			wantBlobs = []string{blob(1), blob(2)}
 		}
-		if err != nil || hdrs[0] != "A: b\r\n\r\n" || hdrs[1] != "" || blobs[0] != wantBlobs[0] || blobs[1] != wantBlobs[1] {
+		if err != nil || hdrs[0] != "A: b\r\n\r\n" || hdrs[1] != "From: x\r\n\r\n" || blobs[0] != wantBlobs[0] || blobs[1] != wantBlobs[1] {
 			t.Errorf("scan with fields %x: headers %q, blobs %q, %v", uint64(f), hdrs, blobs, err)
+		}
+	}
+
+	// With digest, each message comes with its digest; one stored without
+	// (before digests existed) with its header instead, whatever else is
+	// selected.
+	err = s.read(user, func(v *view) error {
+		return s.db.Delete(schema.MsgDigestKey(v.shard, user, inbox, 2), pebble.Sync)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []MetaFields{NoMeta, MetaFieldsOf(6)} {
+		var digests, hdrs []string
+		err := s.Scan(user, inbox, f, true, func(m *ScanMsg) error {
+			digests, hdrs = append(digests, string(m.Digest)), append(hdrs, string(m.Meta.GetHeader()))
+			return nil
+		})
+		if err != nil || len(digests) != 2 {
+			t.Fatalf("scan with digests: %q %v", digests, err)
+		}
+		if digests[0] != string(search.Digest([]byte("A: b\r\n\r\n"))) || hdrs[0] != "" {
+			t.Errorf("fields %x: uid 1 digest %q header %q", uint64(f), digests[0], hdrs[0])
+		}
+		if digests[1] != "" || hdrs[1] != "From: x\r\n\r\n" {
+			t.Errorf("fields %x: uid 2 (no digest) digest %q header %q", uint64(f), digests[1], hdrs[1])
 		}
 	}
 
