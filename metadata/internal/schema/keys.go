@@ -19,13 +19,14 @@ const (
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
 	TableQuota        byte = 0x19
+	TableThread       byte = 0x1A
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
-	TableQuota,
+	TableQuota, TableThread,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under

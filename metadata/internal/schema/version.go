@@ -8,8 +8,9 @@ import (
 )
 
 // Version is the schema version this code writes. 2 added the blob index
-// (table 0x18), 3 the quota record (table 0x19).
-const Version uint32 = 3
+// (table 0x18), 3 the quota record (table 0x19), 4 the RFC 8474 object ids
+// (user object key, EMAILID/THREADID in message meta, thread table 0x1A).
+const Version uint32 = 4
 
 // ErrNewerVersion reports a store written by a newer postbus.
 var ErrNewerVersion = errors.New("schema: store has a newer schema version")
@@ -25,6 +26,7 @@ type Migration struct {
 var migrations = []Migration{
 	{From: 1, Apply: buildBlobIndex},
 	{From: 2, Apply: buildQuotaUsage},
+	{From: 3, Apply: assignObjectIDs},
 }
 
 // Migrate initialises an empty store at Version, or upgrades an older one

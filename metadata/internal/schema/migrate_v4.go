@@ -1,0 +1,163 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/postbus/postbus/metadata/internal/objectid"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
+
+// migrationKeyContext tells a migrated user's object key apart from one
+// made at creation (objectid.UserKey).
+const migrationKeyContext = "schema 4 migration"
+
+// assignObjectIDs is the migration from version 3 to 4 (RFC 8474): every
+// user gets an object key, every message an EMAILID and a THREADID, given
+// in (mailbox id, UID) order, that is roughly arrival order, exactly as
+// APPEND would have, and the thread table is filled.
+//
+// Unlike the earlier migrations it rewrites message meta, which can be
+// large, so it commits one synced batch per user instead of adding to b
+// (which then carries only the version bump). A user's batch is atomic and
+// a user whose record already has a key is skipped, so a migration cut
+// short by a crash resumes where it stopped.
+func assignObjectIDs(db *pebble.DB, _ *pebble.Batch) error {
+	shards, found, err := getU32(db, ShardsKey())
+	if err != nil || !found {
+		return err
+	}
+	for shard := uint32(0); shard < shards; shard++ {
+		var users []string
+		err := scanTable(db, shard, TableUser, func(k, _ []byte) error {
+			_, user, err := UserFromKey(k)
+			users = append(users, user)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := objectIDsOfUser(db, shard, u); err != nil {
+				return fmt.Errorf("user %q: %w", u, err)
+			}
+		}
+	}
+	return nil
+}
+
+func objectIDsOfUser(db *pebble.DB, shard uint32, user string) error {
+	raw, closer, err := db.Get(UserKey(shard, user))
+	if err != nil {
+		return err
+	}
+	rec, err := DecodeUserRecord(raw)
+	closer.Close()
+	if err != nil {
+		return err
+	}
+	if len(rec.ObjectKey) > 0 {
+		return nil // done before a crash
+	}
+	rec.ObjectKey = objectid.UserKey(user, rec.PasswordHash, migrationKeyContext)
+	b := db.NewIndexedBatch()
+	defer b.Close()
+	if err := b.Set(UserKey(shard, user), rec.Encode(), nil); err != nil {
+		return err
+	}
+	lookup := ThreadLookup(b, shard, user)
+	p := UserPrefix(shard, TableMsgMeta, user)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: PrefixEnd(p)})
+	if err != nil {
+		return err
+	}
+	for valid := it.First(); valid; valid = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return errors.Join(err, it.Close())
+		}
+		var m metadatapb.MessageMeta
+		if err := proto.Unmarshal(v, &m); err != nil {
+			return errors.Join(fmt.Errorf("%w: meta %x: %v", ErrCorrupt, it.Key(), err), it.Close())
+		}
+		if err := AssignObjectIDs(b, shard, user, rec.ObjectKey, &m, lookup); err != nil {
+			return errors.Join(err, it.Close())
+		}
+		nv, err := proto.Marshal(&m)
+		if err != nil {
+			return errors.Join(err, it.Close())
+		}
+		if err := b.Set(it.Key(), nv, nil); err != nil {
+			return errors.Join(err, it.Close())
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// ThreadWriter is where AssignObjectIDs records new thread table entries
+// (a batch).
+type ThreadWriter interface {
+	Set(key, value []byte, o *pebble.WriteOptions) error
+}
+
+// Getter reads keys: an indexed batch, so that the messages of one command
+// see each other's thread table entries, or a snapshot.
+type Getter interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// lookupThread returns the thread a Message-ID is mapped to in r.
+func lookupThread(r Getter, shard uint32, user, msgID string) (string, bool, error) {
+	v, closer, err := r.Get(ThreadKey(shard, user, msgID))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	defer closer.Close()
+	t, err := DecodeThread(v)
+	return t, err == nil, err
+}
+
+// ThreadLookup is the objectid.Lookup of user's thread table in r.
+func ThreadLookup(r Getter, shard uint32, user string) objectid.Lookup {
+	return func(id string) (string, bool, error) { return lookupThread(r, shard, user, id) }
+}
+
+// AssignObjectIDs sets m's EMAILID and THREADID (RFC 8474 §5) for a new
+// message of user whose object key is key, and maps each of its
+// Message-IDs that the thread table does not know yet to the thread. It is
+// the one place both APPEND (package state) and the migration to version 4
+// assign ids, so they cannot disagree.
+func AssignObjectIDs(w ThreadWriter, shard uint32, user string, key []byte, m *metadatapb.MessageMeta,
+	lookup objectid.Lookup) error {
+	email, err := objectid.Email(key, m.BlobId)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	ids := objectid.Refs(m.MessageId, m.InReplyTo, m.References)
+	thread, err := objectid.Thread(ids, email, lookup)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, ok, err := lookup(id); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
+		if err := w.Set(ThreadKey(shard, user, id), EncodeThread(thread), nil); err != nil {
+			return err
+		}
+	}
+	m.EmailId, m.ThreadId = email, thread
+	return nil
+}
