@@ -1,8 +1,8 @@
 package search
 
 import (
-	"strings"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
