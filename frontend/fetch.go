@@ -20,7 +20,7 @@ import (
 const maxInspect = 1 << 20
 
 // RFC 9051 §6.4.5 FETCH, §6.4.9 UID FETCH, RFC 3516 BINARY, RFC 7162
-// MODSEQ, CHANGEDSINCE and VANISHED.
+// MODSEQ, CHANGEDSINCE and VANISHED, RFC 8474 EMAILID and THREADID.
 func (c *conn) cmdFetch(cmd *wire.Command) error {
 	a, ok := cmd.Args.(*wire.FetchArgs)
 	if !ok {
@@ -48,8 +48,6 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 			hasFlags = true
 		case "MODSEQ":
 			hasModseq = true
-		case "EMAILID", "THREADID":
-			return bad("", "FETCH "+it.Name+" is not supported")
 		case "BODY[]", "BINARY[]":
 			needMeta = true
 			if !it.Peek {
@@ -171,6 +169,9 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			return c.srv.cfg.Blobs.Open(ctx, meta.BlobId, off, n)
 		}
 	}
+	if err := checkObjectIDs(meta, items); err != nil { // objectid.go
+		return err
+	}
 	secs := make([]*section, len(items))
 	defer func() {
 		for _, s := range secs {
@@ -253,6 +254,8 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			e.Raw("BODY ").RawBytes(meta.Body)
 		case "PREVIEW":
 			e.Raw("PREVIEW ").String(meta.Preview)
+		case "EMAILID", "THREADID": // RFC 8474 §5.3
+			c.writeObjectIDItem(it.Name, meta)
 		case "BINARY.SIZE[]":
 			sec, _, _ := sectionOf(it)
 			e.Raw("BINARY.SIZE[").Raw(partString(sec.Part)).Raw("] ").Number(uint64(sizes[i]))
