@@ -27,8 +27,11 @@ func ValidObjectID(s string) bool {
 // objectIDKey reads the objectid of "EMAILID" SP objectid or "THREADID" SP
 // objectid (RFC 8474 §6). Ids are case sensitive: kept as sent.
 func (d *Decoder) objectIDKey(name string) (*SearchKey, error) {
-	id, err := d.atom()
-	if err != nil {
+	// Read up to the next delimiter, not just the objectid characters, so
+	// that "M.1" or a quoted string is refused as a bad id rather than as
+	// stray arguments after a good one.
+	id := d.span(func(c byte) bool { return c > ' ' && c != '(' && c != ')' && c != 0x7f })
+	if id == "" {
 		return nil, d.errf(name + " needs an objectid")
 	}
 	if !ValidObjectID(id) {
