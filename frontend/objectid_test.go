@@ -210,7 +210,7 @@ func TestObjectIDMessages(t *testing.T) {
 		{"SEARCH THREADID " + threads[0], "* SEARCH 1 2"},
 		{"SEARCH OR EMAILID " + emails[0] + " EMAILID " + emails[3], "* SEARCH 1 4"},
 		{"SEARCH NOT THREADID " + threads[0], "* SEARCH 3 4"},
-		{"SEARCH EMAILID " + threads[0], "* SEARCH"},               // a THREADID is no EMAILID
+		{"SEARCH EMAILID " + threads[0], "* SEARCH"},                 // a THREADID is no EMAILID
 		{"SEARCH EMAILID " + strings.ToLower(emails[0]), "* SEARCH"}, // ids are case sensitive
 		{"UID SEARCH RETURN (COUNT ALL) THREADID " + threads[2], "* ESEARCH (TAG \"e\") UID ALL 3:4 COUNT 2"},
 	}
