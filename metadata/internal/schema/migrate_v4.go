@@ -51,7 +51,24 @@ func assignObjectIDs(db *pebble.DB, _ *pebble.Batch) error {
 }
 
 func objectIDsOfUser(db *pebble.DB, shard uint32, user string) error {
-	raw, closer, err := db.Get(UserKey(shard, user))
+	b := db.NewIndexedBatch()
+	defer b.Close()
+	if err := UpgradeUserObjectIDs(b, shard, user); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return nil // done before a crash
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// UpgradeUserObjectIDs gives a user written by schema 3 (no object key)
+// its RFC 8474 ids in the indexed batch b, reading through b: an object
+// key, the EMAILID and THREADID of every message in (mailbox, UID) order,
+// and the thread table. A user that has a key is left alone. The migration
+// uses it, and so does ImportUser for a user exported by an older node.
+func UpgradeUserObjectIDs(b *pebble.Batch, shard uint32, user string) error {
+	raw, closer, err := b.Get(UserKey(shard, user))
 	if err != nil {
 		return err
 	}
@@ -61,17 +78,17 @@ func objectIDsOfUser(db *pebble.DB, shard uint32, user string) error {
 		return err
 	}
 	if len(rec.ObjectKey) > 0 {
-		return nil // done before a crash
+		return nil
 	}
 	rec.ObjectKey = objectid.UserKey(user, rec.PasswordHash, migrationKeyContext)
-	b := db.NewIndexedBatch()
-	defer b.Close()
 	if err := b.Set(UserKey(shard, user), rec.Encode(), nil); err != nil {
 		return err
 	}
 	lookup := ThreadLookup(b, shard, user)
 	p := UserPrefix(shard, TableMsgMeta, user)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: PrefixEnd(p)})
+	// A batch iterator sees the batch as it was when created: the metas
+	// rewritten below do not disturb it.
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: PrefixEnd(p)})
 	if err != nil {
 		return err
 	}
@@ -91,14 +108,11 @@ func objectIDsOfUser(db *pebble.DB, shard uint32, user string) error {
 		if err != nil {
 			return errors.Join(err, it.Close())
 		}
-		if err := b.Set(it.Key(), nv, nil); err != nil {
+		if err := b.Set(append([]byte(nil), it.Key()...), nv, nil); err != nil {
 			return errors.Join(err, it.Close())
 		}
 	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	return b.Commit(pebble.Sync)
+	return it.Close()
 }
 
 // ThreadWriter is where AssignObjectIDs records new thread table entries

@@ -207,3 +207,61 @@ func rewindObjectIDs(t *testing.T, s *Store, user string) {
 		t.Fatal(err)
 	}
 }
+
+// TestObjectIDsMoveWithUser checks that RenameUser and Export/ImportUser
+// carry the object key and the thread table: ids stay the same and a new
+// reply still joins its thread. An export from a schema 3 node (no key, no
+// ids) gets its ids on import.
+func TestObjectIDsMoveWithUser(t *testing.T) {
+	s := testStore(t, nil)
+	if err := s.CreateUser("ann", "h", 1000); err != nil {
+		t.Fatal(err)
+	}
+	appendMeta(t, s, "ann", "INBOX", &metadatapb.MessageMeta{BlobId: blob(1), MessageId: "root@x"})
+	want := metas(t, s, "ann", "INBOX")[0]
+	inbox, err := s.GetMailbox("ann", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameUser("ann", "anne"); err != nil {
+		t.Fatal(err)
+	}
+	export := func(user string) ([]UserKV, uint64) {
+		var keys []UserKV
+		sum, err := s.ExportUser(user, func(kv UserKV) error { keys = append(keys, kv); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys, sum
+	}
+	keys, sum := export("anne")
+	if err := s.ImportUser("annie", keys, sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"anne", "annie"} {
+		if got := metas(t, s, u, "INBOX")[0]; got.EmailId != want.EmailId || got.ThreadId != want.ThreadId {
+			t.Errorf("%s: ids %s %s, want %s %s", u, got.EmailId, got.ThreadId, want.EmailId, want.ThreadId)
+		}
+		if mb, err := s.GetMailbox(u, "INBOX"); err != nil || mb.ObjectId != inbox.ObjectId {
+			t.Errorf("%s: MAILBOXID %q %v, want %s", u, mb.GetObjectId(), err, inbox.ObjectId)
+		}
+		appendMeta(t, s, u, "Sent", &metadatapb.MessageMeta{BlobId: blob(2), InReplyTo: "root@x"})
+		if got := metas(t, s, u, "Sent")[0]; got.ThreadId != want.ThreadId {
+			t.Errorf("%s: reply thread %s, want %s", u, got.ThreadId, want.ThreadId)
+		}
+	}
+
+	// As a schema 3 node would export it.
+	rewindObjectIDs(t, s, "anne")
+	keys, sum = export("anne")
+	if err := s.ImportUser("old", keys, sum); err != nil {
+		t.Fatal(err)
+	}
+	inboxOld, sent := metas(t, s, "old", "INBOX")[0], metas(t, s, "old", "Sent")[0]
+	if !objectid.Valid(inboxOld.EmailId) || inboxOld.ThreadId != sent.ThreadId || inboxOld.EmailId == sent.EmailId {
+		t.Errorf("imported schema 3 user: %s/%s %s/%s", inboxOld.EmailId, inboxOld.ThreadId, sent.EmailId, sent.ThreadId)
+	}
+	if mb, err := s.GetMailbox("old", "INBOX"); err != nil || !objectid.Valid(mb.ObjectId) {
+		t.Errorf("imported schema 3 user: MAILBOXID %q %v", mb.GetObjectId(), err)
+	}
+}
