@@ -39,9 +39,11 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		}
 	}
 	items := a.Items
-	needMeta, setSeen, hasUID, hasFlags, hasModseq := false, false, false, false, false
+	needMeta, needIDs, setSeen, hasUID, hasFlags, hasModseq := false, false, false, false, false, false
 	for _, it := range items {
 		switch it.Name {
+		case "EMAILID", "THREADID": // RFC 8474 §5.3, objectid.go
+			needIDs = true
 		case "UID":
 			hasUID = true
 		case "FLAGS":
@@ -118,7 +120,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
-		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta,
+		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta, WantObjectIds: needIDs,
 		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
 	})
 	if err != nil {
@@ -169,7 +171,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			return c.srv.cfg.Blobs.Open(ctx, meta.BlobId, off, n)
 		}
 	}
-	if err := checkObjectIDs(meta, items); err != nil { // objectid.go
+	if err := checkObjectIDs(rec, items); err != nil { // objectid.go
 		return err
 	}
 	secs := make([]*section, len(items))
@@ -255,7 +257,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		case "PREVIEW":
 			e.Raw("PREVIEW ").String(meta.Preview)
 		case "EMAILID", "THREADID": // RFC 8474 §5.3
-			c.writeObjectIDItem(it.Name, meta)
+			c.writeObjectIDItem(it.Name, rec)
 		case "BINARY.SIZE[]":
 			sec, _, _ := sectionOf(it)
 			e.Raw("BINARY.SIZE[").Raw(partString(sec.Part)).Raw("] ").Number(uint64(sizes[i]))

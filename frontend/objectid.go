@@ -30,18 +30,18 @@ func mailboxIDCode(mb *metadatapb.Mailbox) (string, error) {
 	return "MAILBOXID (" + mb.ObjectId + ")", nil
 }
 
-// checkObjectIDs verifies, before a FETCH response is started, that meta
+// checkObjectIDs verifies, before a FETCH response is started, that rec
 // has the ids the items ask for: a response cut in the middle could not
 // become a tagged NO any more.
-func checkObjectIDs(meta *metadatapb.MessageMeta, items []wire.FetchItem) error {
+func checkObjectIDs(rec *metadatapb.MessageRecord, items []wire.FetchItem) error {
 	for _, it := range items {
 		switch it.Name {
 		case "EMAILID":
-			if !wire.ValidObjectID(meta.GetEmailId()) {
+			if !wire.ValidObjectID(rec.GetEmailId()) {
 				return errNoObjectID
 			}
 		case "THREADID":
-			if id := meta.GetThreadId(); id != "" && !wire.ValidObjectID(id) {
+			if id := rec.GetThreadId(); id != "" && !wire.ValidObjectID(id) {
 				return errNoObjectID
 			}
 		}
@@ -49,13 +49,14 @@ func checkObjectIDs(meta *metadatapb.MessageMeta, items []wire.FetchItem) error 
 	return nil
 }
 
-// writeObjectIDItem writes the EMAILID or THREADID data item of meta
-// (RFC 8474 §5.3). A message without a THREADID is answered NIL, which
-// §5.3 defines for messages the server did not thread.
-func (c *conn) writeObjectIDItem(name string, meta *metadatapb.MessageMeta) {
-	id := meta.GetEmailId()
+// writeObjectIDItem writes the EMAILID or THREADID data item of rec
+// (RFC 8474 §5.3), fetched with FetchRequest.want_object_ids. A message
+// without a THREADID is answered NIL, which §5.3 defines for messages the
+// server did not thread.
+func (c *conn) writeObjectIDItem(name string, rec *metadatapb.MessageRecord) {
+	id := rec.GetEmailId()
 	if name == "THREADID" {
-		id = meta.GetThreadId()
+		id = rec.GetThreadId()
 	}
 	c.enc.Raw(name).SP()
 	if id == "" {

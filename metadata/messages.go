@@ -53,7 +53,17 @@ func (n *Node) Fetch(req *metadatapb.FetchRequest, stream metadatapb.Metadata_Fe
 	if set == nil {
 		set = &metadatapb.UidSet{} // no set: nothing, never "all"
 	}
-	err = n.st.Messages(req.User, req.MailboxId, set, req.WantMeta, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+	// Object ids live in the meta: read it, but send only the ids unless
+	// the whole meta was asked for (a client syncing FLAGS and EMAILID of
+	// a large mailbox must not pull every header block).
+	readMeta := req.WantMeta || req.WantObjectIds
+	err = n.st.Messages(req.User, req.MailboxId, set, readMeta, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+		if req.WantObjectIds {
+			r.EmailId, r.ThreadId = r.Meta.GetEmailId(), r.Meta.GetThreadId()
+		}
+		if !req.WantMeta {
+			r.Meta = nil
+		}
 		batch = append(batch, r)
 		if len(batch) < fetchBatch {
 			return nil

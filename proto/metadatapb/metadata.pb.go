@@ -1946,12 +1946,15 @@ func (x *UidSet) GetRanges() []*UidRange {
 }
 
 type FetchRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	MailboxId     uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
-	Uids          *UidSet                `protobuf:"bytes,3,opt,name=uids,proto3" json:"uids,omitempty"`
-	WantMeta      bool                   `protobuf:"varint,4,opt,name=want_meta,json=wantMeta,proto3" json:"want_meta,omitempty"`             // include MessageMeta (otherwise state only)
-	ChangedSince  uint64                 `protobuf:"varint,5,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"` // only messages with modseq > this (CONDSTORE)
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	User         string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	MailboxId    uint64                 `protobuf:"varint,2,opt,name=mailbox_id,json=mailboxId,proto3" json:"mailbox_id,omitempty"`
+	Uids         *UidSet                `protobuf:"bytes,3,opt,name=uids,proto3" json:"uids,omitempty"`
+	WantMeta     bool                   `protobuf:"varint,4,opt,name=want_meta,json=wantMeta,proto3" json:"want_meta,omitempty"`             // include MessageMeta (otherwise state only)
+	ChangedSince uint64                 `protobuf:"varint,5,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"` // only messages with modseq > this (CONDSTORE)
+	// Fill MessageRecord.email_id and thread_id (RFC 8474 FETCH EMAILID,
+	// THREADID) without sending the whole meta when want_meta is false.
+	WantObjectIds bool `protobuf:"varint,6,opt,name=want_object_ids,json=wantObjectIds,proto3" json:"want_object_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2021,10 +2024,20 @@ func (x *FetchRequest) GetChangedSince() uint64 {
 	return 0
 }
 
+func (x *FetchRequest) GetWantObjectIds() bool {
+	if x != nil {
+		return x.WantObjectIds
+	}
+	return false
+}
+
 type MessageRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	State         *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
-	Meta          *MessageMeta           `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"` // set when want_meta
+	state protoimpl.MessageState `protogen:"open.v1"`
+	State *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Meta  *MessageMeta           `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"` // set when want_meta
+	// Set when want_object_ids (and in meta when want_meta).
+	EmailId       string `protobuf:"bytes,3,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
+	ThreadId      string `protobuf:"bytes,4,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2071,6 +2084,20 @@ func (x *MessageRecord) GetMeta() *MessageMeta {
 		return x.Meta
 	}
 	return nil
+}
+
+func (x *MessageRecord) GetEmailId() string {
+	if x != nil {
+		return x.EmailId
+	}
+	return ""
+}
+
+func (x *MessageRecord) GetThreadId() string {
+	if x != nil {
+		return x.ThreadId
+	}
+	return ""
 }
 
 type FetchResponse struct {
@@ -4593,17 +4620,20 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\rR\x05start\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\rR\x04stop\"?\n" +
 	"\x06UidSet\x125\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xb4\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xdc\x01\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12/\n" +
 	"\x04uids\x18\x03 \x01(\v2\x1b.postbus.metadata.v1.UidSetR\x04uids\x12\x1b\n" +
 	"\twant_meta\x18\x04 \x01(\bR\bwantMeta\x12#\n" +
-	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\"~\n" +
+	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\x12&\n" +
+	"\x0fwant_object_ids\x18\x06 \x01(\bR\rwantObjectIds\"\xb6\x01\n" +
 	"\rMessageRecord\x127\n" +
 	"\x05state\x18\x01 \x01(\v2!.postbus.metadata.v1.MessageStateR\x05state\x124\n" +
-	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\"O\n" +
+	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\x12\x19\n" +
+	"\bemail_id\x18\x03 \x01(\tR\aemailId\x12\x1b\n" +
+	"\tthread_id\x18\x04 \x01(\tR\bthreadId\"O\n" +
 	"\rFetchResponse\x12>\n" +
 	"\bmessages\x18\x01 \x03(\v2\".postbus.metadata.v1.MessageRecordR\bmessages\"\x8f\x02\n" +
 	"\fStoreRequest\x12\x12\n" +
