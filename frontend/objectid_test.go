@@ -213,6 +213,8 @@ func TestObjectIDMessages(t *testing.T) {
 		{"SEARCH EMAILID " + threads[0], "* SEARCH"},                 // a THREADID is no EMAILID
 		{"SEARCH EMAILID " + strings.ToLower(emails[0]), "* SEARCH"}, // ids are case sensitive
 		{"UID SEARCH RETURN (COUNT ALL) THREADID " + threads[2], "* ESEARCH (TAG \"e\") UID ALL 3:4 COUNT 2"},
+		{"SORT (REVERSE SIZE) UTF-8 THREADID " + threads[0], "* SORT 2 1"},
+		{"THREAD REFERENCES UTF-8 THREADID " + threads[0], "* THREAD (1 2)"},
 	}
 	for i, s := range searches {
 		tag := "e"
