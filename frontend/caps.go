@@ -49,5 +49,6 @@ func (c *conn) capabilities() string {
 	caps = append(caps, sortCaps...)  // sort.go
 	caps = append(caps, catCaps...)   // catenate.go
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
+	caps = append(caps, objectIDCaps...) // objectid.go
 	return strings.Join(caps, " ")
 }

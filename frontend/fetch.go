@@ -20,7 +20,7 @@ import (
 const maxInspect = 1 << 20
 
 // RFC 9051 §6.4.5 FETCH, §6.4.9 UID FETCH, RFC 3516 BINARY, RFC 7162
-// MODSEQ, CHANGEDSINCE and VANISHED.
+// MODSEQ, CHANGEDSINCE and VANISHED, RFC 8474 EMAILID and THREADID.
 func (c *conn) cmdFetch(cmd *wire.Command) error {
 	a, ok := cmd.Args.(*wire.FetchArgs)
 	if !ok {
@@ -39,17 +39,17 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		}
 	}
 	items := a.Items
-	needMeta, setSeen, hasUID, hasFlags, hasModseq := false, false, false, false, false
+	needMeta, needIDs, setSeen, hasUID, hasFlags, hasModseq := false, false, false, false, false, false
 	for _, it := range items {
 		switch it.Name {
+		case "EMAILID", "THREADID": // RFC 8474 §5.3, objectid.go
+			needIDs = true
 		case "UID":
 			hasUID = true
 		case "FLAGS":
 			hasFlags = true
 		case "MODSEQ":
 			hasModseq = true
-		case "EMAILID", "THREADID":
-			return bad("", "FETCH "+it.Name+" is not supported")
 		case "BODY[]", "BINARY[]":
 			needMeta = true
 			if !it.Peek {
@@ -120,7 +120,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
-		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta,
+		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta, WantObjectIds: needIDs,
 		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
 		MetaFields:   metaFieldsIf(needMeta, items),
 	})
@@ -173,6 +173,9 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		open = func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 			return c.srv.cfg.Blobs.Open(ctx, meta.BlobId, off, n)
 		}
+	}
+	if err := checkObjectIDs(rec, items); err != nil { // objectid.go
+		return err
 	}
 	secs := make([]*section, len(items))
 	defer func() {
@@ -256,6 +259,8 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			e.Raw("BODY ").RawBytes(meta.Body)
 		case "PREVIEW":
 			e.Raw("PREVIEW ").String(meta.Preview)
+		case "EMAILID", "THREADID": // RFC 8474 §5.3
+			c.writeObjectIDItem(it.Name, rec)
 		case "BINARY.SIZE[]":
 			sec, _, _ := sectionOf(it)
 			e.Raw("BINARY.SIZE[").Raw(partString(sec.Part)).Raw("] ").Number(uint64(sizes[i]))

@@ -38,7 +38,7 @@ func fetchMetaFields(items []wire.FetchItem) []uint32 {
 	}
 	for _, it := range items {
 		switch it.Name {
-		case "UID", "FLAGS", "MODSEQ":
+		case "UID", "FLAGS", "MODSEQ", "EMAILID", "THREADID": // ids: FetchRequest.want_object_ids
 		case "INTERNALDATE":
 			add(metaInternalDate, metaInternalZone)
 		case "SAVEDATE":

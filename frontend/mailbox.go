@@ -41,8 +41,16 @@ func (c *conn) cmdCreate(cmd *wire.Command) error {
 	if name == "INBOX" {
 		return no("ALREADYEXISTS", "INBOX always exists")
 	}
-	_, err = c.srv.cfg.Metadata.CreateMailbox(c.ctx, &metadatapb.CreateMailboxRequest{User: c.user, Name: name, SpecialUse: use})
-	return rpcErr(err)
+	mb, err := c.srv.cfg.Metadata.CreateMailbox(c.ctx, &metadatapb.CreateMailboxRequest{User: c.user, Name: name, SpecialUse: use})
+	if err != nil {
+		return rpcErr(err)
+	}
+	// RFC 8474 §4.1: MAILBOXID in the tagged OK of every successful CREATE.
+	code, err := mailboxIDCode(mb) // objectid.go
+	if err != nil {
+		return err
+	}
+	return okCode(code, "CREATE completed")
 }
 
 // RFC 9051 §6.3.5.

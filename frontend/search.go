@@ -290,6 +290,10 @@ func (c *conn) searchKey(k *wire.SearchKey) (*metadatapb.SearchKey, error) {
 		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_OlderSecs{OlderSecs: int64(k.Number)}}, nil
 	case wire.SearchYounger:
 		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_YoungerSecs{YoungerSecs: int64(k.Number)}}, nil
+	case wire.SearchEmailID: // RFC 8474 §6
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_EmailId{EmailId: k.Value}}, nil
+	case wire.SearchThreadID:
+		return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_ThreadId{ThreadId: k.Value}}, nil
 	}
 	return nil, bad("", "unsupported search key")
 }

@@ -44,6 +44,10 @@ func (c *conn) cmdSelect(cmd *wire.Command) error {
 	if resp.Mailbox != nil {
 		mb = resp.Mailbox
 	}
+	mboxCode, err := mailboxIDCode(mb) // objectid.go
+	if err != nil {
+		return err
+	}
 	sel := &selected{
 		id:          mb.Id,
 		name:        mb.Name,
@@ -86,6 +90,8 @@ func (c *conn) cmdSelect(cmd *wire.Command) error {
 	// HIGHESTMODSEQ always (never NOMODSEQ); SELECT (CONDSTORE) is a
 	// CONDSTORE enabling command (§3.1.8).
 	c.enc.Raw("* OK [HIGHESTMODSEQ ").Number(mb.HighestModseq).Raw("] highest mod-sequence").CRLF()
+	// RFC 8474 §4.2: MAILBOXID on every successful SELECT and EXAMINE.
+	c.enc.StatusResponse("*", "OK", mboxCode, "mailbox id")
 	if a.CondStore {
 		c.cs.condstore = true
 	}

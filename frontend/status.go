@@ -7,12 +7,13 @@ import (
 
 // statusItems are the STATUS data items postbus answers (RFC 9051 §6.3.11,
 // RFC 8438 SIZE, RFC 7889 APPENDLIMIT, RFC 3501 RECENT, RFC 9208 §4.1.4
-// DELETED-STORAGE).
+// DELETED-STORAGE, RFC 8474 §4.3 MAILBOXID).
 var statusItems = map[string]bool{
 	"MESSAGES": true, "UIDNEXT": true, "UIDVALIDITY": true, "UNSEEN": true,
 	"DELETED": true, "SIZE": true, "RECENT": true, "APPENDLIMIT": true,
 	"DELETED-STORAGE": true,
 	"HIGHESTMODSEQ":   true, // RFC 7162 §3.1.7
+	"MAILBOXID":       true, // RFC 8474 §4.3
 }
 
 func checkStatusItems(items []string) error {
@@ -61,6 +62,13 @@ func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) error {
 	if err != nil {
 		return err
 	}
+	for _, it := range items {
+		if it == "MAILBOXID" {
+			if _, err := mailboxIDCode(mb); err != nil { // objectid.go
+				return err
+			}
+		}
+	}
 	c.enc.Raw("* STATUS ").AString(c.mailboxToWire(mb.Name)).Raw(" (")
 	for i, it := range items {
 		if i > 0 {
@@ -86,6 +94,8 @@ func (c *conn) writeStatus(mb *metadatapb.Mailbox, items []string) error {
 			c.enc.Number(mb.HighestModseq)
 		case "APPENDLIMIT":
 			c.enc.Number(uint64(c.srv.cfg.Limits.MaxLiteral))
+		case "MAILBOXID": // RFC 8474 §4.3: "MAILBOXID" SP "(" objectid ")"
+			c.enc.Raw("(").Raw(mb.ObjectId).Raw(")")
 		default:
 			c.enc.Number(vals[it])
 		}

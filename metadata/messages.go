@@ -7,6 +7,12 @@ import (
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
+// MessageMeta field numbers of the object ids (RFC 8474).
+const (
+	metaFieldEmailID  = 21
+	metaFieldThreadID = 22
+)
+
 // fetchBatch is the number of records per FetchResponse.
 const fetchBatch = 256
 
@@ -54,11 +60,23 @@ func (n *Node) Fetch(req *metadatapb.FetchRequest, stream metadatapb.Metadata_Fe
 	if set == nil {
 		set = &metadatapb.UidSet{} // no set: nothing, never "all"
 	}
+	// Object ids live in the meta: read them, but send only the ids unless
+	// the meta was asked for (a client syncing FLAGS and EMAILID of a
+	// large mailbox must not pull every header block).
 	fields := state.NoMeta
 	if req.WantMeta {
 		fields = state.MetaFieldsOf(req.MetaFields...)
 	}
+	if req.WantObjectIds {
+		fields |= state.MetaFieldsOf(metaFieldEmailID, metaFieldThreadID)
+	}
 	err = n.st.Messages(req.User, req.MailboxId, set, fields, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+		if req.WantObjectIds {
+			r.EmailId, r.ThreadId = r.Meta.GetEmailId(), r.Meta.GetThreadId()
+		}
+		if !req.WantMeta {
+			r.Meta = nil
+		}
 		batch = append(batch, r)
 		if len(batch) < fetchBatch {
 			return nil

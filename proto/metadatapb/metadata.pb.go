@@ -613,8 +613,12 @@ type Mailbox struct {
 	Size          uint64 `protobuf:"varint,9,opt,name=size,proto3" json:"size,omitempty"`        // sum of RFC822.SIZE (STATUS SIZE, RFC 8438)
 	Deleted       uint32 `protobuf:"varint,10,opt,name=deleted,proto3" json:"deleted,omitempty"` // messages with \Deleted (STATUS DELETED)
 	// Special-use attribute without backslash-escaping, e.g. "\\Sent" (RFC 6154).
-	SpecialUse    string `protobuf:"bytes,11,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`
-	Subscribed    bool   `protobuf:"varint,12,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
+	SpecialUse string `protobuf:"bytes,11,opt,name=special_use,json=specialUse,proto3" json:"special_use,omitempty"`
+	Subscribed bool   `protobuf:"varint,12,opt,name=subscribed,proto3" json:"subscribed,omitempty"`
+	// MAILBOXID (RFC 8474 §4): an objectid derived by the node from the
+	// user's object key and the never-reused mailbox id. Kept by RENAME; a
+	// mailbox created again under an old name gets a new one.
+	ObjectId      string `protobuf:"bytes,13,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -731,6 +735,13 @@ func (x *Mailbox) GetSubscribed() bool {
 		return x.Subscribed
 	}
 	return false
+}
+
+func (x *Mailbox) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
+	}
+	return ""
 }
 
 type ListMailboxesRequest struct {
@@ -1131,13 +1142,18 @@ type MessageMeta struct {
 	SentDateZone     int32                  `protobuf:"varint,12,opt,name=sent_date_zone,json=sentDateZone,proto3" json:"sent_date_zone,omitempty"`
 	Preview          string                 `protobuf:"bytes,13,opt,name=preview,proto3" json:"preview,omitempty"` // PREVIEW (RFC 8970), up to 256 chars
 	// Fields SORT/THREAD and header SEARCH use most, decoded (RFC 2047) UTF-8.
-	Subject       string   `protobuf:"bytes,14,opt,name=subject,proto3" json:"subject,omitempty"`
-	From          string   `protobuf:"bytes,15,opt,name=from,proto3" json:"from,omitempty"`
-	To            string   `protobuf:"bytes,16,opt,name=to,proto3" json:"to,omitempty"`
-	Cc            string   `protobuf:"bytes,17,opt,name=cc,proto3" json:"cc,omitempty"`
-	MessageId     string   `protobuf:"bytes,18,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
-	InReplyTo     string   `protobuf:"bytes,19,opt,name=in_reply_to,json=inReplyTo,proto3" json:"in_reply_to,omitempty"`
-	References    []string `protobuf:"bytes,20,rep,name=references,proto3" json:"references,omitempty"`
+	Subject    string   `protobuf:"bytes,14,opt,name=subject,proto3" json:"subject,omitempty"`
+	From       string   `protobuf:"bytes,15,opt,name=from,proto3" json:"from,omitempty"`
+	To         string   `protobuf:"bytes,16,opt,name=to,proto3" json:"to,omitempty"`
+	Cc         string   `protobuf:"bytes,17,opt,name=cc,proto3" json:"cc,omitempty"`
+	MessageId  string   `protobuf:"bytes,18,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	InReplyTo  string   `protobuf:"bytes,19,opt,name=in_reply_to,json=inReplyTo,proto3" json:"in_reply_to,omitempty"`
+	References []string `protobuf:"bytes,20,rep,name=references,proto3" json:"references,omitempty"`
+	// EMAILID and THREADID (RFC 8474 §5), objectids assigned by the metadata
+	// node at APPEND (whatever the sender put here is replaced) and carried
+	// unchanged by COPY, MOVE and RENAME.
+	EmailId       string `protobuf:"bytes,21,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
+	ThreadId      string `protobuf:"bytes,22,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1310,6 +1326,20 @@ func (x *MessageMeta) GetReferences() []string {
 		return x.References
 	}
 	return nil
+}
+
+func (x *MessageMeta) GetEmailId() string {
+	if x != nil {
+		return x.EmailId
+	}
+	return ""
+}
+
+func (x *MessageMeta) GetThreadId() string {
+	if x != nil {
+		return x.ThreadId
+	}
+	return ""
 }
 
 // MimePart locates one MIME entity in the raw message (RFC 9051 §6.4.5
@@ -1922,10 +1952,13 @@ type FetchRequest struct {
 	Uids         *UidSet                `protobuf:"bytes,3,opt,name=uids,proto3" json:"uids,omitempty"`
 	WantMeta     bool                   `protobuf:"varint,4,opt,name=want_meta,json=wantMeta,proto3" json:"want_meta,omitempty"`             // include MessageMeta (otherwise state only)
 	ChangedSince uint64                 `protobuf:"varint,5,opt,name=changed_since,json=changedSince,proto3" json:"changed_since,omitempty"` // only messages with modseq > this (CONDSTORE)
+	// Fill MessageRecord.email_id and thread_id (RFC 8474 FETCH EMAILID,
+	// THREADID) without sending the whole meta when want_meta is false.
+	WantObjectIds bool `protobuf:"varint,6,opt,name=want_object_ids,json=wantObjectIds,proto3" json:"want_object_ids,omitempty"`
 	// With want_meta: the MessageMeta field numbers the caller will read
 	// (ENVELOPE needs only envelope); empty means every field. Leaving out the
 	// large fields (header, part tree) saves decoding and transfer per record.
-	MetaFields    []uint32 `protobuf:"varint,6,rep,packed,name=meta_fields,json=metaFields,proto3" json:"meta_fields,omitempty"`
+	MetaFields    []uint32 `protobuf:"varint,7,rep,packed,name=meta_fields,json=metaFields,proto3" json:"meta_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1995,6 +2028,13 @@ func (x *FetchRequest) GetChangedSince() uint64 {
 	return 0
 }
 
+func (x *FetchRequest) GetWantObjectIds() bool {
+	if x != nil {
+		return x.WantObjectIds
+	}
+	return false
+}
+
 func (x *FetchRequest) GetMetaFields() []uint32 {
 	if x != nil {
 		return x.MetaFields
@@ -2003,9 +2043,12 @@ func (x *FetchRequest) GetMetaFields() []uint32 {
 }
 
 type MessageRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	State         *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
-	Meta          *MessageMeta           `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"` // set when want_meta
+	state protoimpl.MessageState `protogen:"open.v1"`
+	State *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Meta  *MessageMeta           `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"` // set when want_meta
+	// Set when want_object_ids (and in meta when want_meta).
+	EmailId       string `protobuf:"bytes,3,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
+	ThreadId      string `protobuf:"bytes,4,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2052,6 +2095,20 @@ func (x *MessageRecord) GetMeta() *MessageMeta {
 		return x.Meta
 	}
 	return nil
+}
+
+func (x *MessageRecord) GetEmailId() string {
+	if x != nil {
+		return x.EmailId
+	}
+	return ""
+}
+
+func (x *MessageRecord) GetThreadId() string {
+	if x != nil {
+		return x.ThreadId
+	}
+	return ""
 }
 
 type FetchResponse struct {
@@ -2549,6 +2606,8 @@ type SearchKey struct {
 	//	*SearchKey_ModseqMin
 	//	*SearchKey_OlderSecs
 	//	*SearchKey_YoungerSecs
+	//	*SearchKey_EmailId
+	//	*SearchKey_ThreadId
 	Key           isSearchKey_Key `protobuf_oneof:"key"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2744,6 +2803,24 @@ func (x *SearchKey) GetYoungerSecs() int64 {
 	return 0
 }
 
+func (x *SearchKey) GetEmailId() string {
+	if x != nil {
+		if x, ok := x.Key.(*SearchKey_EmailId); ok {
+			return x.EmailId
+		}
+	}
+	return ""
+}
+
+func (x *SearchKey) GetThreadId() string {
+	if x != nil {
+		if x, ok := x.Key.(*SearchKey_ThreadId); ok {
+			return x.ThreadId
+		}
+	}
+	return ""
+}
+
 type isSearchKey_Key interface {
 	isSearchKey_Key()
 }
@@ -2816,6 +2893,14 @@ type SearchKey_YoungerSecs struct {
 	YoungerSecs int64 `protobuf:"varint,17,opt,name=younger_secs,json=youngerSecs,proto3,oneof"` // WITHIN YOUNGER: internal date >= now - n
 }
 
+type SearchKey_EmailId struct {
+	EmailId string `protobuf:"bytes,18,opt,name=email_id,json=emailId,proto3,oneof"` // EMAILID objectid, exact (RFC 8474 §6)
+}
+
+type SearchKey_ThreadId struct {
+	ThreadId string `protobuf:"bytes,19,opt,name=thread_id,json=threadId,proto3,oneof"` // THREADID objectid, exact (RFC 8474 §6)
+}
+
 func (*SearchKey_All) isSearchKey_Key() {}
 
 func (*SearchKey_And) isSearchKey_Key() {}
@@ -2849,6 +2934,10 @@ func (*SearchKey_ModseqMin) isSearchKey_Key() {}
 func (*SearchKey_OlderSecs) isSearchKey_Key() {}
 
 func (*SearchKey_YoungerSecs) isSearchKey_Key() {}
+
+func (*SearchKey_EmailId) isSearchKey_Key() {}
+
+func (*SearchKey_ThreadId) isSearchKey_Key() {}
 
 type SearchKeys struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -4420,7 +4509,7 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05users\x18\x01 \x03(\tR\x05users\"E\n" +
 	"\x13AuthenticateRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xcd\x02\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xea\x02\n" +
 	"\aMailbox\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -4437,7 +4526,8 @@ const file_metadata_proto_rawDesc = "" +
 	"specialUse\x12\x1e\n" +
 	"\n" +
 	"subscribed\x18\f \x01(\bR\n" +
-	"subscribed\"*\n" +
+	"subscribed\x12\x1b\n" +
+	"\tobject_id\x18\r \x01(\tR\bobjectId\"*\n" +
 	"\x14ListMailboxesRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\"s\n" +
 	"\x15ListMailboxesResponse\x12:\n" +
@@ -4465,7 +4555,7 @@ const file_metadata_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
 	"subscribed\x18\x03 \x01(\bR\n" +
-	"subscribed\"\xd6\x04\n" +
+	"subscribed\"\x8e\x05\n" +
 	"\vMessageMeta\x12\x17\n" +
 	"\ablob_id\x18\x01 \x01(\tR\x06blobId\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12#\n" +
@@ -4490,7 +4580,9 @@ const file_metadata_proto_rawDesc = "" +
 	"\vin_reply_to\x18\x13 \x01(\tR\tinReplyTo\x12\x1e\n" +
 	"\n" +
 	"references\x18\x14 \x03(\tR\n" +
-	"references\"\x8a\x03\n" +
+	"references\x12\x19\n" +
+	"\bemail_id\x18\x15 \x01(\tR\aemailId\x12\x1b\n" +
+	"\tthread_id\x18\x16 \x01(\tR\bthreadId\"\x8a\x03\n" +
 	"\bMimePart\x12#\n" +
 	"\rheader_offset\x18\x01 \x01(\x04R\fheaderOffset\x12#\n" +
 	"\rheader_length\x18\x02 \x01(\x04R\fheaderLength\x12\x1f\n" +
@@ -4539,19 +4631,22 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\rR\x05start\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\rR\x04stop\"?\n" +
 	"\x06UidSet\x125\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xd5\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xfd\x01\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
 	"mailbox_id\x18\x02 \x01(\x04R\tmailboxId\x12/\n" +
 	"\x04uids\x18\x03 \x01(\v2\x1b.postbus.metadata.v1.UidSetR\x04uids\x12\x1b\n" +
 	"\twant_meta\x18\x04 \x01(\bR\bwantMeta\x12#\n" +
-	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\x12\x1f\n" +
-	"\vmeta_fields\x18\x06 \x03(\rR\n" +
-	"metaFields\"~\n" +
+	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\x12&\n" +
+	"\x0fwant_object_ids\x18\x06 \x01(\bR\rwantObjectIds\x12\x1f\n" +
+	"\vmeta_fields\x18\a \x03(\rR\n" +
+	"metaFields\"\xb6\x01\n" +
 	"\rMessageRecord\x127\n" +
 	"\x05state\x18\x01 \x01(\v2!.postbus.metadata.v1.MessageStateR\x05state\x124\n" +
-	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\"O\n" +
+	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\x12\x19\n" +
+	"\bemail_id\x18\x03 \x01(\tR\aemailId\x12\x1b\n" +
+	"\tthread_id\x18\x04 \x01(\tR\bthreadId\"O\n" +
 	"\rFetchResponse\x12>\n" +
 	"\bmessages\x18\x01 \x03(\v2\".postbus.metadata.v1.MessageRecordR\bmessages\"\x8f\x02\n" +
 	"\fStoreRequest\x12\x12\n" +
@@ -4589,7 +4684,7 @@ const file_metadata_proto_rawDesc = "" +
 	"sourceUids\x12\x1b\n" +
 	"\tdest_uids\x18\x03 \x03(\rR\bdestUids\x12\x1a\n" +
 	"\bexpunged\x18\x04 \x03(\rR\bexpunged\x12\x16\n" +
-	"\x06modseq\x18\x05 \x01(\x04R\x06modseq\"\xd5\x05\n" +
+	"\x06modseq\x18\x05 \x01(\x04R\x06modseq\"\x91\x06\n" +
 	"\tSearchKey\x12\x12\n" +
 	"\x03all\x18\x01 \x01(\bH\x00R\x03all\x123\n" +
 	"\x03and\x18\x02 \x01(\v2\x1f.postbus.metadata.v1.SearchKeysH\x00R\x03and\x121\n" +
@@ -4610,7 +4705,9 @@ const file_metadata_proto_rawDesc = "" +
 	"modseq_min\x18\x0f \x01(\x04H\x00R\tmodseqMin\x12\x1f\n" +
 	"\n" +
 	"older_secs\x18\x10 \x01(\x03H\x00R\tolderSecs\x12#\n" +
-	"\fyounger_secs\x18\x11 \x01(\x03H\x00R\vyoungerSecsB\x05\n" +
+	"\fyounger_secs\x18\x11 \x01(\x03H\x00R\vyoungerSecs\x12\x1b\n" +
+	"\bemail_id\x18\x12 \x01(\tH\x00R\aemailId\x12\x1d\n" +
+	"\tthread_id\x18\x13 \x01(\tH\x00R\bthreadIdB\x05\n" +
 	"\x03key\"@\n" +
 	"\n" +
 	"SearchKeys\x122\n" +
@@ -4992,6 +5089,8 @@ func file_metadata_proto_init() {
 		(*SearchKey_ModseqMin)(nil),
 		(*SearchKey_OlderSecs)(nil),
 		(*SearchKey_YoungerSecs)(nil),
+		(*SearchKey_EmailId)(nil),
+		(*SearchKey_ThreadId)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

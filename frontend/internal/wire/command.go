@@ -188,6 +188,8 @@ const (
 	SearchModSeq  // MODSEQ >= Number (RFC 7162 §3.1.5)
 	SearchOlder   // WITHIN: internal date older than Number seconds (RFC 5032)
 	SearchYounger
+	SearchEmailID  // EMAILID Value (RFC 8474 §6), an objectid
+	SearchThreadID // THREADID Value (RFC 8474 §6), an objectid
 )
 
 // SearchKey is one node of a search criteria tree. The top level of a

@@ -8,7 +8,7 @@ import (
 
 // This file parses SEARCH (RFC 9051 §6.4.4) with ESEARCH return options
 // (RFC 4731), SEARCHRES (RFC 5182), MODSEQ (RFC 7162 §3.1.5), WITHIN
-// (RFC 5032) and SAVEDATE (RFC 8514) keys.
+// (RFC 5032), SAVEDATE (RFC 8514) and OBJECTID (RFC 8474 §6) keys.
 
 // searchReturn are the known RETURN options.
 var searchReturn = map[string]bool{"MIN": true, "MAX": true, "ALL": true, "COUNT": true, "SAVE": true}
@@ -180,6 +180,7 @@ func (d *Decoder) searchKey() (*SearchKey, error) {
 	if err := d.sp(); err != nil {
 		if name == "NOT" || name == "OR" || name == "UID" || name == "HEADER" || name == "MODSEQ" ||
 			name == "KEYWORD" || name == "UNKEYWORD" || name == "BODY" || name == "TEXT" ||
+			name == "EMAILID" || name == "THREADID" ||
 			headerKeys[name] != "" || dateKeys[name] != 0 || numberKeys[name] != 0 {
 			return nil, err
 		}
@@ -275,6 +276,8 @@ func (d *Decoder) searchKey() (*SearchKey, error) {
 		return k, nil
 	case "MODSEQ":
 		return d.modSeqKey()
+	case "EMAILID", "THREADID":
+		return d.objectIDKey(name)
 	}
 	return nil, d.errf("Unknown search key " + name)
 }

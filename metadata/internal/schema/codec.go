@@ -9,6 +9,7 @@ import (
 // layout can change later without guessing.
 const (
 	formatUserV1    byte = 1
+	formatUserV2    byte = 2 // V1 + ObjectKey (schema version 4)
 	formatMailboxV1 byte = 1
 	formatStateV1   byte = 1
 	formatStateV2   byte = 2 // + MsgDates
@@ -24,6 +25,10 @@ type UserRecord struct {
 	// UIDValiditySeed is the last UIDVALIDITY handed out: the next one is
 	// max(seed+1, now), so a recreated mailbox never repeats one.
 	UIDValiditySeed uint32
+	// ObjectKey keys the RFC 8474 object ids of the user's mailboxes and
+	// messages (package objectid). Set when the user is created (or by the
+	// migration to version 4) and never changed: ids must not change.
+	ObjectKey []byte
 }
 
 // MailboxRecord is a mailbox's status, updated in the batch of every change.
@@ -157,19 +162,27 @@ func (d *decoder) finish(format, want byte) error {
 
 // Encode returns the value bytes of r.
 func (r *UserRecord) Encode() []byte {
-	e := encoder{b: []byte{formatUserV1}}
+	e := encoder{b: []byte{formatUserV2}}
 	e.str(r.PasswordHash)
 	e.uvarint(r.NextMailboxID)
 	e.uvarint(uint64(r.UIDValiditySeed))
+	e.str(string(r.ObjectKey))
 	return e.b
 }
 
-// DecodeUserRecord decodes a value written by UserRecord.Encode.
+// DecodeUserRecord decodes a value written by UserRecord.Encode, or a
+// version 1 record (no ObjectKey) that the migration to schema 4 upgrades.
 func DecodeUserRecord(b []byte) (UserRecord, error) {
 	d := decoder{b: b}
 	f := d.byte1()
 	r := UserRecord{PasswordHash: d.str(), NextMailboxID: d.uvarint(), UIDValiditySeed: d.u32()}
-	return r, d.finish(f, formatUserV1)
+	if f == formatUserV1 {
+		return r, d.finish(f, formatUserV1)
+	}
+	if k := d.str(); k != "" {
+		r.ObjectKey = []byte(k)
+	}
+	return r, d.finish(f, formatUserV2)
 }
 
 // Encode returns the value bytes of r.

@@ -24,6 +24,7 @@
 //	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
 //	table 0x19 quota        [shard][0x19][user 0]                   -> QuotaRecord
+//	table 0x1A thread       [shard][0x1A][user 0][msgid hash 16 bytes] -> ThreadRecord
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -51,6 +52,19 @@
 // usage always equals the sum of the mailbox records' Size and Messages.
 // Schema version 3 added it; the migration from 2 computes it from the
 // mailbox records of every user.
+//
+// The thread table maps the Message-IDs a user's messages carried or
+// referenced (hashed: SHA-256, first 16 bytes, so keys stay short whatever
+// a header says) to the RFC 8474 THREADID they were given (package
+// objectid). An entry is written once, by the APPEND that first mentions
+// the id, and never changed or removed while the user exists: the table is
+// the memory that keeps THREADIDs stable (a message appended again gets
+// the THREADID of its EMAILID, a late parent joins its replies' thread),
+// like the UIDVALIDITY seed. It grows with at most 2+objectid.MaxRefs
+// entries of a few dozen octets per message appended and is removed with
+// the user. Schema version 4 added it, the user record's object key and
+// the email_id/thread_id of message meta; the migration from 3 assigns
+// them to existing users and messages.
 //
 // # Records
 //

@@ -24,6 +24,7 @@ const (
 	// written with it, and optional (a message without one is searched
 	// through its header).
 	TableMsgDigest byte = 0x1F
+	TableThread       byte = 0x1A
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
@@ -31,6 +32,7 @@ var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
 	TableQuota, TableMsgDigest,
+	TableQuota, TableThread,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under

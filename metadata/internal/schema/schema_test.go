@@ -67,9 +67,13 @@ func TestPrefixEnd(t *testing.T) {
 }
 
 func TestRecordsRoundTrip(t *testing.T) {
-	u := UserRecord{PasswordHash: "$argon2id$x", NextMailboxID: 7, UIDValiditySeed: 12345}
-	if got, err := DecodeUserRecord(u.Encode()); err != nil || got != u {
-		t.Errorf("user: %+v %v", got, err)
+	for _, u := range []UserRecord{
+		{PasswordHash: "$argon2id$x", NextMailboxID: 7, UIDValiditySeed: 12345},
+		{PasswordHash: "$argon2id$x", NextMailboxID: 7, UIDValiditySeed: 12345, ObjectKey: []byte("0123456789abcdef0123456789abcdef")},
+	} {
+		if got, err := DecodeUserRecord(u.Encode()); err != nil || !reflect.DeepEqual(got, u) {
+			t.Errorf("user: %+v %v", got, err)
+		}
 	}
 	m := MailboxRecord{Name: "a/b", SpecialUse: `\Sent`, UIDValidity: 1, UIDNext: 2, HighestModSeq: 1 << 40,
 		Messages: 3, Unseen: 4, Deleted: 5, Recent: 6, FirstRecentUID: 7, Size: 1 << 33}

@@ -9,8 +9,9 @@ import (
 
 // Version is the schema version this code writes. 2 added the blob index
 // (table 0x18), 3 the quota record (table 0x19), 4 the dates in message
-// state records (MsgState.Dates).
-const Version uint32 = 4
+// state records (MsgState.Dates), 5 the RFC 8474 object ids (user object
+// key, EMAILID/THREADID in message meta, thread table 0x1A).
+const Version uint32 = 5
 
 // ErrNewerVersion reports a store written by a newer postbus.
 var ErrNewerVersion = errors.New("schema: store has a newer schema version")
@@ -27,6 +28,7 @@ var migrations = []Migration{
 	{From: 1, Apply: buildBlobIndex},
 	{From: 2, Apply: buildQuotaUsage},
 	{From: 3, Apply: addStateDates},
+	{From: 4, Apply: assignObjectIDs},
 }
 
 // Migrate initialises an empty store at Version, or upgrades an older one

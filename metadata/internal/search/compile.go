@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postbus/postbus/metadata/base"
+	"github.com/postbus/postbus/metadata/internal/objectid"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -107,6 +108,10 @@ func compileKey(key *metadatapb.SearchKey, depth int, now time.Time) (node, erro
 			return nil, invalid("negative YOUNGER interval %d", k.YoungerSecs)
 		}
 		return withinNode{limit: now.Unix() - k.YoungerSecs}, nil
+	case *metadatapb.SearchKey_EmailId:
+		return compileObjectID("EMAILID", k.EmailId, false)
+	case *metadatapb.SearchKey_ThreadId:
+		return compileObjectID("THREADID", k.ThreadId, true)
 	case nil:
 		return nil, invalid("search key with no criterion set")
 	default:
@@ -193,4 +198,14 @@ func dayNumber(secs int64, offset int32) int64 {
 		d--
 	}
 	return d
+}
+
+// compileObjectID checks an RFC 8474 §6 EMAILID/THREADID search key: the
+// argument must be an objectid (§7), compared exactly (ids are case
+// sensitive).
+func compileObjectID(name, id string, thread bool) (node, error) {
+	if !objectid.Valid(id) {
+		return nil, invalid("%s argument %q is not an objectid", name, id)
+	}
+	return objectIDNode{id: id, thread: thread}, nil
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,11 @@ func TestCompileErrors(t *testing.T) {
 		{"empty flag", kFlag("")},
 		{"negative older", kOlder(-1)},
 		{"negative younger", kYounger(-5)},
+		{"empty emailid", kEmailID("")},
+		{"emailid with space", kEmailID("M1 2")},
+		{"threadid with dot", kThreadID("T1.2")},
+		{"threadid of 256", kThreadID("T" + strings.Repeat("a", 255))},
+		{"emailid non-ascii", kEmailID("Mé")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +84,7 @@ func TestCompileAccepts(t *testing.T) {
 		"odd field":     kHeader("X Odd:", "v"),
 		"empty body":    kBody(""),
 		"unicode value": kText("ẞ"),
+		"threadid 255":  kThreadID("T" + strings.Repeat("-", 254)),
 	} {
 		if _, err := Compile(key, time.Now()); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -104,6 +111,8 @@ func TestNeedsMeta(t *testing.T) {
 		{"header", kHeader("x-spam", "x"), true, false},
 		{"body under not", kAnd(kUIDs(1), kNot(kBody("x"))), true, true},
 		{"text", kText("x"), true, true},
+		{"emailid", kAnd(kUIDs(1), kEmailID("M1")), true, false},
+		{"threadid", kThreadID("T1"), true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

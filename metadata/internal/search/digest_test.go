@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,6 +62,31 @@ func TestDigestAnswersLikeTheHeader(t *testing.T) {
 		}
 		if _, err := m.Match(context.Background(), &Message{UID: 1, Digest: d}, nil); err == nil {
 			t.Errorf("digest %v without a header: no error", d)
+		}
+	}
+}
+
+func TestMetaFieldsCoverEveryKey(t *testing.T) {
+	for _, tc := range []struct {
+		key  *metadatapb.SearchKey
+		want []uint32
+	}{
+		{kHeader("x-spam", "y"), []uint32{9}},
+		// A digest field beside a key that needs Meta is answered from the
+		// header: scans that read Meta give no digests.
+		{kAnd(kHeader("from", "a"), &metadatapb.SearchKey{Key: &metadatapb.SearchKey_EmailId{EmailId: "Mabc"}}), []uint32{9, 21, 22}},
+		{&metadatapb.SearchKey{Key: &metadatapb.SearchKey_ThreadId{ThreadId: "Tabc"}}, []uint32{21, 22}},
+		{kBody("x"), nil},
+	} {
+		m, err := Compile(tc.key, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.NeedsMeta() {
+			t.Errorf("%v: NeedsMeta false", tc.key)
+		}
+		if got := m.MetaFields(); !slices.Equal(got, tc.want) {
+			t.Errorf("%v: MetaFields %v, want %v", tc.key, got, tc.want)
 		}
 	}
 }

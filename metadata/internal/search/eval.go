@@ -155,6 +155,22 @@ func (n sizeNode) eval(e *evaluation) (bool, error) {
 	return size < n.n, nil
 }
 
+// objectIDNode: RFC 8474 §6 EMAILID / THREADID, exact match with the ids
+// APPEND stored in the meta (a fixed field: no header parse).
+type objectIDNode struct {
+	id     string
+	thread bool
+}
+
+// The ids are in Meta (fields email_id and thread_id), not in the Summary.
+func (objectIDNode) cost() cost { return costHeader }
+func (n objectIDNode) eval(e *evaluation) (bool, error) {
+	if n.thread {
+		return e.msg.Meta.GetThreadId() == n.id, nil
+	}
+	return e.msg.Meta.GetEmailId() == n.id, nil
+}
+
 // dateNode compares calendar days (RFC 9051 §6.4.4: "disregarding time and
 // timezone", i.e. the date as written in the date's own zone).
 type dateNode struct {

@@ -76,3 +76,10 @@ const (
 	on     = metadatapb.DateOp_DATE_ON
 	since  = metadatapb.DateOp_DATE_SINCE
 )
+
+func kEmailID(id string) *metadatapb.SearchKey {
+	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_EmailId{EmailId: id}}
+}
+func kThreadID(id string) *metadatapb.SearchKey {
+	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_ThreadId{ThreadId: id}}
+}

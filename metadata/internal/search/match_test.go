@@ -197,3 +197,35 @@ func TestMatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchObjectID checks RFC 8474 §6 EMAILID/THREADID: exact,
+// case-sensitive matches of the ids stored in the meta; a message without
+// ids (never after the schema 4 migration) matches neither.
+func TestMatchObjectID(t *testing.T) {
+	c := newCorpus(t)
+	ids := [][2]string{{"Mone", "Tone"}, {"Mtwo", "Tone"}, {"Mthree", "Tthree"}, {"", ""}}
+	for i, msg := range c.msgs {
+		msg.Meta.EmailId, msg.Meta.ThreadId = ids[i][0], ids[i][1]
+	}
+	tests := []struct {
+		name string
+		key  *metadatapb.SearchKey
+		want []uint32
+	}{
+		{"emailid", kEmailID("Mtwo"), uids(2)},
+		{"emailid is case sensitive", kEmailID("MTWO"), nil},
+		{"emailid is not a prefix match", kEmailID("Mtw"), nil},
+		{"threadid", kThreadID("Tone"), uids(1, 2)},
+		{"threadid is not an emailid", kThreadID("Mone"), nil},
+		{"or of emailids", kOr(kEmailID("Mone"), kEmailID("Mthree")), uids(1, 3)},
+		{"not threadid", kNot(kThreadID("Tone")), uids(3, 4)},
+		{"unknown id", kEmailID("Mnone"), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := c.matching(t, tc.key); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -83,14 +83,34 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 }
 
 // MetaFields lists the MessageMeta field numbers evaluation reads given
-// Message.Summary, so that the store decodes only those: the header for
-// header keys; nil means every field (BODY/TEXT walk the MIME tree and
-// read the blob). Only meaningful when NeedsMeta.
+// Message.Summary and Message.Digest, so that the store decodes only
+// those: the header for header keys, the object ids for EMAILID/THREADID;
+// nil means every field (BODY/TEXT walk the MIME tree and read the blob).
+// Only meaningful when NeedsMeta.
 func (m *Matcher) MetaFields() []uint32 {
 	if m.root.cost() >= costBody {
 		return nil
 	}
-	return []uint32{9} // MessageMeta.header
+	var f []uint32
+	walk(m.root, func(n node) {
+		switch n.(type) {
+		case *headerNode:
+			// Digest fields too: a key that needs Meta is scanned
+			// without digests.
+			if !slices.Contains(f, 9) {
+				f = append(f, 9) // MessageMeta.header
+			}
+		case objectIDNode:
+			if !slices.Contains(f, 21) {
+				f = append(f, 21, 22) // email_id, thread_id
+			}
+		}
+	})
+	if len(f) == 0 {
+		// Only digest fields, for a message without a digest.
+		f = append(f, 9)
+	}
+	return f
 }
 
 // NeedsDigest reports whether the key is answered from size, dates, flags
@@ -128,16 +148,30 @@ func (m *Matcher) Match(ctx context.Context, msg *Message, bodies BodySource) (b
 }
 
 // usesSummary reports whether the tree has a size or date key.
-func usesSummary(n node) bool {
+func usesSummary(root node) bool {
+	found := false
+	walk(root, func(n node) {
+		switch n.(type) {
+		case sizeNode, dateNode, withinNode:
+			found = true
+		}
+	})
+	return found
+}
+
+// walk calls fn for n and every node under it.
+func walk(n node, fn func(node)) {
+	fn(n)
 	switch n := n.(type) {
-	case sizeNode, dateNode, withinNode:
-		return true
 	case *andNode:
-		return slices.ContainsFunc(n.kids, usesSummary)
+		for _, k := range n.kids {
+			walk(k, fn)
+		}
 	case *orNode:
-		return slices.ContainsFunc(n.kids, usesSummary)
+		for _, k := range n.kids {
+			walk(k, fn)
+		}
 	case *notNode:
-		return usesSummary(n.kid)
+		walk(n.kid, fn)
 	}
-	return false
 }

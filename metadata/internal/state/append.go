@@ -34,14 +34,15 @@ func validBlobID(id string) bool {
 // new MODSEQ for all. A zero internal or save date is set to now. Every new
 // message is \Recent (RFC 9051 §2.3.2) until a session claims it. A
 // message with skip_duplicate whose body is already in the mailbox is not
-// added: its existing (lowest) UID is reported in its place.
+// added: its existing (lowest) UID is reported in its place. Each added
+// message gets its RFC 8474 EMAILID and THREADID here (objectid.go).
 func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.AppendResponse, error) {
 	if len(req.GetMessages()) == 0 {
 		return nil, fmt.Errorf("state: append of no message: %w", base.ErrInvalidArgument)
 	}
 	type prepared struct {
 		state  schema.MsgState
-		meta   []byte
+		meta   *metaPB // object ids are assigned in the batch
 		blobID string
 		skip   bool // skip_duplicate
 	}
@@ -62,16 +63,12 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 		if m.SaveDate == 0 {
 			m.SaveDate = now
 		}
-		raw, err := proto.Marshal(m)
-		if err != nil {
-			return nil, fmt.Errorf("state: encode meta: %w", err)
-		}
 		preps = append(preps, prepared{
 			state: schema.MsgState{Size: m.Size, System: fs.system, Keywords: fs.keywords, HasDates: true, Dates: schema.MsgDates{
 				Internal: m.InternalDate, InternalZone: m.InternalDateZone, Save: m.SaveDate,
 				Sent: m.SentDate, SentZone: m.SentDateZone,
 			}},
-			meta:   raw,
+			meta:   m,
 			blobID: m.BlobId,
 			skip:   nm.SkipDuplicate,
 		})
@@ -79,6 +76,10 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 	resp := &metadatapb.AppendResponse{}
 	err := s.update(req.User, func(t *txn) error {
 		mb, err := t.view().mailbox(req.MailboxId)
+		if err != nil {
+			return err
+		}
+		u, err := t.view().userRecord()
 		if err != nil {
 			return err
 		}
@@ -105,7 +106,11 @@ func (s *Store) Append(req *metadatapb.AppendRequest, now int64) (*metadatapb.Ap
 				return err
 			}
 			p.state.ModSeq = modseq
-			if err := t.writeMessage(req.MailboxId, uid, p.state, p.meta); err != nil {
+			raw, err := t.withObjectIDs(&u, p.meta)
+			if err != nil {
+				return err
+			}
+			if err := t.writeMessage(req.MailboxId, uid, p.state, raw); err != nil {
 				return err
 			}
 			count(&mb, uid, p.state, +1)

@@ -349,10 +349,10 @@ func (s *Store) ListMailboxes(user string) ([]*metadatapb.Mailbox, []string, err
 	var boxes []*metadatapb.Mailbox
 	var subs []string
 	err := s.read(user, func(v *view) error {
-		if _, err := v.userRecord(); err != nil {
+		u, err := v.userRecord()
+		if err != nil {
 			return err
 		}
-		var err error
 		if subs, err = v.subscriptions(); err != nil {
 			return err
 		}
@@ -370,7 +370,7 @@ func (s *Store) ListMailboxes(user string) ([]*metadatapb.Mailbox, []string, err
 			if err != nil {
 				return false, err
 			}
-			boxes = append(boxes, toPB(id, &rec, subscribed[rec.Name]))
+			boxes = append(boxes, toPB(id, &rec, subscribed[rec.Name], mailboxObjectID(&u, id)))
 			return true, nil
 		})
 		return err
@@ -423,10 +423,14 @@ func (v *view) mailboxPB(id uint64) (*metadatapb.Mailbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toPB(id, &rec, sub), nil
+	u, err := v.userRecord()
+	if err != nil {
+		return nil, err
+	}
+	return toPB(id, &rec, sub, mailboxObjectID(&u, id)), nil
 }
 
-func toPB(id uint64, r *schema.MailboxRecord, subscribed bool) *metadatapb.Mailbox {
+func toPB(id uint64, r *schema.MailboxRecord, subscribed bool, objectID string) *metadatapb.Mailbox {
 	return &metadatapb.Mailbox{
 		Id:            id,
 		Name:          r.Name,
@@ -440,5 +444,6 @@ func toPB(id uint64, r *schema.MailboxRecord, subscribed bool) *metadatapb.Mailb
 		Deleted:       r.Deleted,
 		SpecialUse:    r.SpecialUse,
 		Subscribed:    subscribed,
+		ObjectId:      objectID,
 	}
 }

@@ -36,8 +36,12 @@ func (quiet) Fatalf(f string, a ...interface{}) { panic(fmt.Sprintf(f, a...)) }
 // blob returns a valid blob id derived from n.
 func blob(n int) string { return fmt.Sprintf("%064x", n) }
 
-// recorder is a Publisher that remembers events.
-type recorder struct{ events []hub.Event }
+// recorder is a Publisher that remembers events. It also holds the
+// script's object id aliases (objectid_test.go), the other per-script state.
+type recorder struct {
+	events []hub.Event
+	ids    aliases
+}
 
 func (r *recorder) Publish(_ string, e ...hub.Event) { r.events = append(r.events, e...) }
 
@@ -48,13 +52,14 @@ func (r *recorder) Publish(_ string, e ...hub.Event) { r.events = append(r.event
 //	create name= [use=] [now=]           create a mailbox
 //	delete name= | rename from= to= [now=] | subscribe name= [off]
 //	list                                  mailboxes and subscriptions
-//	append mbox= [n=] [size=] [flags=(...)] [now=]
+//	append mbox= [n=] [size=] [flags=(...)] [now=] [blob=] [same] [msgid=] [irt=] [refs=(...)]
+//	mailboxid mbox=                        the mailbox's MAILBOXID (aliased)
 //	store mbox= uids= op=add|remove|replace [flags=(...)] [unchanged-since=]
 //	expunge mbox= [uids=] [all]
 //	copy|move mbox= to= uids= [now=]
 //	select mbox= [claim]
 //	changes mbox= since= [claim]
-//	fetch mbox= uids= [changed-since=] [meta]
+//	fetch mbox= uids= [changed-since=] [meta] [ids]
 //	status mbox=
 //	events                                events published since last time
 //	quota [storage=KiB] [messages=N]      set limits (with args), show quota
@@ -241,9 +246,13 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 			return "", err
 		}
 		req := &metadatapb.AppendRequest{User: user, MailboxId: id}
+		first := argInt(t, d, "blob", 0)
 		for i := int64(0); i < argInt(t, d, "n", 1); i++ {
 			req.Messages = append(req.Messages, &metadatapb.NewMessage{
-				Meta:  &metadatapb.MessageMeta{BlobId: blob(int(i)), Size: uint64(argInt(t, d, "size", 100))},
+				Meta: &metadatapb.MessageMeta{
+					BlobId: blob(int(first + i*int64(boolInt(!d.HasArg("same"))))), Size: uint64(argInt(t, d, "size", 100)),
+					MessageId: arg(d, "msgid", ""), InReplyTo: arg(d, "irt", ""), References: argList(d, "refs"),
+				},
 				Flags: argList(d, "flags"),
 			})
 		}
@@ -331,6 +340,9 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 			b.WriteString(strings.TrimSuffix(fmtState(r.State), "\n"))
 			if r.Meta != nil {
 				fmt.Fprintf(&b, " blob=%s size=%d internal=%d save=%d", r.Meta.BlobId[60:], r.Meta.Size, r.Meta.InternalDate, r.Meta.SaveDate)
+				if d.HasArg("ids") {
+					fmt.Fprintf(&b, " email=%s thread=%s", rec.ids.name(r.Meta.EmailId), rec.ids.name(r.Meta.ThreadId))
+				}
 			}
 			b.WriteString("\n")
 			return nil
@@ -359,6 +371,12 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 		return b.String(), nil
 	case "quota":
 		return runQuota(t, s, d, user) // quota_test.go
+	case "mailboxid":
+		mb, err := s.GetMailbox(user, arg(d, "mbox", "INBOX"))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s id=%d mailboxid=%s\n", mb.Name, mb.Id, rec.ids.name(mb.ObjectId)), nil
 	case "events":
 		for _, e := range rec.events {
 			fmt.Fprintf(&b, "mailbox=%d modseq=%d list=%v\n", e.MailboxID, e.ModSeq, e.MailboxesChanged)

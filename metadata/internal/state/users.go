@@ -6,6 +6,7 @@ import (
 
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/hub"
+	"github.com/postbus/postbus/metadata/internal/objectid"
 	"github.com/postbus/postbus/metadata/internal/schema"
 )
 
@@ -23,7 +24,9 @@ var defaultMailboxes = []struct{ name, use string }{
 // CreateUser creates user with an already computed password hash (hashing
 // salts with randomness, so it happens before apply), INBOX and the default
 // special-use mailboxes, all subscribed. now (unix seconds) seeds
-// UIDVALIDITY. ErrUserExists if the user exists.
+// UIDVALIDITY. The user's RFC 8474 object key is derived from the name,
+// the hash and now (objectid.UserKey), so apply reads no random source.
+// ErrUserExists if the user exists.
 func (s *Store) CreateUser(user, passwordHash string, now int64) error {
 	if err := ValidateUser(user); err != nil {
 		return err
@@ -32,7 +35,11 @@ func (s *Store) CreateUser(user, passwordHash string, now int64) error {
 		if _, err := t.view().userRecord(); err == nil {
 			return fmt.Errorf("state: user %q: %w", user, base.ErrUserExists)
 		}
-		u := schema.UserRecord{PasswordHash: passwordHash, NextMailboxID: 1}
+		u := schema.UserRecord{
+			PasswordHash:  passwordHash,
+			NextMailboxID: 1,
+			ObjectKey:     objectid.UserKey(user, passwordHash, createdKeyContext(now)),
+		}
 		for _, m := range defaultMailboxes {
 			if _, err := t.createMailbox(&u, m.name, m.use, now); err != nil {
 				return err

@@ -113,6 +113,10 @@ func (s *Store) ImportUser(user string, keys []UserKV, checksum uint64) error {
 				return err
 			}
 		}
+		// A node still at schema 3 exports users without RFC 8474 ids.
+		if err := schema.UpgradeUserObjectIDs(t.b, t.shard, user); err != nil {
+			return fmt.Errorf("state: import of %q: %w", user, err)
+		}
 		t.publish(hub.Event{MailboxesChanged: true})
 		return nil
 	})
