@@ -24,6 +24,8 @@
 //	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
 //	table 0x19 quota        [shard][0x19][user 0]                   -> QuotaRecord
+//	table 0x20 annotation   [shard][0x20][user 0]                   -> AnnotationUsage
+//	                        [shard][0x20][user 0][mbox u64][entry]  -> annotation value
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -51,6 +53,17 @@
 // usage always equals the sum of the mailbox records' Size and Messages.
 // Schema version 3 added it; the migration from 2 computes it from the
 // mailbox records of every user.
+//
+// The annotation table holds RFC 5464 METADATA entries: per mailbox id
+// (so they follow RENAME), and under mailbox id 0 (never a mailbox: ids
+// start at 1) the user's server annotations. Entry names are canonical
+// (lower-case, "/private/..." or "/shared/..."), so the keys of one
+// mailbox sort by name and a DEPTH lookup is a prefix scan. The key that
+// is the bare user prefix holds the user's AnnotationUsage (count and
+// octets of every entry), updated in the batch of every change, which
+// bounds what one user can store. Mailbox deletion removes the mailbox's
+// entries in its batch. A new table needs no migration: an older store
+// simply has no annotations.
 //
 // # Records
 //

@@ -19,13 +19,16 @@ const (
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
 	TableQuota        byte = 0x19
+	// TableAnnotation (RFC 5464 METADATA) leaves 0x1a-0x1f free for
+	// tables of other features: ids need not be dense.
+	TableAnnotation byte = 0x20
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
-	TableQuota,
+	TableQuota, TableAnnotation,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under
