@@ -48,5 +48,6 @@ func (c *conn) capabilities() string {
 	caps = append(caps, condCaps...)  // condstore.go
 	caps = append(caps, sortCaps...)  // sort.go
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
+	caps = append(caps, metadataCaps...) // annotate.go
 	return strings.Join(caps, " ")
 }
