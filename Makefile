@@ -25,6 +25,8 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzReadCommand \
 	./frontend/internal/wire:FuzzMailboxName \
+	./frontend/internal/wire:FuzzMetadataCommand \
+	./metadata/base:FuzzCanonicalEntry \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend:FuzzSession \
 	./frontend/proxyproto:FuzzParseHeader \
