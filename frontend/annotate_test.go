@@ -194,6 +194,16 @@ func TestMetadataFollowsMailbox(t *testing.T) {
 	if !reflect.DeepEqual(u, []string{`* METADATA Old-Inbox (/private/comment "inbox note")`, `* METADATA INBOX (/private/comment "inbox note")`}) {
 		t.Errorf("after RENAME INBOX: %q", u)
 	}
+	// Non-ASCII names: modified UTF-7 both ways for an IMAP4rev1 client,
+	// in the selected state too.
+	r.expect("u1", `CREATE "Entw&APw-rfe"`, "OK")
+	r.expect("u2", `SELECT "Entw&APw-rfe"`, "OK")
+	r.expect("u3", `SETMETADATA "Entw&APw-rfe" (/private/comment "drafts")`, "OK")
+	if u := r.expect("u4", `GETMETADATA "Entw&APw-rfe" /private/comment`, "OK"); u[0] != `* METADATA Entw&APw-rfe (/private/comment "drafts")` {
+		t.Errorf("non-ASCII mailbox: %q", u)
+	}
+	r.expect("u5", "UID GETMETADATA INBOX /private/comment", "BAD")
+	r.expect("u6", "UNSELECT", "OK")
 	r.expect("b1", "DELETE Archive/Projects", "OK")
 	r.expect("b2", "GETMETADATA Archive/Projects /shared/comment", "NO [NONEXISTENT]")
 	r.expect("b3", "CREATE Archive/Projects", "OK")
