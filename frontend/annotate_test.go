@@ -5,7 +5,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2/imapclient"
 )
+
 
 // setLiteral sends SETMETADATA with one value as a synchronising literal
 // and returns the tagged response; the continuation is awaited unless the
@@ -273,4 +276,54 @@ func TestListMetadata(t *testing.T) {
 	r.expect("b1", `LIST "" * RETURN (METADATA (/comment))`, "BAD")
 	r.expect("b2", `LIST "" * RETURN (METADATA ())`, "BAD")
 	r.expect("b3", `LIST "" * RETURN (METADATA (MAXSIZE 1))`, "BAD")
+}
+
+// TestMetadataClient: go-imap v2's client sets, reads and deletes
+// annotations, with DEPTH and MAXSIZE, on a mailbox and on the server.
+func TestMetadataClient(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ServerComment = "hello" })
+	c := e.client(t, nil)
+	caps, err := c.Capability().Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !caps.Has("METADATA") || !caps.Has("METADATA-SERVER") || !caps.Has("LIST-METADATA") {
+		t.Fatalf("capabilities: %v", caps)
+	}
+	val := func(s string) *[]byte { b := []byte(s); return &b }
+	multi := "line one\r\nline two"
+	if err := c.SetMetadata("INBOX", map[string]*[]byte{
+		"/private/comment": val(multi), "/shared/comment": val("shared"), "/private/a/b": val("deep"),
+	}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetMetadata("INBOX", []string{"/private/comment", "/shared/comment", "/private/missing"}, nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*[]byte{"/private/comment": val(multi), "/shared/comment": val("shared"), "/private/missing": nil}
+	if got.Mailbox != "INBOX" || !reflect.DeepEqual(got.Entries, want) {
+		t.Fatalf("GETMETADATA: %+v", got)
+	}
+	maxSize := uint32(6)
+	got, err = c.GetMetadata("INBOX", []string{"/private/a", "/private/comment"}, &imapclient.GetMetadataOptions{MaxSize: &maxSize, Depth: imapclient.GetMetadataDepthOne}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]*[]byte{"/private/a/b": val("deep")}; !reflect.DeepEqual(got.Entries, want) {
+		t.Fatalf("GETMETADATA DEPTH 1 MAXSIZE 6: %+v", got.Entries)
+	}
+	if err := c.SetMetadata("INBOX", map[string]*[]byte{"/private/comment": nil}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetMetadata("", []string{"/shared/comment", "/private/comment"}, nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]*[]byte{"/shared/comment": val("hello"), "/private/comment": nil}; !reflect.DeepEqual(got.Entries, want) {
+		t.Fatalf("server GETMETADATA: %+v", got.Entries)
+	}
+	if err := c.SetMetadata("", map[string]*[]byte{"/shared/comment": val("x")}).Wait(); err == nil {
+		t.Fatal("SETMETADATA of a server /shared entry succeeded")
+	}
 }

@@ -75,19 +75,27 @@ func init() {
 
 // parseGetMetadata: GETMETADATA [SP getmetadata-options] SP mailbox SP
 // entries, entries = entry / "(" entry *(SP entry) ")". The options come
-// first (RFC 5464 §5); a mailbox never starts with "(".
+// first (RFC 5464 §5); a mailbox never starts with "(". The options are
+// also accepted after the mailbox, where the drafts of RFC 5464 had them
+// and where clients still send them (go-imap v2, Cyrus accepts both): a
+// list there is options when it starts with an option name, since entry
+// names start with "/".
 func parseGetMetadata(d *Decoder, cmd *Command) error {
 	if err := d.sp(); err != nil {
 		return err
 	}
 	args := &GetMetadataArgs{}
-	if d.peekIs('(') {
+	haveOptions := false
+	options := func() error {
 		seen := map[string]bool{}
-		err := d.list(true, func() error { return d.metadataOption(&args.MetadataRequest, seen) })
-		if err != nil {
+		haveOptions = true
+		if err := d.list(true, func() error { return d.metadataOption(&args.MetadataRequest, seen) }); err != nil {
 			return err
 		}
-		if err := d.sp(); err != nil {
+		return d.sp()
+	}
+	if d.peekIs('(') {
+		if err := options(); err != nil {
 			return err
 		}
 	}
@@ -97,6 +105,11 @@ func parseGetMetadata(d *Decoder, cmd *Command) error {
 	}
 	if err := d.sp(); err != nil {
 		return err
+	}
+	if !haveOptions && d.atOptionList() {
+		if err := options(); err != nil {
+			return err
+		}
 	}
 	if !d.peekIs('(') {
 		e, err := d.astring()
@@ -160,6 +173,19 @@ func (d *Decoder) metadataOption(r *MetadataRequest, seen map[string]bool) error
 		return d.errf("DEPTH must be 0, 1 or infinity")
 	}
 	return nil
+}
+
+// atOptionList reports whether a list of GETMETADATA options starts at
+// d.pos: "(" and then MAXSIZE or DEPTH.
+func (d *Decoder) atOptionList() bool {
+	if !d.peekIs('(') {
+		return false
+	}
+	start := d.pos
+	d.pos++
+	kw := strings.ToUpper(d.span(isAtomChar))
+	d.pos = start
+	return kw == "MAXSIZE" || kw == "DEPTH"
 }
 
 // parseSetMetadata: SETMETADATA SP mailbox SP "(" entry SP value
