@@ -9,7 +9,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-
 // setLiteral sends SETMETADATA with one value as a synchronising literal
 // and returns the tagged response; the continuation is awaited unless the
 // server answers first.
