@@ -35,3 +35,17 @@ func TestAnnotationRecords(t *testing.T) {
 		t.Fatal("annotation key order")
 	}
 }
+
+// FuzzDecodeAnnotationUsage: no panic, and what decodes round-trips.
+func FuzzDecodeAnnotationUsage(f *testing.F) {
+	f.Add((&AnnotationUsage{Entries: 1, Bytes: 300}).Encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, err := DecodeAnnotationUsage(b)
+		if err != nil {
+			return
+		}
+		if again, err := DecodeAnnotationUsage(u.Encode()); err != nil || again != u {
+			t.Fatalf("usage does not round-trip: %+v %v", again, err)
+		}
+	})
+}
