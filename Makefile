@@ -26,6 +26,8 @@ FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzReadCommand \
 	./frontend/internal/wire:FuzzMailboxName \
 	./frontend/internal/imapurl:FuzzParse \
+	./frontend/internal/wire:FuzzMetadataCommand \
+	./metadata/base:FuzzCanonicalEntry \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend/internal/message:FuzzFilterFields \
 	./frontend:FuzzSession \

@@ -50,5 +50,6 @@ func (c *conn) capabilities() string {
 	caps = append(caps, catCaps...)   // catenate.go
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
 	caps = append(caps, objectIDCaps...) // objectid.go
+	caps = append(caps, metadataCaps...) // annotate.go
 	return strings.Join(caps, " ")
 }

@@ -371,6 +371,8 @@ func init() {
 		"GETQUOTA":       {states: authAndSel, fn: (*conn).cmdGetQuota},     // RFC 9208 §4.1.1 (quota.go)
 		"GETQUOTAROOT":   {states: authAndSel, fn: (*conn).cmdGetQuotaRoot}, // RFC 9208 §4.1.2
 		"SETQUOTA":       {states: authAndSel, fn: (*conn).cmdSetQuota},     // RFC 9208 §4.1.3
+		"GETMETADATA":    {states: authAndSel, fn: (*conn).cmdGetMetadata},  // RFC 5464 §4.2 (annotate.go)
+		"SETMETADATA":    {states: authAndSel, fn: (*conn).cmdSetMetadata},  // RFC 5464 §4.3
 		"APPEND":         {states: authAndSel, fn: (*conn).cmdAppend, stream: true},
 		"IDLE":           {states: authAndSel, fn: (*conn).cmdIdle, stream: true},
 		"CHECK":          {states: selectedOnly, fn: (*conn).cmdCheck, forceSync: true},

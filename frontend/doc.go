@@ -29,4 +29,8 @@
 //     where they may speak. A logout event on that stream (an administrator's
 //     `postbus kick`, a user rename) ends every session of the user with
 //     BYE [UNAVAILABLE] at its next safe point, as shutdown does (kick.go).
+//   - Annotations (RFC 5464 METADATA, RFC 9590 LIST-METADATA; annotate.go)
+//     are stored on the metadata node with the user's mailboxes; only the
+//     read-only server entries /shared/admin and /shared/comment come from
+//     Config. No unsolicited METADATA responses are sent.
 package frontend

@@ -53,6 +53,8 @@ func FuzzSession(f *testing.F) {
 		"a UNSELECT\r\nb ENABLE QRESYNC\r\nc SELECT INBOX (QRESYNC (1 1 1:* (1:* 1:*)))\r\nd UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\ne EXPUNGE",
 		"a STORE 1:* (UNCHANGEDSINCE 0) +FLAGS.SILENT ($x)\r\nb SEARCH RETURN (ALL) OR MODSEQ 1 $",
 		"a FETCH 1:* (FLAGS) (CHANGEDSINCE 1)\r\nb STATUS INBOX (HIGHESTMODSEQ)",
+		"a SETMETADATA INBOX (/private/a ~{3+}\r\nx\x00y /shared/b NIL)\r\nb GETMETADATA (DEPTH infinity MAXSIZE 2) INBOX (/private /private/a)",
+		"a LIST \"\" * RETURN (METADATA (/private/a MAXSIZE 1) STATUS (MESSAGES))\r\nb SETMETADATA \"\" (/shared/admin \"x\")",
 		"\x00\xff{99}\r\n",
 	} {
 		f.Add(s)

@@ -11,7 +11,8 @@ import (
 )
 
 // RFC 9051 §6.3.9 LIST with LIST-EXTENDED (RFC 5258), LIST-STATUS
-// (RFC 5819), SPECIAL-USE (RFC 6154); RFC 3501 §6.3.9 LSUB.
+// (RFC 5819), SPECIAL-USE (RFC 6154), LIST-METADATA (RFC 9590); RFC 3501
+// §6.3.9 LSUB.
 func (c *conn) cmdList(cmd *wire.Command) error {
 	a, ok := cmd.Args.(*wire.ListArgs)
 	if !ok {
@@ -37,6 +38,13 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 	}
 	if a.ReturnStatus != nil {
 		if err := checkStatusItems(a.ReturnStatus); err != nil {
+			return err
+		}
+	}
+	var metaEntries []string
+	if a.ReturnMetadata != nil { // RFC 9590 (annotate.go)
+		var err error
+		if metaEntries, err = canonicalEntries(a.ReturnMetadata.Entries); err != nil {
 			return err
 		}
 	}
@@ -121,6 +129,20 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 	slices.Sort(candidates)
 	candidates = slices.Compact(candidates)
 
+	var meta map[string][]*metadataEntry
+	var longest uint64
+	if a.ReturnMetadata != nil {
+		var names []string
+		for _, name := range candidates {
+			if boxes[name] != nil && matchAny(name, ref, patterns) {
+				names = append(names, name)
+			}
+		}
+		if meta, longest, err = c.listMetadata(a.ReturnMetadata, metaEntries, names); err != nil {
+			return err
+		}
+	}
+
 	returnSubscribed := a.ReturnSubscribed || (selSubscribed && !lsub)
 	for _, name := range candidates {
 		if !matchAny(name, ref, patterns) {
@@ -173,8 +195,11 @@ func (c *conn) cmdList(cmd *wire.Command) error {
 				return err
 			}
 		}
+		if meta != nil && mb != nil {
+			c.writeMetadata(name, meta[name])
+		}
 	}
-	return nil
+	return longEntries(longest, verb)
 }
 
 // matchAny reports whether name matches reference+pattern for any pattern

@@ -51,6 +51,12 @@ type Config struct {
 	// Metrics receives connection, command and byte counts; nil counts
 	// into families registered nowhere.
 	Metrics *metrics.Metrics
+	// AdminContact and ServerComment are the read-only server annotations
+	// /shared/admin (a URI such as "mailto:postmaster@example.com") and
+	// /shared/comment (RFC 5464 §3.2.1.1) every user reads with
+	// GETMETADATA "". Empty: the entry has no value (NIL).
+	AdminContact  string
+	ServerComment string
 }
 
 // Server serves IMAP sessions. It is safe for concurrent use; one Server may

@@ -27,6 +27,13 @@
 // client's SORT or THREAD moves UIDs over the network, not metadata. The
 // thread forest is returned flat, in preorder with child counts.
 //
+// GetMetadata and SetMetadata (annotations.go) keep RFC 5464 annotations
+// of the user's mailboxes (by mailbox id, so they follow RENAME and go
+// with DELETE) and the user's private server annotations, with limits on
+// value size and on entries and octets per mailbox and per user
+// (internal/state/annotations.go). They travel with the user's other
+// keys in RenameUser and ExportUser/ImportUser.
+//
 // Invariants (DESIGN.md "Reliability rules", "Decisions already taken"):
 //   - A state-changing RPC returns only after its Pebble batch is committed
 //     with fsync; a failed RPC leaves nothing half-written.

@@ -41,6 +41,8 @@ type serveFlags struct {
 	proxy                 *proxyFlags // proxyflags.go
 	httpAddr              *string     // health.go
 	gc                    gcFlags     // gc.go
+	// RFC 5464 server annotations (annotate_flags.go).
+	annotations annotationFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -70,6 +72,7 @@ func (f *serveFlags) registerIMAP(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecureAuth, "insecure-auth", false, "allow LOGIN/AUTHENTICATE without TLS (testing tools only)")
 	fs.IntVar(&f.maxConns, "max-connections", 10000, "most open IMAP connections (negative: no limit)")
 	fs.IntVar(&f.maxConnsIP, "max-connections-per-ip", 500, "most open IMAP connections from one client address (negative: no limit; behind a load balancer use the PROXY protocol)")
+	f.annotations.register(fs)
 }
 
 // frontendConfig is the frontend configuration the IMAP flags describe, for
@@ -84,6 +87,8 @@ func (f *serveFlags) frontendConfig(tlsConf *tls.Config, md metadatapb.MetadataC
 		InsecureAuth:        f.insecureAuth,
 		MaxConnections:      f.maxConns,
 		MaxConnectionsPerIP: f.maxConnsIP,
+		AdminContact:        f.annotations.adminContact,
+		ServerComment:       f.annotations.serverComment,
 	}
 }
 

@@ -246,6 +246,106 @@ func (ThreadAlgorithm) EnumDescriptor() ([]byte, []int) {
 	return file_metadata_proto_rawDescGZIP(), []int{3}
 }
 
+// MetadataDepth is the DEPTH option of GETMETADATA (RFC 5464 §4.2.2).
+type MetadataDepth int32
+
+const (
+	MetadataDepth_METADATA_DEPTH_0        MetadataDepth = 0 // the entry only
+	MetadataDepth_METADATA_DEPTH_1        MetadataDepth = 1 // and its children
+	MetadataDepth_METADATA_DEPTH_INFINITY MetadataDepth = 2 // and every entry below it
+)
+
+// Enum value maps for MetadataDepth.
+var (
+	MetadataDepth_name = map[int32]string{
+		0: "METADATA_DEPTH_0",
+		1: "METADATA_DEPTH_1",
+		2: "METADATA_DEPTH_INFINITY",
+	}
+	MetadataDepth_value = map[string]int32{
+		"METADATA_DEPTH_0":        0,
+		"METADATA_DEPTH_1":        1,
+		"METADATA_DEPTH_INFINITY": 2,
+	}
+)
+
+func (x MetadataDepth) Enum() *MetadataDepth {
+	p := new(MetadataDepth)
+	*p = x
+	return p
+}
+
+func (x MetadataDepth) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MetadataDepth) Descriptor() protoreflect.EnumDescriptor {
+	return file_metadata_proto_enumTypes[4].Descriptor()
+}
+
+func (MetadataDepth) Type() protoreflect.EnumType {
+	return &file_metadata_proto_enumTypes[4]
+}
+
+func (x MetadataDepth) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MetadataDepth.Descriptor instead.
+func (MetadataDepth) EnumDescriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{4}
+}
+
+// MetadataRefusal is why SetMetadata wrote nothing (RFC 5464 §4.3).
+type MetadataRefusal int32
+
+const (
+	MetadataRefusal_METADATA_OK      MetadataRefusal = 0
+	MetadataRefusal_METADATA_MAXSIZE MetadataRefusal = 1 // a value is longer than max_size
+	MetadataRefusal_METADATA_TOOMANY MetadataRefusal = 2 // the mailbox or the user has too many annotations
+)
+
+// Enum value maps for MetadataRefusal.
+var (
+	MetadataRefusal_name = map[int32]string{
+		0: "METADATA_OK",
+		1: "METADATA_MAXSIZE",
+		2: "METADATA_TOOMANY",
+	}
+	MetadataRefusal_value = map[string]int32{
+		"METADATA_OK":      0,
+		"METADATA_MAXSIZE": 1,
+		"METADATA_TOOMANY": 2,
+	}
+)
+
+func (x MetadataRefusal) Enum() *MetadataRefusal {
+	p := new(MetadataRefusal)
+	*p = x
+	return p
+}
+
+func (x MetadataRefusal) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MetadataRefusal) Descriptor() protoreflect.EnumDescriptor {
+	return file_metadata_proto_enumTypes[5].Descriptor()
+}
+
+func (MetadataRefusal) Type() protoreflect.EnumType {
+	return &file_metadata_proto_enumTypes[5]
+}
+
+func (x MetadataRefusal) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MetadataRefusal.Descriptor instead.
+func (MetadataRefusal) EnumDescriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{5}
+}
+
 type Empty struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -4489,6 +4589,391 @@ func (x *ThreadResponse) GetChildCounts() []uint32 {
 	return nil
 }
 
+// MetadataEntry is one annotation. Names are canonical: lower-case,
+// starting with /private/ or /shared/ (RFC 5464 §3.2). nil marks a value
+// that is absent (GetMetadata: the entry has no value; SetMetadata: delete
+// the entry); otherwise value holds the octets, possibly empty or binary.
+type MetadataEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Nil           bool                   `protobuf:"varint,3,opt,name=nil,proto3" json:"nil,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetadataEntry) Reset() {
+	*x = MetadataEntry{}
+	mi := &file_metadata_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetadataEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetadataEntry) ProtoMessage() {}
+
+func (x *MetadataEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetadataEntry.ProtoReflect.Descriptor instead.
+func (*MetadataEntry) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *MetadataEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MetadataEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *MetadataEntry) GetNil() bool {
+	if x != nil {
+		return x.Nil
+	}
+	return false
+}
+
+type GetMetadataRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Mailbox names (INBOX case-insensitively); "" is the server.
+	Mailboxes []string      `protobuf:"bytes,2,rep,name=mailboxes,proto3" json:"mailboxes,omitempty"`
+	Entries   []string      `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"` // canonical entry names, at least one
+	Depth     MetadataDepth `protobuf:"varint,4,opt,name=depth,proto3,enum=postbus.metadata.v1.MetadataDepth" json:"depth,omitempty"`
+	// MAXSIZE (RFC 5464 §4.2.1): values longer than max_size octets are left
+	// out and reported in longest_skipped. Ignored unless has_max_size.
+	MaxSize    uint64 `protobuf:"varint,5,opt,name=max_size,json=maxSize,proto3" json:"max_size,omitempty"`
+	HasMaxSize bool   `protobuf:"varint,6,opt,name=has_max_size,json=hasMaxSize,proto3" json:"has_max_size,omitempty"`
+	// skip_missing leaves out mailboxes that do not exist instead of failing
+	// with NoSuchMailbox (LIST RETURN (METADATA), RFC 9590, racing a DELETE).
+	SkipMissing   bool `protobuf:"varint,7,opt,name=skip_missing,json=skipMissing,proto3" json:"skip_missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMetadataRequest) Reset() {
+	*x = GetMetadataRequest{}
+	mi := &file_metadata_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMetadataRequest) ProtoMessage() {}
+
+func (x *GetMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMetadataRequest.ProtoReflect.Descriptor instead.
+func (*GetMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *GetMetadataRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *GetMetadataRequest) GetMailboxes() []string {
+	if x != nil {
+		return x.Mailboxes
+	}
+	return nil
+}
+
+func (x *GetMetadataRequest) GetEntries() []string {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *GetMetadataRequest) GetDepth() MetadataDepth {
+	if x != nil {
+		return x.Depth
+	}
+	return MetadataDepth_METADATA_DEPTH_0
+}
+
+func (x *GetMetadataRequest) GetMaxSize() uint64 {
+	if x != nil {
+		return x.MaxSize
+	}
+	return 0
+}
+
+func (x *GetMetadataRequest) GetHasMaxSize() bool {
+	if x != nil {
+		return x.HasMaxSize
+	}
+	return false
+}
+
+func (x *GetMetadataRequest) GetSkipMissing() bool {
+	if x != nil {
+		return x.SkipMissing
+	}
+	return false
+}
+
+// MailboxMetadata is the answer for one mailbox: for every requested entry
+// its value, or nil when it has none and (with a DEPTH) nothing below it
+// was returned either; then the entries below it, by name. An entry
+// matched by two requested names is returned once.
+type MailboxMetadata struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mailbox       string                 `protobuf:"bytes,1,opt,name=mailbox,proto3" json:"mailbox,omitempty"` // canonical name as requested ("" for the server)
+	Entries       []*MetadataEntry       `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailboxMetadata) Reset() {
+	*x = MailboxMetadata{}
+	mi := &file_metadata_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxMetadata) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxMetadata) ProtoMessage() {}
+
+func (x *MailboxMetadata) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxMetadata.ProtoReflect.Descriptor instead.
+func (*MailboxMetadata) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *MailboxMetadata) GetMailbox() string {
+	if x != nil {
+		return x.Mailbox
+	}
+	return ""
+}
+
+func (x *MailboxMetadata) GetEntries() []*MetadataEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type GetMetadataResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Mailboxes []*MailboxMetadata     `protobuf:"bytes,1,rep,name=mailboxes,proto3" json:"mailboxes,omitempty"` // in request order
+	// The size of the longest value left out by max_size, 0 if none
+	// (the METADATA LONGENTRIES response code).
+	LongestSkipped uint64 `protobuf:"varint,2,opt,name=longest_skipped,json=longestSkipped,proto3" json:"longest_skipped,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetMetadataResponse) Reset() {
+	*x = GetMetadataResponse{}
+	mi := &file_metadata_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMetadataResponse) ProtoMessage() {}
+
+func (x *GetMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMetadataResponse.ProtoReflect.Descriptor instead.
+func (*GetMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *GetMetadataResponse) GetMailboxes() []*MailboxMetadata {
+	if x != nil {
+		return x.Mailboxes
+	}
+	return nil
+}
+
+func (x *GetMetadataResponse) GetLongestSkipped() uint64 {
+	if x != nil {
+		return x.LongestSkipped
+	}
+	return 0
+}
+
+type SetMetadataRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	User    string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Mailbox string                 `protobuf:"bytes,2,opt,name=mailbox,proto3" json:"mailbox,omitempty"` // "" is the server (private entries only)
+	// Applied in order; a later entry of the same name wins.
+	Entries       []*MetadataEntry `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMetadataRequest) Reset() {
+	*x = SetMetadataRequest{}
+	mi := &file_metadata_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMetadataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMetadataRequest) ProtoMessage() {}
+
+func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMetadataRequest.ProtoReflect.Descriptor instead.
+func (*SetMetadataRequest) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *SetMetadataRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SetMetadataRequest) GetMailbox() string {
+	if x != nil {
+		return x.Mailbox
+	}
+	return ""
+}
+
+func (x *SetMetadataRequest) GetEntries() []*MetadataEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+type SetMetadataResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Refusal MetadataRefusal        `protobuf:"varint,1,opt,name=refusal,proto3,enum=postbus.metadata.v1.MetadataRefusal" json:"refusal,omitempty"`
+	// The largest value the node accepts, in octets (METADATA MAXSIZE).
+	MaxSize       uint64 `protobuf:"varint,2,opt,name=max_size,json=maxSize,proto3" json:"max_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMetadataResponse) Reset() {
+	*x = SetMetadataResponse{}
+	mi := &file_metadata_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMetadataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMetadataResponse) ProtoMessage() {}
+
+func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMetadataResponse.ProtoReflect.Descriptor instead.
+func (*SetMetadataResponse) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *SetMetadataResponse) GetRefusal() MetadataRefusal {
+	if x != nil {
+		return x.Refusal
+	}
+	return MetadataRefusal_METADATA_OK
+}
+
+func (x *SetMetadataResponse) GetMaxSize() uint64 {
+	if x != nil {
+		return x.MaxSize
+	}
+	return 0
+}
+
 var File_metadata_proto protoreflect.FileDescriptor
 
 const file_metadata_proto_rawDesc = "" +
@@ -4814,7 +5299,33 @@ const file_metadata_proto_rawDesc = "" +
 	"\talgorithm\x18\x05 \x01(\x0e2$.postbus.metadata.v1.ThreadAlgorithmR\talgorithm\"G\n" +
 	"\x0eThreadResponse\x12\x12\n" +
 	"\x04uids\x18\x01 \x03(\rR\x04uids\x12!\n" +
-	"\fchild_counts\x18\x02 \x03(\rR\vchildCounts*=\n" +
+	"\fchild_counts\x18\x02 \x03(\rR\vchildCounts\"K\n" +
+	"\rMetadataEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x10\n" +
+	"\x03nil\x18\x03 \x01(\bR\x03nil\"\xfa\x01\n" +
+	"\x12GetMetadataRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1c\n" +
+	"\tmailboxes\x18\x02 \x03(\tR\tmailboxes\x12\x18\n" +
+	"\aentries\x18\x03 \x03(\tR\aentries\x128\n" +
+	"\x05depth\x18\x04 \x01(\x0e2\".postbus.metadata.v1.MetadataDepthR\x05depth\x12\x19\n" +
+	"\bmax_size\x18\x05 \x01(\x04R\amaxSize\x12 \n" +
+	"\fhas_max_size\x18\x06 \x01(\bR\n" +
+	"hasMaxSize\x12!\n" +
+	"\fskip_missing\x18\a \x01(\bR\vskipMissing\"i\n" +
+	"\x0fMailboxMetadata\x12\x18\n" +
+	"\amailbox\x18\x01 \x01(\tR\amailbox\x12<\n" +
+	"\aentries\x18\x02 \x03(\v2\".postbus.metadata.v1.MetadataEntryR\aentries\"\x82\x01\n" +
+	"\x13GetMetadataResponse\x12B\n" +
+	"\tmailboxes\x18\x01 \x03(\v2$.postbus.metadata.v1.MailboxMetadataR\tmailboxes\x12'\n" +
+	"\x0flongest_skipped\x18\x02 \x01(\x04R\x0elongestSkipped\"\x80\x01\n" +
+	"\x12SetMetadataRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x18\n" +
+	"\amailbox\x18\x02 \x01(\tR\amailbox\x12<\n" +
+	"\aentries\x18\x03 \x03(\v2\".postbus.metadata.v1.MetadataEntryR\aentries\"p\n" +
+	"\x13SetMetadataResponse\x12>\n" +
+	"\arefusal\x18\x01 \x01(\x0e2$.postbus.metadata.v1.MetadataRefusalR\arefusal\x12\x19\n" +
+	"\bmax_size\x18\x02 \x01(\x04R\amaxSize*=\n" +
 	"\aStoreOp\x12\x11\n" +
 	"\rSTORE_REPLACE\x10\x00\x12\r\n" +
 	"\tSTORE_ADD\x10\x01\x12\x10\n" +
@@ -4836,7 +5347,15 @@ const file_metadata_proto_rawDesc = "" +
 	"\x0eSORT_DISPLAYTO\x10\b*C\n" +
 	"\x0fThreadAlgorithm\x12\x19\n" +
 	"\x15THREAD_ORDEREDSUBJECT\x10\x00\x12\x15\n" +
-	"\x11THREAD_REFERENCES\x10\x012\xff\x0f\n" +
+	"\x11THREAD_REFERENCES\x10\x01*X\n" +
+	"\rMetadataDepth\x12\x14\n" +
+	"\x10METADATA_DEPTH_0\x10\x00\x12\x14\n" +
+	"\x10METADATA_DEPTH_1\x10\x01\x12\x1b\n" +
+	"\x17METADATA_DEPTH_INFINITY\x10\x02*N\n" +
+	"\x0fMetadataRefusal\x12\x0f\n" +
+	"\vMETADATA_OK\x10\x00\x12\x14\n" +
+	"\x10METADATA_MAXSIZE\x10\x01\x12\x14\n" +
+	"\x10METADATA_TOOMANY\x10\x022\xc3\x11\n" +
 	"\bMetadata\x12]\n" +
 	"\n" +
 	"CreateUser\x12&.postbus.metadata.v1.CreateUserRequest\x1a'.postbus.metadata.v1.CreateUserResponse\x12P\n" +
@@ -4864,7 +5383,9 @@ const file_metadata_proto_rawDesc = "" +
 	"\bGetQuota\x12$.postbus.metadata.v1.GetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12L\n" +
 	"\bSetQuota\x12$.postbus.metadata.v1.SetQuotaRequest\x1a\x1a.postbus.metadata.v1.Quota\x12K\n" +
 	"\x04Sort\x12 .postbus.metadata.v1.SortRequest\x1a!.postbus.metadata.v1.SortResponse\x12Q\n" +
-	"\x06Thread\x12\".postbus.metadata.v1.ThreadRequest\x1a#.postbus.metadata.v1.ThreadResponse2\xe7\x04\n" +
+	"\x06Thread\x12\".postbus.metadata.v1.ThreadRequest\x1a#.postbus.metadata.v1.ThreadResponse\x12`\n" +
+	"\vGetMetadata\x12'.postbus.metadata.v1.GetMetadataRequest\x1a(.postbus.metadata.v1.GetMetadataResponse\x12`\n" +
+	"\vSetMetadata\x12'.postbus.metadata.v1.SetMetadataRequest\x1a(.postbus.metadata.v1.SetMetadataResponse2\xe7\x04\n" +
 	"\x05Admin\x12Y\n" +
 	"\fListBlobRefs\x12(.postbus.metadata.v1.ListBlobRefsRequest\x1a\x1d.postbus.metadata.v1.BlobRefs0\x01\x12H\n" +
 	"\x06Logout\x12\".postbus.metadata.v1.LogoutRequest\x1a\x1a.postbus.metadata.v1.Empty\x12P\n" +
@@ -4890,180 +5411,197 @@ func file_metadata_proto_rawDescGZIP() []byte {
 	return file_metadata_proto_rawDescData
 }
 
-var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_metadata_proto_goTypes = []any{
 	(StoreOp)(0),                         // 0: postbus.metadata.v1.StoreOp
 	(DateOp)(0),                          // 1: postbus.metadata.v1.DateOp
 	(SortBy)(0),                          // 2: postbus.metadata.v1.SortBy
 	(ThreadAlgorithm)(0),                 // 3: postbus.metadata.v1.ThreadAlgorithm
-	(*Empty)(nil),                        // 4: postbus.metadata.v1.Empty
-	(*CreateUserRequest)(nil),            // 5: postbus.metadata.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),           // 6: postbus.metadata.v1.CreateUserResponse
-	(*DeleteUserRequest)(nil),            // 7: postbus.metadata.v1.DeleteUserRequest
-	(*SetPasswordRequest)(nil),           // 8: postbus.metadata.v1.SetPasswordRequest
-	(*ListUsersRequest)(nil),             // 9: postbus.metadata.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),            // 10: postbus.metadata.v1.ListUsersResponse
-	(*AuthenticateRequest)(nil),          // 11: postbus.metadata.v1.AuthenticateRequest
-	(*Mailbox)(nil),                      // 12: postbus.metadata.v1.Mailbox
-	(*ListMailboxesRequest)(nil),         // 13: postbus.metadata.v1.ListMailboxesRequest
-	(*ListMailboxesResponse)(nil),        // 14: postbus.metadata.v1.ListMailboxesResponse
-	(*GetMailboxRequest)(nil),            // 15: postbus.metadata.v1.GetMailboxRequest
-	(*CreateMailboxRequest)(nil),         // 16: postbus.metadata.v1.CreateMailboxRequest
-	(*DeleteMailboxRequest)(nil),         // 17: postbus.metadata.v1.DeleteMailboxRequest
-	(*RenameMailboxRequest)(nil),         // 18: postbus.metadata.v1.RenameMailboxRequest
-	(*SetSubscribedRequest)(nil),         // 19: postbus.metadata.v1.SetSubscribedRequest
-	(*MessageMeta)(nil),                  // 20: postbus.metadata.v1.MessageMeta
-	(*MimePart)(nil),                     // 21: postbus.metadata.v1.MimePart
-	(*MessageState)(nil),                 // 22: postbus.metadata.v1.MessageState
-	(*NewMessage)(nil),                   // 23: postbus.metadata.v1.NewMessage
-	(*AppendRequest)(nil),                // 24: postbus.metadata.v1.AppendRequest
-	(*AppendResponse)(nil),               // 25: postbus.metadata.v1.AppendResponse
-	(*SelectRequest)(nil),                // 26: postbus.metadata.v1.SelectRequest
-	(*SelectResponse)(nil),               // 27: postbus.metadata.v1.SelectResponse
-	(*UidRange)(nil),                     // 28: postbus.metadata.v1.UidRange
-	(*UidSet)(nil),                       // 29: postbus.metadata.v1.UidSet
-	(*FetchRequest)(nil),                 // 30: postbus.metadata.v1.FetchRequest
-	(*MessageRecord)(nil),                // 31: postbus.metadata.v1.MessageRecord
-	(*FetchResponse)(nil),                // 32: postbus.metadata.v1.FetchResponse
-	(*StoreRequest)(nil),                 // 33: postbus.metadata.v1.StoreRequest
-	(*StoreResponse)(nil),                // 34: postbus.metadata.v1.StoreResponse
-	(*ExpungeRequest)(nil),               // 35: postbus.metadata.v1.ExpungeRequest
-	(*ExpungeResponse)(nil),              // 36: postbus.metadata.v1.ExpungeResponse
-	(*CopyRequest)(nil),                  // 37: postbus.metadata.v1.CopyRequest
-	(*CopyResponse)(nil),                 // 38: postbus.metadata.v1.CopyResponse
-	(*SearchKey)(nil),                    // 39: postbus.metadata.v1.SearchKey
-	(*SearchKeys)(nil),                   // 40: postbus.metadata.v1.SearchKeys
-	(*HeaderMatch)(nil),                  // 41: postbus.metadata.v1.HeaderMatch
-	(*DateMatch)(nil),                    // 42: postbus.metadata.v1.DateMatch
-	(*SearchRequest)(nil),                // 43: postbus.metadata.v1.SearchRequest
-	(*SearchResponse)(nil),               // 44: postbus.metadata.v1.SearchResponse
-	(*ChangesRequest)(nil),               // 45: postbus.metadata.v1.ChangesRequest
-	(*ChangesResponse)(nil),              // 46: postbus.metadata.v1.ChangesResponse
-	(*WatchRequest)(nil),                 // 47: postbus.metadata.v1.WatchRequest
-	(*ChangeEvent)(nil),                  // 48: postbus.metadata.v1.ChangeEvent
-	(*ListBlobRefsRequest)(nil),          // 49: postbus.metadata.v1.ListBlobRefsRequest
-	(*BlobRefs)(nil),                     // 50: postbus.metadata.v1.BlobRefs
-	(*LogoutRequest)(nil),                // 51: postbus.metadata.v1.LogoutRequest
-	(*RenameUserRequest)(nil),            // 52: postbus.metadata.v1.RenameUserRequest
-	(*NodeStatusRequest)(nil),            // 53: postbus.metadata.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),           // 54: postbus.metadata.v1.NodeStatusResponse
-	(*GetQuotaRequest)(nil),              // 55: postbus.metadata.v1.GetQuotaRequest
-	(*SetQuotaRequest)(nil),              // 56: postbus.metadata.v1.SetQuotaRequest
-	(*Quota)(nil),                        // 57: postbus.metadata.v1.Quota
-	(*ExportUserRequest)(nil),            // 58: postbus.metadata.v1.ExportUserRequest
-	(*UserData)(nil),                     // 59: postbus.metadata.v1.UserData
-	(*UserKey)(nil),                      // 60: postbus.metadata.v1.UserKey
-	(*DeleteUserIfUnchangedRequest)(nil), // 61: postbus.metadata.v1.DeleteUserIfUnchangedRequest
-	(*SortCriterion)(nil),                // 62: postbus.metadata.v1.SortCriterion
-	(*SortRequest)(nil),                  // 63: postbus.metadata.v1.SortRequest
-	(*SortResponse)(nil),                 // 64: postbus.metadata.v1.SortResponse
-	(*ThreadRequest)(nil),                // 65: postbus.metadata.v1.ThreadRequest
-	(*ThreadResponse)(nil),               // 66: postbus.metadata.v1.ThreadResponse
+	(MetadataDepth)(0),                   // 4: postbus.metadata.v1.MetadataDepth
+	(MetadataRefusal)(0),                 // 5: postbus.metadata.v1.MetadataRefusal
+	(*Empty)(nil),                        // 6: postbus.metadata.v1.Empty
+	(*CreateUserRequest)(nil),            // 7: postbus.metadata.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),           // 8: postbus.metadata.v1.CreateUserResponse
+	(*DeleteUserRequest)(nil),            // 9: postbus.metadata.v1.DeleteUserRequest
+	(*SetPasswordRequest)(nil),           // 10: postbus.metadata.v1.SetPasswordRequest
+	(*ListUsersRequest)(nil),             // 11: postbus.metadata.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),            // 12: postbus.metadata.v1.ListUsersResponse
+	(*AuthenticateRequest)(nil),          // 13: postbus.metadata.v1.AuthenticateRequest
+	(*Mailbox)(nil),                      // 14: postbus.metadata.v1.Mailbox
+	(*ListMailboxesRequest)(nil),         // 15: postbus.metadata.v1.ListMailboxesRequest
+	(*ListMailboxesResponse)(nil),        // 16: postbus.metadata.v1.ListMailboxesResponse
+	(*GetMailboxRequest)(nil),            // 17: postbus.metadata.v1.GetMailboxRequest
+	(*CreateMailboxRequest)(nil),         // 18: postbus.metadata.v1.CreateMailboxRequest
+	(*DeleteMailboxRequest)(nil),         // 19: postbus.metadata.v1.DeleteMailboxRequest
+	(*RenameMailboxRequest)(nil),         // 20: postbus.metadata.v1.RenameMailboxRequest
+	(*SetSubscribedRequest)(nil),         // 21: postbus.metadata.v1.SetSubscribedRequest
+	(*MessageMeta)(nil),                  // 22: postbus.metadata.v1.MessageMeta
+	(*MimePart)(nil),                     // 23: postbus.metadata.v1.MimePart
+	(*MessageState)(nil),                 // 24: postbus.metadata.v1.MessageState
+	(*NewMessage)(nil),                   // 25: postbus.metadata.v1.NewMessage
+	(*AppendRequest)(nil),                // 26: postbus.metadata.v1.AppendRequest
+	(*AppendResponse)(nil),               // 27: postbus.metadata.v1.AppendResponse
+	(*SelectRequest)(nil),                // 28: postbus.metadata.v1.SelectRequest
+	(*SelectResponse)(nil),               // 29: postbus.metadata.v1.SelectResponse
+	(*UidRange)(nil),                     // 30: postbus.metadata.v1.UidRange
+	(*UidSet)(nil),                       // 31: postbus.metadata.v1.UidSet
+	(*FetchRequest)(nil),                 // 32: postbus.metadata.v1.FetchRequest
+	(*MessageRecord)(nil),                // 33: postbus.metadata.v1.MessageRecord
+	(*FetchResponse)(nil),                // 34: postbus.metadata.v1.FetchResponse
+	(*StoreRequest)(nil),                 // 35: postbus.metadata.v1.StoreRequest
+	(*StoreResponse)(nil),                // 36: postbus.metadata.v1.StoreResponse
+	(*ExpungeRequest)(nil),               // 37: postbus.metadata.v1.ExpungeRequest
+	(*ExpungeResponse)(nil),              // 38: postbus.metadata.v1.ExpungeResponse
+	(*CopyRequest)(nil),                  // 39: postbus.metadata.v1.CopyRequest
+	(*CopyResponse)(nil),                 // 40: postbus.metadata.v1.CopyResponse
+	(*SearchKey)(nil),                    // 41: postbus.metadata.v1.SearchKey
+	(*SearchKeys)(nil),                   // 42: postbus.metadata.v1.SearchKeys
+	(*HeaderMatch)(nil),                  // 43: postbus.metadata.v1.HeaderMatch
+	(*DateMatch)(nil),                    // 44: postbus.metadata.v1.DateMatch
+	(*SearchRequest)(nil),                // 45: postbus.metadata.v1.SearchRequest
+	(*SearchResponse)(nil),               // 46: postbus.metadata.v1.SearchResponse
+	(*ChangesRequest)(nil),               // 47: postbus.metadata.v1.ChangesRequest
+	(*ChangesResponse)(nil),              // 48: postbus.metadata.v1.ChangesResponse
+	(*WatchRequest)(nil),                 // 49: postbus.metadata.v1.WatchRequest
+	(*ChangeEvent)(nil),                  // 50: postbus.metadata.v1.ChangeEvent
+	(*ListBlobRefsRequest)(nil),          // 51: postbus.metadata.v1.ListBlobRefsRequest
+	(*BlobRefs)(nil),                     // 52: postbus.metadata.v1.BlobRefs
+	(*LogoutRequest)(nil),                // 53: postbus.metadata.v1.LogoutRequest
+	(*RenameUserRequest)(nil),            // 54: postbus.metadata.v1.RenameUserRequest
+	(*NodeStatusRequest)(nil),            // 55: postbus.metadata.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),           // 56: postbus.metadata.v1.NodeStatusResponse
+	(*GetQuotaRequest)(nil),              // 57: postbus.metadata.v1.GetQuotaRequest
+	(*SetQuotaRequest)(nil),              // 58: postbus.metadata.v1.SetQuotaRequest
+	(*Quota)(nil),                        // 59: postbus.metadata.v1.Quota
+	(*ExportUserRequest)(nil),            // 60: postbus.metadata.v1.ExportUserRequest
+	(*UserData)(nil),                     // 61: postbus.metadata.v1.UserData
+	(*UserKey)(nil),                      // 62: postbus.metadata.v1.UserKey
+	(*DeleteUserIfUnchangedRequest)(nil), // 63: postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	(*SortCriterion)(nil),                // 64: postbus.metadata.v1.SortCriterion
+	(*SortRequest)(nil),                  // 65: postbus.metadata.v1.SortRequest
+	(*SortResponse)(nil),                 // 66: postbus.metadata.v1.SortResponse
+	(*ThreadRequest)(nil),                // 67: postbus.metadata.v1.ThreadRequest
+	(*ThreadResponse)(nil),               // 68: postbus.metadata.v1.ThreadResponse
+	(*MetadataEntry)(nil),                // 69: postbus.metadata.v1.MetadataEntry
+	(*GetMetadataRequest)(nil),           // 70: postbus.metadata.v1.GetMetadataRequest
+	(*MailboxMetadata)(nil),              // 71: postbus.metadata.v1.MailboxMetadata
+	(*GetMetadataResponse)(nil),          // 72: postbus.metadata.v1.GetMetadataResponse
+	(*SetMetadataRequest)(nil),           // 73: postbus.metadata.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),          // 74: postbus.metadata.v1.SetMetadataResponse
 }
 var file_metadata_proto_depIdxs = []int32{
-	12, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
-	21, // 1: postbus.metadata.v1.MessageMeta.part:type_name -> postbus.metadata.v1.MimePart
-	21, // 2: postbus.metadata.v1.MimePart.children:type_name -> postbus.metadata.v1.MimePart
-	21, // 3: postbus.metadata.v1.MimePart.message:type_name -> postbus.metadata.v1.MimePart
-	20, // 4: postbus.metadata.v1.NewMessage.meta:type_name -> postbus.metadata.v1.MessageMeta
-	23, // 5: postbus.metadata.v1.AppendRequest.messages:type_name -> postbus.metadata.v1.NewMessage
-	12, // 6: postbus.metadata.v1.SelectResponse.mailbox:type_name -> postbus.metadata.v1.Mailbox
-	28, // 7: postbus.metadata.v1.UidSet.ranges:type_name -> postbus.metadata.v1.UidRange
-	29, // 8: postbus.metadata.v1.FetchRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	22, // 9: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
-	20, // 10: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
-	31, // 11: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
-	29, // 12: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	14, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
+	23, // 1: postbus.metadata.v1.MessageMeta.part:type_name -> postbus.metadata.v1.MimePart
+	23, // 2: postbus.metadata.v1.MimePart.children:type_name -> postbus.metadata.v1.MimePart
+	23, // 3: postbus.metadata.v1.MimePart.message:type_name -> postbus.metadata.v1.MimePart
+	22, // 4: postbus.metadata.v1.NewMessage.meta:type_name -> postbus.metadata.v1.MessageMeta
+	25, // 5: postbus.metadata.v1.AppendRequest.messages:type_name -> postbus.metadata.v1.NewMessage
+	14, // 6: postbus.metadata.v1.SelectResponse.mailbox:type_name -> postbus.metadata.v1.Mailbox
+	30, // 7: postbus.metadata.v1.UidSet.ranges:type_name -> postbus.metadata.v1.UidRange
+	31, // 8: postbus.metadata.v1.FetchRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	24, // 9: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
+	22, // 10: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
+	33, // 11: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
+	31, // 12: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
 	0,  // 13: postbus.metadata.v1.StoreRequest.op:type_name -> postbus.metadata.v1.StoreOp
-	22, // 14: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
-	29, // 15: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	29, // 16: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	40, // 17: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
-	40, // 18: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
-	39, // 19: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
-	29, // 20: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
-	41, // 21: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
-	42, // 22: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
-	42, // 23: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
-	42, // 24: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
-	39, // 25: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
+	24, // 14: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
+	31, // 15: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	31, // 16: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	42, // 17: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
+	42, // 18: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
+	41, // 19: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
+	31, // 20: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
+	43, // 21: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
+	44, // 22: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
+	44, // 23: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
+	44, // 24: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
+	41, // 25: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
 	1,  // 26: postbus.metadata.v1.DateMatch.op:type_name -> postbus.metadata.v1.DateOp
-	39, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	22, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
-	60, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
+	41, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	24, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
+	62, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
 	2,  // 30: postbus.metadata.v1.SortCriterion.by:type_name -> postbus.metadata.v1.SortBy
-	39, // 31: postbus.metadata.v1.SortRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	62, // 32: postbus.metadata.v1.SortRequest.criteria:type_name -> postbus.metadata.v1.SortCriterion
-	39, // 33: postbus.metadata.v1.ThreadRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	41, // 31: postbus.metadata.v1.SortRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	64, // 32: postbus.metadata.v1.SortRequest.criteria:type_name -> postbus.metadata.v1.SortCriterion
+	41, // 33: postbus.metadata.v1.ThreadRequest.key:type_name -> postbus.metadata.v1.SearchKey
 	3,  // 34: postbus.metadata.v1.ThreadRequest.algorithm:type_name -> postbus.metadata.v1.ThreadAlgorithm
-	5,  // 35: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
-	7,  // 36: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
-	8,  // 37: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
-	9,  // 38: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
-	11, // 39: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
-	13, // 40: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
-	15, // 41: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
-	16, // 42: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
-	17, // 43: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
-	18, // 44: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
-	19, // 45: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
-	24, // 46: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
-	26, // 47: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
-	30, // 48: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
-	33, // 49: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
-	35, // 50: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
-	37, // 51: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
-	43, // 52: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
-	45, // 53: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
-	47, // 54: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	55, // 55: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
-	56, // 56: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
-	63, // 57: postbus.metadata.v1.Metadata.Sort:input_type -> postbus.metadata.v1.SortRequest
-	65, // 58: postbus.metadata.v1.Metadata.Thread:input_type -> postbus.metadata.v1.ThreadRequest
-	49, // 59: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
-	51, // 60: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
-	52, // 61: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
-	53, // 62: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
-	58, // 63: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
-	59, // 64: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
-	61, // 65: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
-	6,  // 66: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	4,  // 67: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	4,  // 68: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	10, // 69: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	4,  // 70: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	14, // 71: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	12, // 72: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	12, // 73: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	4,  // 74: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	4,  // 75: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	4,  // 76: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	25, // 77: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	27, // 78: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	32, // 79: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	34, // 80: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	36, // 81: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	38, // 82: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	44, // 83: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	46, // 84: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	48, // 85: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	57, // 86: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
-	57, // 87: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
-	64, // 88: postbus.metadata.v1.Metadata.Sort:output_type -> postbus.metadata.v1.SortResponse
-	66, // 89: postbus.metadata.v1.Metadata.Thread:output_type -> postbus.metadata.v1.ThreadResponse
-	50, // 90: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
-	4,  // 91: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
-	4,  // 92: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
-	54, // 93: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
-	59, // 94: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
-	4,  // 95: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
-	4,  // 96: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
-	66, // [66:97] is the sub-list for method output_type
-	35, // [35:66] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	4,  // 35: postbus.metadata.v1.GetMetadataRequest.depth:type_name -> postbus.metadata.v1.MetadataDepth
+	69, // 36: postbus.metadata.v1.MailboxMetadata.entries:type_name -> postbus.metadata.v1.MetadataEntry
+	71, // 37: postbus.metadata.v1.GetMetadataResponse.mailboxes:type_name -> postbus.metadata.v1.MailboxMetadata
+	69, // 38: postbus.metadata.v1.SetMetadataRequest.entries:type_name -> postbus.metadata.v1.MetadataEntry
+	5,  // 39: postbus.metadata.v1.SetMetadataResponse.refusal:type_name -> postbus.metadata.v1.MetadataRefusal
+	7,  // 40: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
+	9,  // 41: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
+	10, // 42: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
+	11, // 43: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
+	13, // 44: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
+	15, // 45: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
+	17, // 46: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
+	18, // 47: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
+	19, // 48: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
+	20, // 49: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
+	21, // 50: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
+	26, // 51: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
+	28, // 52: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
+	32, // 53: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
+	35, // 54: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
+	37, // 55: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
+	39, // 56: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
+	45, // 57: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
+	47, // 58: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
+	49, // 59: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
+	57, // 60: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
+	58, // 61: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
+	65, // 62: postbus.metadata.v1.Metadata.Sort:input_type -> postbus.metadata.v1.SortRequest
+	67, // 63: postbus.metadata.v1.Metadata.Thread:input_type -> postbus.metadata.v1.ThreadRequest
+	70, // 64: postbus.metadata.v1.Metadata.GetMetadata:input_type -> postbus.metadata.v1.GetMetadataRequest
+	73, // 65: postbus.metadata.v1.Metadata.SetMetadata:input_type -> postbus.metadata.v1.SetMetadataRequest
+	51, // 66: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	53, // 67: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	54, // 68: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	55, // 69: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	60, // 70: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
+	61, // 71: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
+	63, // 72: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	8,  // 73: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	6,  // 74: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	6,  // 75: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	12, // 76: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	6,  // 77: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	16, // 78: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	14, // 79: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	14, // 80: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	6,  // 81: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	6,  // 82: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	6,  // 83: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	27, // 84: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	29, // 85: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	34, // 86: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	36, // 87: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	38, // 88: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	40, // 89: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	46, // 90: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	48, // 91: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	50, // 92: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	59, // 93: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
+	59, // 94: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
+	66, // 95: postbus.metadata.v1.Metadata.Sort:output_type -> postbus.metadata.v1.SortResponse
+	68, // 96: postbus.metadata.v1.Metadata.Thread:output_type -> postbus.metadata.v1.ThreadResponse
+	72, // 97: postbus.metadata.v1.Metadata.GetMetadata:output_type -> postbus.metadata.v1.GetMetadataResponse
+	74, // 98: postbus.metadata.v1.Metadata.SetMetadata:output_type -> postbus.metadata.v1.SetMetadataResponse
+	52, // 99: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	6,  // 100: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	6,  // 101: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	56, // 102: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	61, // 103: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
+	6,  // 104: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
+	6,  // 105: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
+	73, // [73:106] is the sub-list for method output_type
+	40, // [40:73] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_metadata_proto_init() }
@@ -5097,8 +5635,8 @@ func file_metadata_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   63,
+			NumEnums:      6,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

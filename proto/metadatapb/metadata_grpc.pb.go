@@ -56,6 +56,8 @@ const (
 	Metadata_SetQuota_FullMethodName      = "/postbus.metadata.v1.Metadata/SetQuota"
 	Metadata_Sort_FullMethodName          = "/postbus.metadata.v1.Metadata/Sort"
 	Metadata_Thread_FullMethodName        = "/postbus.metadata.v1.Metadata/Thread"
+	Metadata_GetMetadata_FullMethodName   = "/postbus.metadata.v1.Metadata/GetMetadata"
+	Metadata_SetMetadata_FullMethodName   = "/postbus.metadata.v1.Metadata/SetMetadata"
 )
 
 // MetadataClient is the client API for Metadata service.
@@ -128,6 +130,20 @@ type MetadataClient interface {
 	// Thread evaluates the Search of the request and threads the matches by
 	// an RFC 5256 §3 algorithm.
 	Thread(ctx context.Context, in *ThreadRequest, opts ...grpc.CallOption) (*ThreadResponse, error)
+	// GetMetadata reads annotations (RFC 5464 §4.2) of mailboxes or of the
+	// server. Every annotation is the user's own: /private and /shared
+	// entries alike are stored per user, and postbus has no ACLs that would
+	// let another user read them. The server's read-only /shared entries
+	// (/shared/admin, /shared/comment) come from frontend configuration and
+	// are not stored here. NoSuchMailbox for a missing mailbox unless
+	// skip_missing; InvalidArgument for an invalid entry name.
+	GetMetadata(ctx context.Context, in *GetMetadataRequest, opts ...grpc.CallOption) (*GetMetadataResponse, error)
+	// SetMetadata sets and deletes annotations of one mailbox or of the
+	// server (RFC 5464 §4.3), all or nothing. A limit reached is not an
+	// error: the response says which, and nothing was written. Server
+	// (mailbox "") /shared entries are refused with InvalidArgument: they
+	// are the administrator's.
+	SetMetadata(ctx context.Context, in *SetMetadataRequest, opts ...grpc.CallOption) (*SetMetadataResponse, error)
 }
 
 type metadataClient struct {
@@ -396,6 +412,26 @@ func (c *metadataClient) Thread(ctx context.Context, in *ThreadRequest, opts ...
 	return out, nil
 }
 
+func (c *metadataClient) GetMetadata(ctx context.Context, in *GetMetadataRequest, opts ...grpc.CallOption) (*GetMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_GetMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataClient) SetMetadata(ctx context.Context, in *SetMetadataRequest, opts ...grpc.CallOption) (*SetMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetMetadataResponse)
+	err := c.cc.Invoke(ctx, Metadata_SetMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetadataServer is the server API for Metadata service.
 // All implementations must embed UnimplementedMetadataServer
 // for forward compatibility.
@@ -466,6 +502,20 @@ type MetadataServer interface {
 	// Thread evaluates the Search of the request and threads the matches by
 	// an RFC 5256 §3 algorithm.
 	Thread(context.Context, *ThreadRequest) (*ThreadResponse, error)
+	// GetMetadata reads annotations (RFC 5464 §4.2) of mailboxes or of the
+	// server. Every annotation is the user's own: /private and /shared
+	// entries alike are stored per user, and postbus has no ACLs that would
+	// let another user read them. The server's read-only /shared entries
+	// (/shared/admin, /shared/comment) come from frontend configuration and
+	// are not stored here. NoSuchMailbox for a missing mailbox unless
+	// skip_missing; InvalidArgument for an invalid entry name.
+	GetMetadata(context.Context, *GetMetadataRequest) (*GetMetadataResponse, error)
+	// SetMetadata sets and deletes annotations of one mailbox or of the
+	// server (RFC 5464 §4.3), all or nothing. A limit reached is not an
+	// error: the response says which, and nothing was written. Server
+	// (mailbox "") /shared entries are refused with InvalidArgument: they
+	// are the administrator's.
+	SetMetadata(context.Context, *SetMetadataRequest) (*SetMetadataResponse, error)
 	mustEmbedUnimplementedMetadataServer()
 }
 
@@ -547,6 +597,12 @@ func (UnimplementedMetadataServer) Sort(context.Context, *SortRequest) (*SortRes
 }
 func (UnimplementedMetadataServer) Thread(context.Context, *ThreadRequest) (*ThreadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Thread not implemented")
+}
+func (UnimplementedMetadataServer) GetMetadata(context.Context, *GetMetadataRequest) (*GetMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMetadata not implemented")
+}
+func (UnimplementedMetadataServer) SetMetadata(context.Context, *SetMetadataRequest) (*SetMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetMetadata not implemented")
 }
 func (UnimplementedMetadataServer) mustEmbedUnimplementedMetadataServer() {}
 func (UnimplementedMetadataServer) testEmbeddedByValue()                  {}
@@ -987,6 +1043,42 @@ func _Metadata_Thread_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Metadata_GetMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).GetMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_GetMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).GetMetadata(ctx, req.(*GetMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Metadata_SetMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServer).SetMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Metadata_SetMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServer).SetMetadata(ctx, req.(*SetMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Metadata_ServiceDesc is the grpc.ServiceDesc for Metadata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1081,6 +1173,14 @@ var Metadata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Thread",
 			Handler:    _Metadata_Thread_Handler,
+		},
+		{
+			MethodName: "GetMetadata",
+			Handler:    _Metadata_GetMetadata_Handler,
+		},
+		{
+			MethodName: "SetMetadata",
+			Handler:    _Metadata_SetMetadata_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -108,6 +108,9 @@ type ListArgs struct {
 	ReturnSpecialUse bool
 	ReturnStatus     []string // STATUS items, upper-case; nil if absent
 	ReturnMyRights   bool
+	// ReturnMetadata is the METADATA return option (RFC 9590), nil if
+	// absent (wire/metadata.go).
+	ReturnMetadata *MetadataRequest
 }
 
 // StatusArgs is STATUS mailbox (items) (RFC 9051 §6.3.11). Items are

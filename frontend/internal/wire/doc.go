@@ -16,8 +16,11 @@
 //     bufio-sized pieces, never buffered whole.
 //   - Literals outside APPEND are buffered: each at most MaxSmallLiteral,
 //     together at most 8×MaxSmallLiteral per command, otherwise BAD
-//     [TOOBIG]. Literal8 ("~{n}") is accepted only for APPEND messages
-//     and their CATENATE TEXT parts (catenate.go).
+//     [TOOBIG]. Literal8 ("~{n}") is accepted only for APPEND messages,
+//     their CATENATE TEXT parts (catenate.go) and SETMETADATA values
+//     (RFC 5464 value = nstring / literal8), where a value literal over
+//     MaxSmallLiteral is not BAD but reported as
+//     SetMetadataArgs.ValueTooLarge, for NO [METADATA MAXSIZE].
 //   - A synchronising literal gets its continuation ("+ Ready for literal
 //     data") only when the decoder is about to read it: never for a literal
 //     it refuses, never for one announced on a line being skipped (the

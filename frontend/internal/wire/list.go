@@ -1,7 +1,8 @@
 package wire
 
 // This file parses LIST with the LIST-EXTENDED syntax (RFC 5258 §3,
-// RFC 9051 §6.3.9), LIST-STATUS (RFC 5819), SPECIAL-USE (RFC 6154), and LSUB.
+// RFC 9051 §6.3.9), LIST-STATUS (RFC 5819), SPECIAL-USE (RFC 6154),
+// LIST-METADATA (RFC 9590), and LSUB.
 
 // listSelection are the known selection options; any other is refused
 // with BAD (RFC 5258 §3: unknown options are an error).
@@ -97,6 +98,15 @@ func (d *Decoder) listReturn(args *ListArgs) error {
 			args.ReturnSpecialUse = true
 		case "MYRIGHTS": // RFC 8440
 			args.ReturnMyRights = true
+		case "METADATA": // RFC 9590 (metadata.go)
+			if args.ReturnMetadata != nil {
+				return d.errf("Duplicate METADATA return option")
+			}
+			if err := d.sp(); err != nil {
+				return err
+			}
+			args.ReturnMetadata, err = d.listMetadata()
+			return err
 		case "STATUS": // RFC 5819 §2
 			if err := d.sp(); err != nil {
 				return err

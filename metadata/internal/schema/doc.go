@@ -25,6 +25,9 @@
 //	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
 //	table 0x19 quota        [shard][0x19][user 0]                   -> QuotaRecord
 //	table 0x1A thread       [shard][0x1A][user 0][msgid hash 16 bytes] -> ThreadRecord
+//	table 0x1F msg digest   [shard][0x1F][user 0][mbox u64][uid u32] -> search.Digest (derived)
+//	table 0x20 annotation   [shard][0x20][user 0]                   -> AnnotationUsage
+//	                        [shard][0x20][user 0][mbox u64][entry]  -> annotation value
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -65,6 +68,17 @@
 // the user. Schema version 4 added it, the user record's object key and
 // the email_id/thread_id of message meta; the migration from 3 assigns
 // them to existing users and messages.
+//
+// The annotation table holds RFC 5464 METADATA entries: per mailbox id
+// (so they follow RENAME), and under mailbox id 0 (never a mailbox: ids
+// start at 1) the user's server annotations. Entry names are canonical
+// (lower-case, "/private/..." or "/shared/..."), so the keys of one
+// mailbox sort by name and a DEPTH lookup is a prefix scan. The key that
+// is the bare user prefix holds the user's AnnotationUsage (count and
+// octets of every entry), updated in the batch of every change, which
+// bounds what one user can store. Mailbox deletion removes the mailbox's
+// entries in its batch. A new table needs no migration: an older store
+// simply has no annotations.
 //
 // # Records
 //

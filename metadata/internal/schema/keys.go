@@ -19,20 +19,21 @@ const (
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
 	TableQuota        byte = 0x19
+	TableThread       byte = 0x1A
 	// TableMsgDigest holds per message the folded values of the header
 	// fields SEARCH asks for most (search.Digest): derived from the meta,
 	// written with it, and optional (a message without one is searched
 	// through its header).
 	TableMsgDigest byte = 0x1F
-	TableThread       byte = 0x1A
+	// TableAnnotation (RFC 5464 METADATA).
+	TableAnnotation byte = 0x20
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
-	TableQuota, TableMsgDigest,
-	TableQuota, TableThread,
+	TableQuota, TableThread, TableMsgDigest, TableAnnotation,
 }
 
 // MailboxTables lists the per-message tables of one mailbox (keys under

@@ -152,6 +152,9 @@ func (s *Store) DeleteMailbox(user, name string) error {
 		if err := t.del(schema.MailboxKey(t.shard, user, id)); err != nil {
 			return err
 		}
+		if err := t.dropAnnotations(id); err != nil { // annotations.go
+			return err
+		}
 		for _, tab := range schema.MailboxTables {
 			p := schema.MailboxPrefix(t.shard, tab, user, id)
 			if err := t.b.DeleteRange(p, schema.PrefixEnd(p), nil); err != nil {
@@ -288,6 +291,9 @@ func (t *txn) renameInbox(u *schema.UserRecord, inboxID uint64, to string, now i
 	}
 	msgs, err := v.collect(inboxID, allUIDs, true)
 	if err != nil {
+		return err
+	}
+	if err := t.copyAnnotations(inboxID, newID); err != nil { // annotations.go
 		return err
 	}
 	expModSeq := inbox.HighestModSeq + 1

@@ -63,6 +63,7 @@ func (r *recorder) Publish(_ string, e ...hub.Event) { r.events = append(r.event
 //	status mbox=
 //	events                                events published since last time
 //	quota [storage=KiB] [messages=N]      set limits (with args), show quota
+//	setmeta, getmeta, annousage           annotations (annotations_test.go)
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		rec := &recorder{}
@@ -377,6 +378,8 @@ func runCmd(t *testing.T, s *Store, rec *recorder, d *datadriven.TestData) (stri
 			return "", err
 		}
 		return fmt.Sprintf("%s id=%d mailboxid=%s\n", mb.Name, mb.Id, rec.ids.name(mb.ObjectId)), nil
+	case "setmeta", "getmeta", "annousage":
+		return runAnnotation(t, s, d, user) // annotations_test.go
 	case "events":
 		for _, e := range rec.events {
 			fmt.Fprintf(&b, "mailbox=%d modseq=%d list=%v\n", e.MailboxID, e.ModSeq, e.MailboxesChanged)
