@@ -135,7 +135,11 @@ type AppendMessage struct {
 	// Binary is true for a literal8 ("~{n}", RFC 3516): the message may hold
 	// NUL octets.
 	Binary bool
-	Body   interface{ Read([]byte) (int, error) }
+	// UTF8 is true for the UTF8 data extension, "UTF8 (~{n}...)" (RFC 6855
+	// §4): the client says the header may hold UTF-8. The session refuses
+	// it unless UTF8=ACCEPT is enabled.
+	UTF8 bool
+	Body interface{ Read([]byte) (int, error) }
 }
 
 // NumSetArgs is the sequence set of UID EXPUNGE (RFC 4315 §2.1).
