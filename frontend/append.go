@@ -55,12 +55,19 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 		if len(msgs) == maxAppendMessages {
 			return c.refuseAppend(no("LIMIT", "too many messages in one APPEND"))
 		}
+		guard, err := c.appendUTF8Guard(m) // RFC 6855 §4 (utf8accept.go)
+		if err != nil {
+			return c.refuseAppend(err)
+		}
 		nm, err := c.ingest(m)
 		if err != nil {
 			if !errors.Is(err, errClientRead) {
 				return c.refuseAppend(err)
 			}
 			return fatal(err)
+		}
+		if err := guard.verdict(); err != nil {
+			return c.refuseAppend(err)
 		}
 		msgs = append(msgs, nm)
 	}

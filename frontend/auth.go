@@ -197,6 +197,10 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 					c.enc.UTF8 = true // RFC 9051 §6.3.1: UTF-8 quoted strings
 					enabled = append(enabled, "IMAP4rev2")
 				}
+			case "UTF8=ACCEPT": // RFC 6855 §3 (utf8accept.go)
+				if c.enableUTF8Accept() {
+					enabled = append(enabled, "UTF8=ACCEPT")
+				}
 			case "CONDSTORE", "QRESYNC": // RFC 7162 §3.1, §3.2.3 (condstore.go)
 				if c.enableSync(capName, before) && !slices.Contains(enabled, capName) {
 					enabled = append(enabled, capName)
@@ -214,6 +218,11 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 
 // RFC 8437: back to the not-authenticated state, without expunging.
 func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
+	if c.deflate {
+		// RFC 8437 §3 ends COMPRESS here, but the end of the client's
+		// DEFLATE stream cannot be found reliably (compress.go).
+		return no("CANNOT", "UNAUTHENTICATE is not available while COMPRESS is active")
+	}
 	c.deselect()
 	if c.sub != nil {
 		c.sub.unsubscribe()
@@ -222,6 +231,7 @@ func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.user = ""
 	c.state = stateNotAuth
 	c.rev2 = false
+	c.utf8Accept = false // RFC 8437 §3: ENABLEd extensions end
 	c.cs = condState{}
 	c.enc.UTF8 = false
 	c.authFailures = 0

@@ -48,5 +48,12 @@ func (c *conn) capabilities() string {
 	caps = append(caps, condCaps...)  // condstore.go
 	caps = append(caps, sortCaps...)  // sort.go
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
+
+	caps = append(caps, "UTF8=ACCEPT") // RFC 6855 (utf8accept.go)
+	if c.state != stateNotAuth && !c.deflate {
+		// RFC 4978 §5: COMPRESS is a command-auth; once it is active a
+		// second one is refused (compress.go).
+		caps = append(caps, "COMPRESS=DEFLATE")
+	}
 	return strings.Join(caps, " ")
 }

@@ -80,6 +80,8 @@ type conn struct {
 	user         string
 	authFailures int
 	rev2         bool      // ENABLE IMAP4rev2 (RFC 9051 §6.3.1)
+	utf8Accept   bool      // ENABLE UTF8=ACCEPT (RFC 6855 §3, utf8accept.go)
+	deflate      bool      // COMPRESS=DEFLATE active (RFC 4978, compress.go)
 	cs           condState // CONDSTORE/QRESYNC enabled (RFC 7162, condstore.go)
 	sel          *selected
 	sub          *watchSub // change notifications for the user, after login
@@ -118,7 +120,7 @@ func (c *conn) setTransport(nc net.Conn) {
 	} else {
 		c.enc.Reset(dc)
 	}
-	c.enc.UTF8 = c.rev2
+	c.enc.UTF8 = c.utf8Mode()
 }
 
 // continuation answers a synchronising literal or SASL step ("+ text").
@@ -357,6 +359,7 @@ func init() {
 		"LOGIN":          {states: stateNotAuth, fn: (*conn).cmdLogin},
 		"ENABLE":         {states: stateAuth, fn: (*conn).cmdEnable}, // RFC 5161 §3.1
 		"UNAUTHENTICATE": {states: authAndSel, fn: (*conn).cmdUnauthenticate},
+		"COMPRESS":       {states: authAndSel, fn: (*conn).cmdCompress},
 		"SELECT":         {states: authAndSel, fn: (*conn).cmdSelect},
 		"EXAMINE":        {states: authAndSel, fn: (*conn).cmdSelect},
 		"CREATE":         {states: authAndSel, fn: (*conn).cmdCreate},

@@ -1,0 +1,274 @@
+package frontend
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// zconn is the client side of COMPRESS=DEFLATE (RFC 4978), written with
+// the standard library's flate, not the server's: every write is
+// compressed and sync-flushed, as RFC 4978 §4 expects of a client.
+type zconn struct {
+	net.Conn
+	zw *flate.Writer
+}
+
+func (z *zconn) Write(p []byte) (int, error) {
+	if _, err := z.zw.Write(p); err != nil {
+		return 0, err
+	}
+	return len(p), z.zw.Flush()
+}
+
+// countReader counts the compressed octets the server sent.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// deflate sends COMPRESS DEFLATE and, after its OK, talks DEFLATE both
+// ways. It returns the counter of compressed octets received.
+func (r *raw) deflate(tag string) *countReader {
+	r.t.Helper()
+	r.expect(tag, "COMPRESS DEFLATE", "OK")
+	zw, err := flate.NewWriter(r.c, flate.BestSpeed)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	// The server compresses from right after the CRLF of its OK; what r.r
+	// buffered past it is compressed already.
+	cr := &countReader{r: r.r}
+	r.c = &zconn{Conn: r.c, zw: zw}
+	r.r = bufio.NewReader(flate.NewReader(cr))
+	return cr
+}
+
+// textBody is a compressible message of about size octets.
+func textBody(size int) string {
+	var b strings.Builder
+	b.WriteString("From: alice@example.com\r\nTo: bob@example.com\r\nSubject: minutes\r\n\r\n")
+	rng := rand.New(rand.NewSource(1))
+	words := []string{"quarterly", "numbers", "meeting", "budget", "action", "item", "owner", "deadline"}
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "%d %s %s %s\r\n", i, words[rng.Intn(len(words))], words[rng.Intn(len(words))], words[rng.Intn(len(words))])
+	}
+	return b.String()
+}
+
+func TestCompressDeflate(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	caps := r.expect("a", "CAPABILITY", "OK")
+	if containsLine(caps, "COMPRESS=DEFLATE") || !containsLine(caps, "UTF8=ACCEPT") {
+		t.Errorf("pre-auth capabilities: %q", caps)
+	}
+	// RFC 4978 §5: command-auth, so BAD before login.
+	r.expect("b", "COMPRESS DEFLATE", "BAD")
+	_, tagged := r.cmd("L", "LOGIN "+testUser+` "`+testPassword+`"`)
+	if !strings.Contains(tagged, "COMPRESS=DEFLATE") {
+		t.Fatalf("LOGIN capabilities: %q", tagged)
+	}
+	// Refusals leave the connection uncompressed.
+	r.expect("c", "COMPRESS LZW", "BAD")
+	r.expect("d", "COMPRESS", "BAD")
+	r.expect("e", "COMPRESS DEFLATE DEFLATE", "BAD")
+	r.expect("f", "SELECT INBOX", "OK")
+
+	wire := r.deflate("g")
+	caps = r.expect("h", "CAPABILITY", "OK")
+	if containsLine(caps, "COMPRESS=DEFLATE") {
+		t.Errorf("COMPRESS still advertised while active: %q", caps)
+	}
+	r.expect("i", "COMPRESS DEFLATE", "NO [COMPRESSIONACTIVE]") // RFC 4978 §3
+	r.expect("j", "COMPRESS LZW", "BAD")
+	r.expect("k", "NOOP", "OK")
+
+	// A synchronising literal: the continuation crosses the compressor.
+	body := textBody(300 << 10)
+	r.send(fmt.Sprintf("l APPEND INBOX (\\Seen) {%d}\r\n", len(body)))
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("continuation: %q", l)
+	}
+	r.send(body + "\r\n")
+	if _, tagged := r.until("l"); !strings.HasPrefix(tagged, "l OK [APPENDUID") {
+		t.Fatalf("APPEND: %q", tagged)
+	}
+	// LITERAL+ too.
+	small := textBody(2000)
+	r.expect("m", fmt.Sprintf("APPEND INBOX {%d+}\r\n%s", len(small), small), "OK")
+
+	before := wire.n
+	untagged := r.expect("n", "FETCH 1 BODY.PEEK[]", "OK")
+	got := strings.Join(untagged, "\r\n")
+	if !strings.Contains(got, body) {
+		t.Fatalf("FETCH BODY[] lost the message (%d octets back)", len(got))
+	}
+	if sent := wire.n - before; sent <= 0 || sent > int64(len(body))/2 {
+		t.Errorf("FETCH of %d compressible octets took %d octets on the wire", len(body), sent)
+	}
+	untagged = r.expect("o", "FETCH 2 (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "OK")
+	if !containsLine(untagged, fmt.Sprintf("RFC822.SIZE %d", len(small))) || !containsLine(untagged, "Subject: minutes") {
+		t.Errorf("FETCH 2: %q", untagged)
+	}
+
+	// IDLE: an update from another session arrives through the compressor
+	// while the server waits for DONE.
+	r.send("p IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE continuation: %q", l)
+	}
+	other := e.client(t, nil)
+	appendMsg(t, other, "INBOX", simpleMsg)
+	if l := r.line(); l != "* 3 EXISTS" {
+		t.Fatalf("IDLE update: %q", l)
+	}
+	r.send("DONE\r\n")
+	if _, tagged := r.until("p"); !strings.HasPrefix(tagged, "p OK") {
+		t.Fatalf("IDLE end: %q", tagged)
+	}
+
+	// RFC 8437 §3 would end COMPRESS at UNAUTHENTICATE; postbus refuses it
+	// instead and the session goes on, compressed.
+	r.expect("q", "UNAUTHENTICATE", "NO [CANNOT]")
+	r.expect("r", "UID SEARCH ALL", "OK")
+
+	// Syntax errors are answered through the compressor, too.
+	r.expect("s", "FETCH 1 (FLAGS", "BAD")
+
+	untagged = r.expect("t", "LOGOUT", "OK")
+	if !containsLine(untagged, "* BYE") {
+		t.Errorf("LOGOUT: %q", untagged)
+	}
+	if l, err := r.r.ReadString('\n'); err == nil {
+		t.Errorf("connection open after LOGOUT: %q", l)
+	}
+}
+
+// The byte counters see the compressed octets that crossed the wire.
+func TestCompressCounters(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	r.expect("a", "SELECT INBOX", "OK")
+	r.deflate("b")
+	body := textBody(200 << 10)
+	r.expect("c", fmt.Sprintf("APPEND INBOX {%d+}\r\n%s", len(body), body), "OK")
+	var sess *conn
+	e.srv.mu.Lock()
+	for c := range e.srv.mu.conns {
+		sess = c
+	}
+	e.srv.mu.Unlock()
+	if sess == nil {
+		t.Fatal("no session")
+	}
+	if in := sess.bytesIn.Load(); in <= 0 || in > int64(len(body))/2 {
+		t.Errorf("bytes in = %d for a %d-octet compressible APPEND", in, len(body))
+	}
+}
+
+// Hostile compressed input ends the session with a BYE, never a panic or
+// a hang, and leaves no goroutine behind.
+func TestCompressHostile(t *testing.T) {
+	e := newEnv(t)
+	// Warm up: the first login starts gRPC's long-lived goroutines.
+	w := e.rawTLS(t)
+	w.login()
+	w.deflate("z")
+	w.expect("y", "LOGOUT", "OK")
+	waitSessionsGone(t, e)
+	base := runtime.NumGoroutine()
+
+	// A bomb: 64 MiB of one octet, without a line end, is about 64 KiB
+	// of DEFLATE.
+	var bomb bytes.Buffer
+	zw, _ := flate.NewWriter(&bomb, flate.BestCompression)
+	chunk := bytes.Repeat([]byte{'a'}, 1<<20)
+	for range 64 {
+		zw.Write(chunk)
+	}
+	zw.Flush()
+
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		bye  string
+	}{
+		// BFINAL=1, BTYPE=11: a reserved block type (RFC 1951 §3.2.3).
+		{"reserved block type", []byte{0xff, 0xff, 0xff, 0xff}, "* BYE invalid compressed data"},
+		// A stored block whose LEN and NLEN disagree.
+		{"stored block length", []byte{0x00, 0x05, 0x00, 0x05, 0x00}, "* BYE invalid compressed data"},
+		{"bomb", bomb.Bytes(), "* BYE compressed data expands too much"},
+		// Plain text where DEFLATE is expected.
+		{"uncompressed command", []byte("a NOOP\r\n"), "* BYE invalid compressed data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.rawTLS(t)
+			r.login()
+			r.deflate("z")
+			zc := r.c.(*zconn)
+			// Raw octets, past the client's compressor; the write may fail
+			// once the server has hung up.
+			go zc.Conn.Write(tc.in)
+			if l := r.line(); l != tc.bye {
+				t.Fatalf("got %q, want %q", l, tc.bye)
+			}
+			if l, err := r.r.ReadString('\n'); err == nil {
+				t.Fatalf("connection open after BYE: %q", l)
+			}
+			zc.Conn.Close()
+		})
+	}
+
+	// The client vanishing mid-stream (a half-sent block) ends the session
+	// quietly.
+	r := e.rawTLS(t)
+	r.login()
+	r.deflate("z")
+	zc := r.c.(*zconn)
+	zc.Conn.Write([]byte{0x04}) // BFINAL=0, BTYPE=10, then nothing
+	zc.Conn.Close()
+
+	waitSessionsGone(t, e)
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// waitSessionsGone waits until the server has ended every session.
+func waitSessionsGone(t *testing.T, e *env) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.srv.mu.Lock()
+		n := len(e.srv.mu.conns)
+		e.srv.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions still open", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
