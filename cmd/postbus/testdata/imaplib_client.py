@@ -312,5 +312,65 @@ class Messages(unittest.TestCase):
             b.logout()
 
 
+class UTF8Accept(unittest.TestCase):
+    """RFC 6855: after ENABLE UTF8=ACCEPT imaplib sends UTF-8 commands and
+    the server answers with UTF-8 mailbox names, not modified UTF-7."""
+
+    NAME = "Zürich/Größe ☃"
+
+    def test_enable_then_utf8_mailbox_names(self):
+        c = connect()
+        legacy = connect()
+        try:
+            self.assertIn("UTF8=ACCEPT", c.capabilities)
+            typ, _ = c.enable("UTF8=ACCEPT")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(c.response("ENABLED")[1], [b"UTF8=ACCEPT"])
+            self.assertTrue(c.utf8_enabled)
+
+            # imaplib does not quote arguments: UTF-8 goes in quoted strings
+            # (RFC 6855 §3), not in atoms.
+            quoted = '"%s"' % self.NAME
+            self.assertEqual(c.create(quoted)[0], "OK")
+            typ, data = c.list('""', '"Zürich*"')
+            self.assertEqual(typ, "OK")
+            names = [d for d in data if d]
+            self.assertTrue(any(d.endswith(b' "Z\xc3\xbcrich"') for d in names), names)
+            self.assertTrue(any(d.endswith(('"%s"' % self.NAME).encode()) for d in names), names)
+            self.assertFalse(any(b"&" in d for d in names), names)
+
+            typ, data = c.select(quoted)
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data, [b"0"])
+            typ, data = c.status(quoted, "(MESSAGES)")
+            self.assertEqual(typ, "OK")
+            self.assertIn(('"%s" (MESSAGES 0)' % self.NAME).encode(), data[0])
+            # RFC 6855 §3: no SEARCH CHARSET once UTF-8 is enabled.
+            # imaplib itself refuses c.search("UTF-8", ...) in UTF-8 mode, so
+            # the command goes out by hand; imaplib raises on BAD.
+            with self.assertRaises(imaplib.IMAP4.error) as bad:
+                c._simple_command("SEARCH", "CHARSET", "UTF-8", "ALL")
+            self.assertIn("CHARSET", str(bad.exception))
+            typ, data = c.search(None, "ALL")
+            self.assertEqual(typ, "OK")
+
+            # A session that did not ENABLE sees the same mailbox in
+            # modified UTF-7 (RFC 3501 §5.1.3), 7-bit only.
+            typ, data = legacy.list('""', "Z*")
+            self.assertEqual(typ, "OK")
+            legacy_names = [d for d in data if d]
+            self.assertEqual(len(legacy_names), 2, legacy_names)
+            for d in legacy_names:
+                self.assertTrue(d.isascii(), d)
+            self.assertTrue(any(b"Z&APw-rich/Gr&APYA3w-e &JgM-" in d for d in legacy_names), legacy_names)
+
+            c.close()
+            self.assertEqual(c.delete(quoted)[0], "OK")
+            self.assertEqual(c.delete('"Zürich"')[0], "OK")
+        finally:
+            legacy.logout()
+            c.logout()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
