@@ -272,3 +272,66 @@ func waitSessionsGone(t *testing.T, e *env) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// switchWriter lets a test compress into a buffer first, then onto the
+// connection, with one continuous DEFLATE stream.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// A client that does not wait for COMPRESS's OK (RFC 4978 §3 says it must)
+// still has its compressed commands read as such.
+func TestCompressPipelined(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	var early bytes.Buffer
+	sw := &switchWriter{w: &early}
+	zw, _ := flate.NewWriter(sw, flate.BestSpeed)
+	zw.Write([]byte("n NOOP\r\n"))
+	zw.Flush()
+	r.send("c COMPRESS DEFLATE\r\n" + early.String())
+	if l := r.line(); !strings.HasPrefix(l, "c OK") {
+		t.Fatalf("COMPRESS: %q", l)
+	}
+	sw.w = r.c
+	r.c = &zconn{Conn: r.c, zw: zw}
+	r.r = bufio.NewReader(flate.NewReader(r.r))
+	if _, tagged := r.until("n"); !strings.HasPrefix(tagged, "n OK") {
+		t.Fatalf("pipelined NOOP: %q", tagged)
+	}
+	r.expect("o", "SELECT INBOX", "OK")
+}
+
+// The ways a compressed session ends on the server's side: its BYE comes
+// through the compressor.
+func TestCompressServerEnds(t *testing.T) {
+	t.Run("autologout", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+		r := e.rawTLS(t)
+		r.login()
+		r.deflate("c")
+		if l := r.line(); l != "* BYE autologout: idle for too long" {
+			t.Fatalf("got %q", l)
+		}
+	})
+	t.Run("shutdown during IDLE", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.rawTLS(t)
+		r.login()
+		r.expect("s", "SELECT INBOX", "OK")
+		r.deflate("c")
+		r.send("i IDLE\r\n")
+		if l := r.line(); !strings.HasPrefix(l, "+") {
+			t.Fatalf("IDLE: %q", l)
+		}
+		done := make(chan error, 1)
+		go func() { done <- e.srv.Shutdown(t.Context()) }()
+		if l := r.line(); l != "* BYE server shutting down" {
+			t.Fatalf("got %q", l)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	})
+}
