@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand"
 	"net"
 	"runtime"
@@ -332,6 +333,61 @@ func TestCompressServerEnds(t *testing.T) {
 		}
 		if err := <-done; err != nil {
 			t.Fatalf("Shutdown: %v", err)
+		}
+	})
+}
+
+// FuzzCompressedSession sends arbitrary input after COMPRESS DEFLATE: as
+// commands the test compresses (first octet even), or as the compressed
+// stream itself (odd). The server must not panic or hang, and must keep
+// serving new connections.
+func FuzzCompressedSession(f *testing.F) {
+	for _, s := range []string{
+		"\x00a NOOP\r\nb FETCH 1 (FLAGS BODY.PEEK[])",
+		"\x00a APPEND INBOX {3+}\r\nabc\r\nb IDLE\r\nDONE",
+		"\x00a COMPRESS DEFLATE\r\nb COMPRESS LZW\r\nc UNAUTHENTICATE",
+		"\x00a UNSELECT\r\nb ENABLE UTF8=ACCEPT\r\nc APPEND INBOX UTF8 (~{2+}\r\nhi)\r\nd SEARCH CHARSET UTF-8 ALL",
+		"\x00a APPEND INBOX UTF8 (~{2}\r\n",
+		"\x01\xff\xff\xff",
+		"\x01\x00\x05\x00\xfa\xffhello",
+		"\x01\x04",
+		"\x01\x4b\x54\xf0\xf3\xf7\x0f\xe0\xe5\x02\x00",
+	} {
+		f.Add(s)
+	}
+	var logs lockedBuffer
+	e := newEnv(f, func(c *Config) {
+		c.InsecureAuth = true
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	f.Fuzz(func(t *testing.T, input string) {
+		if input == "" {
+			return
+		}
+		c, err := net.Dial("tcp", e.imapAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r := &raw{t: t, c: c, r: bufio.NewReader(c)}
+		r.line()
+		r.login()
+		r.expect("s", "SELECT INBOX", "OK")
+		r.expect("z", "COMPRESS DEFLATE", "OK")
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		data := []byte(input[1:])
+		if input[0]%2 == 0 {
+			var b bytes.Buffer
+			zw, _ := flate.NewWriter(&b, flate.BestSpeed)
+			zw.Write([]byte(input[1:] + "\r\nzz9 LOGOUT\r\n"))
+			zw.Close()
+			data = b.Bytes()
+		}
+		c.Write(data)
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+		if strings.Contains(logs.String(), "panic") {
+			t.Fatalf("server panicked on %q:\n%s", input, logs.String())
 		}
 	})
 }
