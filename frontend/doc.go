@@ -29,4 +29,8 @@
 //     where they may speak. A logout event on that stream (an administrator's
 //     `postbus kick`, a user rename) ends every session of the user with
 //     BYE [UNAVAILABLE] at its next safe point, as shutdown does (kick.go).
+//   - COMPRESS=DEFLATE (RFC 4978, compress.go) sits between the codec and
+//     deadlineConn, above TLS: every Encoder.Flush leaves the compressor as
+//     a whole sync-flushed burst, so nothing the client waits for is held
+//     back, and the decoder's limits apply to decompressed octets.
 package frontend
