@@ -218,11 +218,6 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 
 // RFC 8437: back to the not-authenticated state, without expunging.
 func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
-	if c.deflate {
-		// RFC 8437 §3 ends COMPRESS here, but the end of the client's
-		// DEFLATE stream cannot be found reliably (compress.go).
-		return no("CANNOT", "UNAUTHENTICATE is not available while COMPRESS is active")
-	}
 	c.deselect()
 	if c.sub != nil {
 		c.sub.unsubscribe()
@@ -237,5 +232,8 @@ func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.authFailures = 0
 	c.readTimeout.Store(int64(c.srv.cfg.PreAuthTimeout))
 	c.log = c.srv.log.With("remote", c.raw.RemoteAddr().String())
+	if c.z != nil {
+		return c.endDeflate(cmd) // RFC 8437 §3 (compress.go)
+	}
 	return nil
 }

@@ -53,6 +53,8 @@ var (
 	errCompressCorrupt = errors.New("frontend: invalid compressed data")
 	// errCompressRatio: the client's stream inflates beyond maxInflateRatio.
 	errCompressRatio = errors.New("frontend: compressed data inflates too much")
+	// errCompressTrailing: compressed data after UNAUTHENTICATE's CRLF.
+	errCompressTrailing = errors.New("frontend: compressed data after UNAUTHENTICATE")
 )
 
 // RFC 4978 §3. Valid in the authenticated and selected states (§5:
@@ -65,7 +67,7 @@ func (c *conn) cmdCompress(cmd *wire.Command) error {
 	if a.Algorithm != "DEFLATE" {
 		return bad("", "unknown compression algorithm "+sanitizeName(a.Algorithm))
 	}
-	if c.deflate {
+	if c.z != nil {
 		// RFC 4978 §3: "NO [COMPRESSIONACTIVE]" when the mechanism is
 		// already active, saying which layer compresses.
 		return no("COMPRESSIONACTIVE", "DEFLATE active via COMPRESS")
@@ -82,15 +84,71 @@ func (c *conn) cmdCompress(cmd *wire.Command) error {
 	return errAnswered
 }
 
+// deflateLayer is what COMPRESS put between the session and the
+// connection, kept so that UNAUTHENTICATE can take it away.
+type deflateLayer struct {
+	wire     *bufio.Reader  // the connection's reader under the inflater
+	inflater io.Reader      // flate's reader of wire
+	w        *deflateWriter // under the encoder
+}
+
 // startDeflate puts DEFLATE between the session and the connection.
 func (c *conn) startDeflate() {
 	// c.br is a *bufio.Reader, an io.ByteReader: flate then reads no
-	// further than the compressed data it needs.
-	zr := flate.NewReader(c.br)
-	c.deflate = true
-	c.br = bufio.NewReaderSize(&inflateReader{c: c, r: zr, inBase: c.bytesIn.Load()}, 16*1024)
+	// further than the compressed data it needs, so the octets after the
+	// client's final block (see endDeflate) stay in c.br.
+	z := &deflateLayer{wire: c.br, w: &deflateWriter{dst: &deadlineConn{c: c, nc: c.nc}}}
+	z.inflater = flate.NewReader(z.wire)
+	c.z = z
+	c.br = bufio.NewReaderSize(&inflateReader{c: c, r: z.inflater, inBase: c.bytesIn.Load()}, 16*1024)
 	c.dec = wire.NewDecoder(c.br, c.continuation, c.srv.cfg.Limits)
-	c.enc.Reset(&deflateWriter{dst: &deadlineConn{c: c, nc: c.nc}})
+	c.enc.Reset(z.w)
+}
+
+// endDeflate answers UNAUTHENTICATE when COMPRESS is active: RFC 8437 §3,
+// "the server terminates its outgoing compression layer after it sends
+// the CRLF following the OK response. The client terminates its outgoing
+// compression layer after the CRLF following the UNAUTHENTICATE command."
+// Both ends terminate DEFLATE with a final block (BFINAL, RFC 1951
+// §3.2.3), the only end of a DEFLATE stream a reader can find; the octets
+// after it are uncompressed again. A client that never sends its final
+// block is waited for until the read timeout, then told BYE.
+func (c *conn) endDeflate(cmd *wire.Command) error {
+	z := c.z
+	c.z = nil
+	c.enc.StatusResponse(cmd.Tag, "OK", "", "UNAUTHENTICATE completed, DEFLATE ended")
+	if err := c.enc.Flush(); err != nil {
+		return fatal(err)
+	}
+	if err := z.w.finish(); err != nil {
+		return fatal(err)
+	}
+	c.enc.Reset(z.w.dst)
+	// Whatever the client compressed after its command is a protocol
+	// error: the session cannot tell where its next command starts.
+	leftover := c.br.Buffered() > 0
+	if !leftover {
+		var buf [512]byte
+		for {
+			n, err := z.inflater.Read(buf[:])
+			if n > 0 {
+				leftover = true
+				break
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return (&inflateReader{c: c}).mapErr(err)
+			}
+		}
+	}
+	if leftover {
+		return &fatalError{err: errCompressTrailing, bye: "compressed data after UNAUTHENTICATE"}
+	}
+	c.br = z.wire
+	c.dec = wire.NewDecoder(c.br, c.continuation, c.srv.cfg.Limits)
+	return errAnswered
 }
 
 // inflateReader decompresses the client's stream, enforcing the ratio
@@ -109,20 +167,25 @@ func (z *inflateReader) Read(p []byte) (int, error) {
 		return n, &fatalError{err: errCompressRatio, bye: "compressed data expands too much"}
 	}
 	if err == nil || err == io.EOF {
-		// io.EOF: the client ended its stream with a final block, which
-		// ends the session like a close would.
+		// io.EOF: the client ended its stream with a final block outside
+		// UNAUTHENTICATE, which ends the session like a close would.
 		return n, err
 	}
+	return n, z.mapErr(err)
+}
+
+// mapErr turns flate's errors into ones the session ends on cleanly.
+func (z *inflateReader) mapErr(err error) error {
 	var ce flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// flate's name for the connection closing mid-stream: the client
 		// went away, as with io.EOF on an uncompressed connection.
-		return n, io.EOF
+		return io.EOF
 	case errors.As(err, &ce):
-		return n, &fatalError{err: fmt.Errorf("%w: %v", errCompressCorrupt, err), bye: "invalid compressed data"}
+		return &fatalError{err: fmt.Errorf("%w: %v", errCompressCorrupt, err), bye: "invalid compressed data"}
 	}
-	return n, err // I/O error, timeout, shutdown: as on any connection
+	return err // I/O error, timeout, shutdown: as on any connection
 }
 
 // deflateWriter compresses each burst the encoder flushes on its own,
@@ -139,19 +202,26 @@ type deflateWriter struct {
 var deflateBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 func (w *deflateWriter) Write(p []byte) (int, error) {
+	if err := w.deflate(p, false); err != nil {
+		return 0, err
+	}
+	w.remember(p)
+	return len(p), nil
+}
+
+// finish ends the stream with an empty final block.
+func (w *deflateWriter) finish() error { return w.deflate(nil, true) }
+
+func (w *deflateWriter) deflate(p []byte, final bool) error {
 	bw := deflateBufs.Get().(*bufio.Writer)
 	bw.Reset(w.dst)
-	err := flate.StatelessDeflate(bw, p, false, w.dict)
+	err := flate.StatelessDeflate(bw, p, final, w.dict)
 	if err == nil {
 		err = bw.Flush()
 	}
 	bw.Reset(nil)
 	deflateBufs.Put(bw)
-	if err != nil {
-		return 0, err
-	}
-	w.remember(p)
-	return len(p), nil
+	return err
 }
 
 // remember keeps the tail of what was sent: the client's inflater holds

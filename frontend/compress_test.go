@@ -30,9 +30,11 @@ func (z *zconn) Write(p []byte) (int, error) {
 	return len(p), z.zw.Flush()
 }
 
-// countReader counts the compressed octets the server sent.
+// countReader counts the compressed octets the server sent. It is an
+// io.ByteReader, so flate reads no further than the end of the server's
+// stream (UNAUTHENTICATE ends it).
 type countReader struct {
-	r io.Reader
+	r *bufio.Reader
 	n int64
 }
 
@@ -40,6 +42,14 @@ func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+func (c *countReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
 }
 
 // deflate sends COMPRESS DEFLATE and, after its OK, talks DEFLATE both
@@ -143,9 +153,6 @@ func TestCompressDeflate(t *testing.T) {
 		t.Fatalf("IDLE end: %q", tagged)
 	}
 
-	// RFC 8437 §3 would end COMPRESS at UNAUTHENTICATE; postbus refuses it
-	// instead and the session goes on, compressed.
-	r.expect("q", "UNAUTHENTICATE", "NO [CANNOT]")
 	r.expect("r", "UID SEARCH ALL", "OK")
 
 	// Syntax errors are answered through the compressor, too.
@@ -390,4 +397,64 @@ func FuzzCompressedSession(f *testing.F) {
 			t.Fatalf("server panicked on %q:\n%s", input, logs.String())
 		}
 	})
+}
+
+// RFC 8437 §3: UNAUTHENTICATE ends COMPRESS in both directions, after the
+// command's CRLF (client) and after the OK's CRLF (server); the session
+// goes on uncompressed and may COMPRESS again.
+func TestCompressUnauthenticate(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	r.expect("e", "ENABLE UTF8=ACCEPT", "OK")
+	plainC, plainR := r.c, r.r
+	r.deflate("c")
+	r.expect("s", "SELECT INBOX", "OK")
+
+	// The client ends its stream with a final block right after the CRLF.
+	r.send("u UNAUTHENTICATE\r\n")
+	if err := r.c.(*zconn).zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, tagged := r.until("u"); !strings.HasPrefix(tagged, "u OK") {
+		t.Fatalf("UNAUTHENTICATE: %q", tagged)
+	}
+	// The server's stream ends right after the OK.
+	if l, err := r.r.ReadString('\n'); err != io.EOF || l != "" {
+		t.Fatalf("after the OK: %q, %v; want the end of the DEFLATE stream", l, err)
+	}
+	r.c, r.r = plainC, plainR
+	caps := r.expect("a", "CAPABILITY", "OK")
+	if containsLine(caps, "COMPRESS=DEFLATE") {
+		t.Errorf("COMPRESS advertised before login: %q", caps)
+	}
+	r.expect("b", "COMPRESS DEFLATE", "BAD") // not authenticated
+	_, tagged := r.cmd("L", "LOGIN "+testUser+` "`+testPassword+`"`)
+	if !strings.Contains(tagged, "COMPRESS=DEFLATE") {
+		t.Fatalf("LOGIN: %q", tagged)
+	}
+	// UTF8=ACCEPT ended too: modified UTF-7 again.
+	r.expect("d", `CREATE "Ünï"`, "OK") // lenient 8-bit input still works
+	if l := r.expect("f", `LIST "" "*"`, "OK"); !containsLine(l, "&ANw-n&AO8-") {
+		t.Errorf("LIST after UNAUTHENTICATE: %q", l)
+	}
+
+	// A new COMPRESS starts new streams.
+	r.deflate("g")
+	r.expect("h", "SELECT INBOX", "OK")
+
+	// This time the client just goes on uncompressed, without a final
+	// block: the server cannot find where its commands start.
+	r.send("u UNAUTHENTICATE\r\n")
+	if _, tagged := r.until("u"); !strings.HasPrefix(tagged, "u OK") {
+		t.Fatalf("UNAUTHENTICATE: %q", tagged)
+	}
+	if _, err := r.r.ReadString('\n'); err != io.EOF {
+		t.Fatalf("server stream not ended: %v", err)
+	}
+	r.c, r.r = plainC, plainR
+	r.send("x NOOP\r\n")
+	if l := r.line(); l != "* BYE invalid compressed data" {
+		t.Fatalf("got %q", l)
+	}
 }

@@ -75,13 +75,14 @@ type conn struct {
 	br    *bufio.Reader
 	dec   *wire.Decoder
 	enc   *wire.Encoder
+	// z is the COMPRESS=DEFLATE layer, nil when off (RFC 4978, compress.go).
+	z *deflateLayer
 
 	state        state
 	user         string
 	authFailures int
 	rev2         bool      // ENABLE IMAP4rev2 (RFC 9051 §6.3.1)
 	utf8Accept   bool      // ENABLE UTF8=ACCEPT (RFC 6855 §3, utf8accept.go)
-	deflate      bool      // COMPRESS=DEFLATE active (RFC 4978, compress.go)
 	cs           condState // CONDSTORE/QRESYNC enabled (RFC 7162, condstore.go)
 	sel          *selected
 	sub          *watchSub // change notifications for the user, after login
