@@ -139,7 +139,7 @@ func (c *conn) endDeflate(cmd *wire.Command) error {
 				break
 			}
 			if err != nil {
-				return (&inflateReader{c: c}).mapErr(err)
+				return fatal(inflateErr(err))
 			}
 		}
 	}
@@ -171,11 +171,11 @@ func (z *inflateReader) Read(p []byte) (int, error) {
 		// UNAUTHENTICATE, which ends the session like a close would.
 		return n, err
 	}
-	return n, z.mapErr(err)
+	return n, inflateErr(err)
 }
 
-// mapErr turns flate's errors into ones the session ends on cleanly.
-func (z *inflateReader) mapErr(err error) error {
+// inflateErr turns flate's errors into ones the session ends on cleanly.
+func inflateErr(err error) error {
 	var ce flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):

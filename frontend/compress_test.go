@@ -458,3 +458,24 @@ func TestCompressUnauthenticate(t *testing.T) {
 		t.Fatalf("got %q", l)
 	}
 }
+
+// Garbage while the session waits in IDLE (read by IDLE's own goroutine)
+// ends it the same way.
+func TestCompressHostileIdle(t *testing.T) {
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	r.expect("s", "SELECT INBOX", "OK")
+	r.deflate("c")
+	r.send("i IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	r.c.(*zconn).Conn.Write([]byte{0xff, 0xff})
+	if l := r.line(); l != "* BYE invalid compressed data" {
+		t.Fatalf("got %q", l)
+	}
+	if l, err := r.r.ReadString('\n'); err == nil {
+		t.Fatalf("connection open after BYE: %q", l)
+	}
+}

@@ -319,7 +319,15 @@ type fatalError struct {
 func (e *fatalError) Error() string { return e.err.Error() }
 func (e *fatalError) Unwrap() error { return e.err }
 
-func fatal(err error) error { return &fatalError{err: err} }
+// fatal marks err as the end of the connection; a *fatalError already in
+// err keeps its bye text (e.g. "invalid compressed data", compress.go).
+func fatal(err error) error {
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &fatalError{err: err}
+}
 
 // handler implements one command. It writes untagged responses and returns
 // nil (tagged OK), a *respError (tagged OK/NO/BAD with a code), a
