@@ -27,6 +27,7 @@ FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzMailboxName \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend:FuzzSession \
+	./frontend:FuzzCompressedSession \
 	./frontend/proxyproto:FuzzParseHeader \
 	./frontend/mailimport:FuzzMbox \
 	./frontend/mailimport:FuzzMessageFile \
