@@ -2,8 +2,11 @@ package frontend
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 const utf8HeaderMsg = "From: Jürgen <j@example.com>\r\nSubject: Grüße aus Köln\r\n\r\nHallo.\r\n"
@@ -156,5 +159,34 @@ func TestUTF8AcceptAppend(t *testing.T) {
 	r.send(utf8HeaderMsg + ")\r\n")
 	if _, tagged := r.until("d"); !strings.HasPrefix(tagged, "d OK [APPENDUID") {
 		t.Fatalf("APPEND UTF8: %q", tagged)
+	}
+}
+
+// go-imap's client, written independently of postbus, after ENABLE
+// UTF8=ACCEPT: UTF-8 names both ways, SEARCH without CHARSET.
+func TestUTF8AcceptImapclient(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, nil)
+	data, err := c.Enable(imap.CapUTF8Accept).Wait()
+	if err != nil || !data.Caps.Has(imap.CapUTF8Accept) {
+		t.Fatalf("ENABLE: %v %+v", err, data)
+	}
+	if err := c.Create("Grüße/Ωmega", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(list); !slices.Contains(got, "Grüße/Ωmega") || !slices.Contains(got, "Grüße") {
+		t.Fatalf("LIST: %q", got)
+	}
+	if _, err := c.Select("Grüße/Ωmega", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	appendMsg(t, c, "Grüße/Ωmega", utf8HeaderMsg)
+	res, err := c.Search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "köln"}}}, nil).Wait()
+	if err != nil || len(res.AllSeqNums()) != 1 {
+		t.Fatalf("SEARCH: %v %+v", err, res)
 	}
 }
