@@ -15,6 +15,7 @@ import socket
 import ssl
 import time
 import unittest
+import zlib
 
 IMAPS = os.environ["POSTBUS_IMAPS"].rsplit(":", 1)
 IMAP = os.environ["POSTBUS_IMAP"].rsplit(":", 1)
@@ -369,6 +370,88 @@ class UTF8Accept(unittest.TestCase):
             self.assertEqual(c.delete('"Zürich"')[0], "OK")
         finally:
             legacy.logout()
+            c.logout()
+
+
+# imaplib refuses commands it does not know; COMPRESS is command-auth.
+imaplib.Commands.setdefault("COMPRESS", ("AUTH", "SELECTED"))
+
+
+class DeflateIMAP4_SSL(imaplib.IMAP4_SSL):
+    """imaplib over COMPRESS=DEFLATE (RFC 4978), with zlib (raw DEFLATE,
+    wbits -15) as the independent implementation on the client side."""
+
+    deflating = False
+
+    def compress(self):
+        typ, data = self._simple_command("COMPRESS", "DEFLATE")
+        if typ == "OK":
+            self.deflating = True
+            self._deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+            self._inflate = zlib.decompressobj(-15)
+            self._plain = b""
+        return typ, data
+
+    def send(self, data):
+        if self.deflating:
+            data = self._deflate.compress(data) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
+        super().send(data)
+
+    def _fill(self):
+        chunk = self.file.read1(65536)
+        if not chunk:
+            return False
+        self._plain += self._inflate.decompress(chunk)
+        return True
+
+    def readline(self):
+        if not self.deflating:
+            return super().readline()
+        while b"\n" not in self._plain and self._fill():
+            pass
+        i = self._plain.find(b"\n") + 1 or len(self._plain)
+        line, self._plain = self._plain[:i], self._plain[i:]
+        return line
+
+    def read(self, size):
+        if not self.deflating:
+            return super().read(size)
+        while len(self._plain) < size and self._fill():
+            pass
+        data, self._plain = self._plain[:size], self._plain[size:]
+        return data
+
+
+class Compress(unittest.TestCase):
+    def test_deflate_session(self):
+        c = DeflateIMAP4_SSL(IMAPS[0], int(IMAPS[1]), ssl_context=tls_context())
+        try:
+            self.assertNotIn("COMPRESS=DEFLATE", c.capabilities)  # command-auth only
+            c.login(USER, PASS)
+            typ, data = c.capability()
+            self.assertIn(b"COMPRESS=DEFLATE", data[0])
+            typ, _ = c.compress()
+            self.assertEqual(typ, "OK")
+            # A second COMPRESS: NO [COMPRESSIONACTIVE] (RFC 4978 §3).
+            typ, data = c._simple_command("COMPRESS", "DEFLATE")
+            self.assertEqual(typ, "NO")
+            self.assertIn(b"COMPRESSIONACTIVE", data[0])
+
+            self.assertEqual(c.create("Zipped")[0], "OK")
+            body = "".join("line %d of a long and repetitive message\r\n" % i for i in range(5000))
+            msg = MESSAGE.split("\r\n\r\n", 1)[0] + "\r\n\r\n" + body
+            typ, data = c.append("Zipped", None, None, msg.encode())
+            self.assertEqual(typ, "OK")
+            typ, data = c.select("Zipped")
+            self.assertEqual(data, [b"1"])
+            typ, data = c.fetch("1", "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data[0][1], msg.encode())
+            typ, data = c.search(None, "BODY", '"line 4999 of"')
+            self.assertEqual(data[0].split(), [b"1"])
+            c.close()
+            self.assertEqual(c.delete("Zipped")[0], "OK")
+        finally:
             c.logout()
 
 
