@@ -479,3 +479,23 @@ func TestCompressHostileIdle(t *testing.T) {
 		t.Fatalf("connection open after BYE: %q", l)
 	}
 }
+
+// BenchmarkDeflateWriter measures the server's compressor on FETCH-like
+// text written in the encoder's 32 KiB bursts, and reports the ratio.
+func BenchmarkDeflateWriter(b *testing.B) {
+	src := []byte(textBody(4 << 20))
+	var out countWriter
+	w := &deflateWriter{dst: &out}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for off := 0; off < len(src); off += 32 << 10 {
+			w.Write(src[off:min(off+32<<10, len(src))])
+		}
+	}
+	b.ReportMetric(float64(out.n)/float64(int64(b.N)*int64(len(src))), "ratio")
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
