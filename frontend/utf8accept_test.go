@@ -61,6 +61,7 @@ func TestUTF8AcceptNames(t *testing.T) {
 	// Invalid UTF-8 is BAD (RFC 6855 §3), a control character NO.
 	r.expect("o", "CREATE \"bad\xff\xfe\"", "BAD")
 	r.expect("p", "CREATE \"bad\u0085\"", "NO")
+	r.expect("p2", "CREATE \"line\u2028break\"", "NO [CANNOT]")
 	r.expect("q", "ENABLE IMAP4rev2", "BAD") // selected: ENABLE is refused
 
 	// UNAUTHENTICATE ends the extension (RFC 8437 §3).
