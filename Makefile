@@ -31,6 +31,7 @@ FUZZ_TARGETS = \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend/internal/message:FuzzFilterFields \
 	./frontend:FuzzSession \
+	./frontend:FuzzCompressedSession \
 	./frontend/proxyproto:FuzzParseHeader \
 	./frontend/mailimport:FuzzMbox \
 	./frontend/mailimport:FuzzMessageFile \

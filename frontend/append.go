@@ -54,12 +54,19 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 			return c.refuseAppend(no("LIMIT", "too many messages in one APPEND"))
 		}
 		var nm *metadatapb.NewMessage
+		var guard *headerScan
 		if m.Catenate {
+			// The header of a CATENATE result comes from the user's own
+			// stored messages and TEXT parts; it is not scanned for
+			// 8-bit octets (RFC 6855 §4 speaks of APPEND data).
 			if cat == nil {
 				cat = newCatenator(c)
 			}
 			nm, err = c.ingestCatenate(m, cat)
 		} else {
+			if guard, err = c.appendUTF8Guard(m); err != nil { // RFC 6855 §4 (utf8accept.go)
+				return c.refuseAppend(err)
+			}
 			nm, err = c.ingest(m)
 		}
 		if err != nil {
@@ -67,6 +74,9 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 				return c.refuseAppend(err)
 			}
 			return fatal(err)
+		}
+		if err := guard.verdict(); err != nil {
+			return c.refuseAppend(err)
 		}
 		msgs = append(msgs, nm)
 	}

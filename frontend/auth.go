@@ -197,6 +197,10 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 					c.enc.UTF8 = true // RFC 9051 §6.3.1: UTF-8 quoted strings
 					enabled = append(enabled, "IMAP4rev2")
 				}
+			case "UTF8=ACCEPT": // RFC 6855 §3 (utf8accept.go)
+				if c.enableUTF8Accept() {
+					enabled = append(enabled, "UTF8=ACCEPT")
+				}
 			case "CONDSTORE", "QRESYNC": // RFC 7162 §3.1, §3.2.3 (condstore.go)
 				if c.enableSync(capName, before) && !slices.Contains(enabled, capName) {
 					enabled = append(enabled, capName)
@@ -222,10 +226,14 @@ func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.user = ""
 	c.state = stateNotAuth
 	c.rev2 = false
+	c.utf8Accept = false // RFC 8437 §3: ENABLEd extensions end
 	c.cs = condState{}
 	c.enc.UTF8 = false
 	c.authFailures = 0
 	c.readTimeout.Store(int64(c.srv.cfg.PreAuthTimeout))
 	c.log = c.srv.log.With("remote", c.raw.RemoteAddr().String())
+	if c.z != nil {
+		return c.endDeflate(cmd) // RFC 8437 §3 (compress.go)
+	}
 	return nil
 }

@@ -51,5 +51,11 @@ func (c *conn) capabilities() string {
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
 	caps = append(caps, objectIDCaps...) // objectid.go
 	caps = append(caps, metadataCaps...) // annotate.go
+	caps = append(caps, "UTF8=ACCEPT") // RFC 6855 (utf8accept.go)
+	if c.state != stateNotAuth && c.z == nil {
+		// RFC 4978 §5: COMPRESS is a command-auth; once it is active a
+		// second one is refused (compress.go).
+		caps = append(caps, "COMPRESS=DEFLATE")
+	}
 	return strings.Join(caps, " ")
 }

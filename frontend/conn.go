@@ -75,11 +75,14 @@ type conn struct {
 	br    *bufio.Reader
 	dec   *wire.Decoder
 	enc   *wire.Encoder
+	// z is the COMPRESS=DEFLATE layer, nil when off (RFC 4978, compress.go).
+	z *deflateLayer
 
 	state        state
 	user         string
 	authFailures int
 	rev2         bool      // ENABLE IMAP4rev2 (RFC 9051 §6.3.1)
+	utf8Accept   bool      // ENABLE UTF8=ACCEPT (RFC 6855 §3, utf8accept.go)
 	cs           condState // CONDSTORE/QRESYNC enabled (RFC 7162, condstore.go)
 	sel          *selected
 	sub          *watchSub // change notifications for the user, after login
@@ -118,7 +121,7 @@ func (c *conn) setTransport(nc net.Conn) {
 	} else {
 		c.enc.Reset(dc)
 	}
-	c.enc.UTF8 = c.rev2
+	c.enc.UTF8 = c.utf8Mode()
 }
 
 // continuation answers a synchronising literal or SASL step ("+ text").
@@ -316,7 +319,15 @@ type fatalError struct {
 func (e *fatalError) Error() string { return e.err.Error() }
 func (e *fatalError) Unwrap() error { return e.err }
 
-func fatal(err error) error { return &fatalError{err: err} }
+// fatal marks err as the end of the connection; a *fatalError already in
+// err keeps its bye text (e.g. "invalid compressed data", compress.go).
+func fatal(err error) error {
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &fatalError{err: err}
+}
 
 // handler implements one command. It writes untagged responses and returns
 // nil (tagged OK), a *respError (tagged OK/NO/BAD with a code), a
@@ -357,6 +368,7 @@ func init() {
 		"LOGIN":          {states: stateNotAuth, fn: (*conn).cmdLogin},
 		"ENABLE":         {states: stateAuth, fn: (*conn).cmdEnable}, // RFC 5161 §3.1
 		"UNAUTHENTICATE": {states: authAndSel, fn: (*conn).cmdUnauthenticate},
+		"COMPRESS":       {states: authAndSel, fn: (*conn).cmdCompress},
 		"SELECT":         {states: authAndSel, fn: (*conn).cmdSelect},
 		"EXAMINE":        {states: authAndSel, fn: (*conn).cmdSelect},
 		"CREATE":         {states: authAndSel, fn: (*conn).cmdCreate},

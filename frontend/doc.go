@@ -33,4 +33,8 @@
 //     are stored on the metadata node with the user's mailboxes; only the
 //     read-only server entries /shared/admin and /shared/comment come from
 //     Config. No unsolicited METADATA responses are sent.
+//   - COMPRESS=DEFLATE (RFC 4978, compress.go) sits between the codec and
+//     deadlineConn, above TLS: every Encoder.Flush leaves the compressor as
+//     a whole sync-flushed burst, so nothing the client waits for is held
+//     back, and the decoder's limits apply to decompressed octets.
 package frontend

@@ -12,11 +12,11 @@ const delim = "/"
 
 // mailboxFromWire decodes a mailbox name as the client sent it: modified
 // UTF-7 for IMAP4rev1 clients, UTF-8 after ENABLE IMAP4rev2 (RFC 9051
-// §5.1). INBOX is case-insensitive (RFC 9051 §5.1), so any spelling of it,
+// §5.1) or UTF8=ACCEPT (RFC 6855 §3). INBOX is case-insensitive (RFC 9051 §5.1), so any spelling of it,
 // alone or as the first level, becomes "INBOX"; a trailing separator is
 // dropped (RFC 9051 §6.3.4).
 func (c *conn) mailboxFromWire(raw string) (string, error) {
-	name, err := wire.DecodeMailboxName(lenientUTF8(raw, c.rev2), c.rev2)
+	name, err := wire.DecodeMailboxName(lenientUTF8(raw, c.utf8Mode()), c.utf8Mode())
 	if err != nil {
 		return "", bad("CLIENTBUG", "invalid mailbox name: "+err.Error())
 	}
@@ -36,7 +36,7 @@ func normalizeName(name string) string {
 // patternFromWire decodes a LIST reference or pattern like a mailbox name
 // but keeps wildcards and a trailing separator.
 func (c *conn) patternFromWire(raw string) (string, error) {
-	s, err := wire.DecodeMailboxName(lenientUTF8(raw, c.rev2), c.rev2)
+	s, err := wire.DecodeMailboxName(lenientUTF8(raw, c.utf8Mode()), c.utf8Mode())
 	if err != nil {
 		return "", bad("CLIENTBUG", "invalid mailbox pattern: "+err.Error())
 	}
@@ -45,7 +45,7 @@ func (c *conn) patternFromWire(raw string) (string, error) {
 
 // mailboxToWire encodes a UTF-8 mailbox name for this client.
 func (c *conn) mailboxToWire(name string) string {
-	return wire.EncodeMailboxName(name, c.rev2)
+	return wire.EncodeMailboxName(name, c.utf8Mode())
 }
 
 // lenientUTF8 accepts raw UTF-8 in a name from an IMAP4rev1-mode client:

@@ -17,6 +17,9 @@ func (c *conn) cmdSearch(cmd *wire.Command) error {
 	if !ok || a.Key == nil {
 		return bad("", "SEARCH expects search criteria")
 	}
+	if err := c.searchCharsetAllowed(a.Charset); err != nil {
+		return err // RFC 6855 §3 (utf8accept.go)
+	}
 	switch strings.ToUpper(a.Charset) {
 	case "", "US-ASCII", "UTF-8":
 	default:

@@ -15,6 +15,7 @@ import socket
 import ssl
 import time
 import unittest
+import zlib
 
 IMAPS = os.environ["POSTBUS_IMAPS"].rsplit(":", 1)
 IMAP = os.environ["POSTBUS_IMAP"].rsplit(":", 1)
@@ -310,6 +311,148 @@ class Messages(unittest.TestCase):
             self.assertEqual(a.response("EXPUNGE")[1][-1], b"1")
         finally:
             b.logout()
+
+
+class UTF8Accept(unittest.TestCase):
+    """RFC 6855: after ENABLE UTF8=ACCEPT imaplib sends UTF-8 commands and
+    the server answers with UTF-8 mailbox names, not modified UTF-7."""
+
+    NAME = "Zürich/Größe ☃"
+
+    def test_enable_then_utf8_mailbox_names(self):
+        c = connect()
+        legacy = connect()
+        try:
+            self.assertIn("UTF8=ACCEPT", c.capabilities)
+            typ, _ = c.enable("UTF8=ACCEPT")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(c.response("ENABLED")[1], [b"UTF8=ACCEPT"])
+            self.assertTrue(c.utf8_enabled)
+
+            # imaplib does not quote arguments: UTF-8 goes in quoted strings
+            # (RFC 6855 §3), not in atoms.
+            quoted = '"%s"' % self.NAME
+            self.assertEqual(c.create(quoted)[0], "OK")
+            typ, data = c.list('""', '"Zürich*"')
+            self.assertEqual(typ, "OK")
+            names = [d for d in data if d]
+            self.assertTrue(any(d.endswith(b' "Z\xc3\xbcrich"') for d in names), names)
+            self.assertTrue(any(d.endswith(('"%s"' % self.NAME).encode()) for d in names), names)
+            self.assertFalse(any(b"&" in d for d in names), names)
+
+            typ, data = c.select(quoted)
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data, [b"0"])
+            typ, data = c.status(quoted, "(MESSAGES)")
+            self.assertEqual(typ, "OK")
+            self.assertIn(('"%s" (MESSAGES 0)' % self.NAME).encode(), data[0])
+            # RFC 6855 §3: no SEARCH CHARSET once UTF-8 is enabled.
+            # imaplib itself refuses c.search("UTF-8", ...) in UTF-8 mode, so
+            # the command goes out by hand; imaplib raises on BAD.
+            with self.assertRaises(imaplib.IMAP4.error) as bad:
+                c._simple_command("SEARCH", "CHARSET", "UTF-8", "ALL")
+            self.assertIn("CHARSET", str(bad.exception))
+            typ, data = c.search(None, "ALL")
+            self.assertEqual(typ, "OK")
+
+            # A session that did not ENABLE sees the same mailbox in
+            # modified UTF-7 (RFC 3501 §5.1.3), 7-bit only.
+            typ, data = legacy.list('""', "Z*")
+            self.assertEqual(typ, "OK")
+            legacy_names = [d for d in data if d]
+            self.assertEqual(len(legacy_names), 2, legacy_names)
+            for d in legacy_names:
+                self.assertTrue(d.isascii(), d)
+            self.assertTrue(any(b"Z&APw-rich/Gr&APYA3w-e &JgM-" in d for d in legacy_names), legacy_names)
+
+            c.close()
+            self.assertEqual(c.delete(quoted)[0], "OK")
+            self.assertEqual(c.delete('"Zürich"')[0], "OK")
+        finally:
+            legacy.logout()
+            c.logout()
+
+
+# imaplib refuses commands it does not know; COMPRESS is command-auth.
+imaplib.Commands.setdefault("COMPRESS", ("AUTH", "SELECTED"))
+
+
+class DeflateIMAP4_SSL(imaplib.IMAP4_SSL):
+    """imaplib over COMPRESS=DEFLATE (RFC 4978), with zlib (raw DEFLATE,
+    wbits -15) as the independent implementation on the client side."""
+
+    deflating = False
+
+    def compress(self):
+        typ, data = self._simple_command("COMPRESS", "DEFLATE")
+        if typ == "OK":
+            self.deflating = True
+            self._deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+            self._inflate = zlib.decompressobj(-15)
+            self._plain = b""
+        return typ, data
+
+    def send(self, data):
+        if self.deflating:
+            data = self._deflate.compress(data) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
+        super().send(data)
+
+    def _fill(self):
+        chunk = self.file.read1(65536)
+        if not chunk:
+            return False
+        self._plain += self._inflate.decompress(chunk)
+        return True
+
+    def readline(self):
+        if not self.deflating:
+            return super().readline()
+        while b"\n" not in self._plain and self._fill():
+            pass
+        i = self._plain.find(b"\n") + 1 or len(self._plain)
+        line, self._plain = self._plain[:i], self._plain[i:]
+        return line
+
+    def read(self, size):
+        if not self.deflating:
+            return super().read(size)
+        while len(self._plain) < size and self._fill():
+            pass
+        data, self._plain = self._plain[:size], self._plain[size:]
+        return data
+
+
+class Compress(unittest.TestCase):
+    def test_deflate_session(self):
+        c = DeflateIMAP4_SSL(IMAPS[0], int(IMAPS[1]), ssl_context=tls_context())
+        try:
+            self.assertNotIn("COMPRESS=DEFLATE", c.capabilities)  # command-auth only
+            c.login(USER, PASS)
+            typ, data = c.capability()
+            self.assertIn(b"COMPRESS=DEFLATE", data[0])
+            typ, _ = c.compress()
+            self.assertEqual(typ, "OK")
+            # A second COMPRESS: NO [COMPRESSIONACTIVE] (RFC 4978 §3).
+            typ, data = c._simple_command("COMPRESS", "DEFLATE")
+            self.assertEqual(typ, "NO")
+            self.assertIn(b"COMPRESSIONACTIVE", data[0])
+
+            self.assertEqual(c.create("Zipped")[0], "OK")
+            body = "".join("line %d of a long and repetitive message\r\n" % i for i in range(5000))
+            msg = MESSAGE.split("\r\n\r\n", 1)[0] + "\r\n\r\n" + body
+            typ, data = c.append("Zipped", None, None, msg.encode())
+            self.assertEqual(typ, "OK")
+            typ, data = c.select("Zipped")
+            self.assertEqual(data, [b"1"])
+            typ, data = c.fetch("1", "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data[0][1], msg.encode())
+            typ, data = c.search(None, "BODY", '"line 4999 of"')
+            self.assertEqual(data[0].split(), [b"1"])
+            c.close()
+            self.assertEqual(c.delete("Zipped")[0], "OK")
+        finally:
+            c.logout()
 
 
 if __name__ == "__main__":

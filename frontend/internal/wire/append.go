@@ -7,7 +7,8 @@ import (
 )
 
 // This file streams APPEND (RFC 9051 §6.3.12, MULTIAPPEND RFC 3502,
-// literal8 RFC 3516 §4.4, LITERAL+ RFC 7888): ReadCommand stops after the
+// literal8 RFC 3516 §4.4, LITERAL+ RFC 7888, the UTF8 data extension of
+// RFC 6855 §4): ReadCommand stops after the
 // mailbox, ReadAppendMessage reads one message header and hands out the
 // literal as a reader, and the next call continues the same line. A
 // CATENATE message (RFC 4469) hands out its parts through ReadCatPart
@@ -18,6 +19,9 @@ type appendState struct {
 	started bool           // at least one message announced
 	body    *literalReader // the last message's (or TEXT part's) literal, nil before the first
 	cat     *catState      // non-nil while a CATENATE list is being read (catenate.go)
+	// utf8 is set while the last message is a UTF8 data item, whose
+	// literal8 is followed by ")" (RFC 6855 §4).
+	utf8 bool
 }
 
 // parseAppend: APPEND SP mailbox, then 1*(SP append-message) read by
@@ -55,6 +59,12 @@ func (d *Decoder) readAppendMessage() (*AppendMessage, error) {
 		a.body = nil
 		if err := d.readChunk(); err != nil {
 			return nil, err
+		}
+		if a.utf8 {
+			a.utf8 = false
+			if !d.maybe(')') {
+				return nil, d.errf("Expected ) after UTF8 literal")
+			}
 		}
 	}
 	if d.atEnd() {
@@ -97,6 +107,20 @@ func (d *Decoder) readAppendMessage() (*AppendMessage, error) {
 		msg.Catenate = true
 		return msg, nil
 	}
+	utf8 := d.peekKeyword("UTF8")
+	if utf8 {
+		// RFC 6855 §4: utf8-literal = "UTF8" SP "(" literal8 ")".
+		d.pos += len("UTF8")
+		if err := d.sp(); err != nil {
+			return nil, err
+		}
+		if !d.maybe('(') {
+			return nil, d.errf("Expected ( after UTF8")
+		}
+		if d.peek() != '~' {
+			return nil, d.errf("UTF8 data must be a literal8 (~{n})")
+		}
+	}
 	if c := d.peek(); c != '{' && c != '~' {
 		return nil, d.errf("Expected message literal")
 	}
@@ -110,8 +134,8 @@ func (d *Decoder) readAppendMessage() (*AppendMessage, error) {
 		return nil, d.tooBig()
 	}
 	body := &literalReader{d: d, remaining: h.size, needCont: h.sync}
-	a.body, a.started = body, true
-	msg.Size, msg.Binary, msg.Body = h.size, h.binary, body
+	a.body, a.started, a.utf8 = body, true, utf8
+	msg.Size, msg.Binary, msg.UTF8, msg.Body = h.size, h.binary, utf8, body
 	return msg, nil
 }
 

@@ -143,6 +143,10 @@ type AppendMessage struct {
 	// and Body are unset, and the caller reads the parts with
 	// Decoder.ReadCatPart until it returns nil.
 	Catenate bool
+	// UTF8 is true for the UTF8 data extension, "UTF8 (~{n}...)" (RFC 6855
+	// §4): the client says the header may hold UTF-8. The session refuses
+	// it unless UTF8=ACCEPT is enabled.
+	UTF8 bool
 }
 
 // NumSetArgs is the sequence set of UID EXPUNGE (RFC 4315 §2.1).

@@ -34,7 +34,10 @@
 //     ReadAppendMessage hands out each message literal as a reader that
 //     sends the continuation on its first Read, after the caller had its
 //     chance to refuse (SkipCommand). A CATENATE message (RFC 4469) is
-//     streamed the same way, one part at a time (ReadCatPart).
+//     streamed the same way, one part at a time (ReadCatPart). The UTF8
+//     data item of RFC 6855 §4, "UTF8 (~{n}...)", is parsed whatever the
+//     session enabled and marked in AppendMessage.UTF8; whether it is
+//     allowed is the session's call.
 //   - Names are normalised where the grammar is case-insensitive: command
 //     names, options, fetch items, status items and capabilities are
 //     upper-cased; system flags get their canonical spelling ("\Seen");

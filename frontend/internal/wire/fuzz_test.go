@@ -22,6 +22,9 @@ func FuzzReadCommand(f *testing.F) {
 	f.Add("a APPEND x {300+}\r\n" + strings.Repeat("z", 300) + "\r\n")
 	f.Add("a APPEND x (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3}\r\nabc URL {4}\r\n;U=1 TEXT ~{1+}\r\n\x00) {1}\r\nz\r\nb NOOP\r\n")
 	f.Add("a SEARCH " + strings.Repeat("(", 40) + "\r\n")
+	// RFC 6855 §4 UTF8 data items, well-formed and not.
+	f.Add("a APPEND x UTF8 (~{3}\r\nh\xc3\xa9) UTF8 (~{1+}\r\nz\r\nb NOOP\r\n")
+	f.Add("a APPEND x (\\Seen) UTF8 ({2+}\r\nab)\r\nb COMPRESS DEFLATE\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		lim := smallLimits()
 		r := bufio.NewReaderSize(strings.NewReader(in), 16)

@@ -38,7 +38,8 @@ func ValidateUser(user string) error {
 // CanonicalName validates a mailbox name and returns its canonical form:
 // INBOX (and INBOX as the first component) in upper case (RFC 9051 §5.1).
 // Rejected with ErrInvalidName: empty names and components, a leading or
-// trailing separator, invalid UTF-8, control characters, the LIST wildcards
+// trailing separator, invalid UTF-8, control characters (U+2028 and U+2029
+// count as such, RFC 6855 §3), the LIST wildcards
 // '*' and '%', and names over 1000 bytes.
 func CanonicalName(name string) (string, error) {
 	bad := func(why string) (string, error) {
@@ -54,7 +55,9 @@ func CanonicalName(name string) (string, error) {
 		return bad("not UTF-8")
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
+		// RFC 6855 §3: no control characters (C0, DEL, C1), and no line
+		// or paragraph separator either.
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return bad("control character")
 		}
 		if r == '*' || r == '%' {
