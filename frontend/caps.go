@@ -27,6 +27,7 @@ var alwaysCaps = []string{
 	"SAVEDATE",           // RFC 8514
 	"MULTIAPPEND",        // RFC 3502
 	"UNAUTHENTICATE",     // RFC 8437
+	"NOTIFY",             // RFC 5465 (notify.go)
 }
 
 // capabilities is the CAPABILITY list for the connection's current state

@@ -51,6 +51,10 @@ type Config struct {
 	// Metrics receives connection, command and byte counts; nil counts
 	// into families registered nowhere.
 	Metrics *metrics.Metrics
+	// MaxNotifyMailboxes bounds the mailboxes one session watches with
+	// NOTIFY (RFC 5465): a NOTIFY SET over more is refused, and a session
+	// whose set grows beyond gets NOTIFICATIONOVERFLOW (§5.8). Zero → 1000.
+	MaxNotifyMailboxes int
 }
 
 // Server serves IMAP sessions. It is safe for concurrent use; one Server may
