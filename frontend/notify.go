@@ -128,7 +128,7 @@ func (c *conn) cmdNotify(cmd *wire.Command) error {
 	// Collect events before reading the list, so none falls in between;
 	// a refused NOTIFY SET puts back what was in effect.
 	if c.sub != nil {
-		c.sub.setNotify(true, c.maxNotifyMailboxes())
+		c.sub.setNotify(true)
 	}
 	list, err := c.loadMailboxList()
 	if err == nil {
@@ -143,13 +143,16 @@ func (c *conn) cmdNotify(cmd *wire.Command) error {
 	}
 	if err != nil {
 		if c.ntf == nil && c.sub != nil {
-			c.sub.setNotify(false, 0)
+			c.sub.setNotify(false)
 		} else if c.sub != nil {
 			c.sub.noteNotify(0, false, true) // the previous SET rereads all
 		}
 		return err
 	}
 	n, list := c.ntf, c.ntf.list
+	if c.sub != nil {
+		c.sub.setNotifyWatch(n.watched)
+	}
 	// The counters the client is told of from now on are compared with
 	// these; with STATUS it learns them now (§3.1).
 	for _, id := range n.watchedIDs() {
@@ -278,7 +281,7 @@ func notifyFetchItems(in []wire.FetchItem) ([]wire.FetchItem, bool, error) {
 func (c *conn) notifyOff() {
 	c.ntf = nil
 	if c.sub != nil {
-		c.sub.setNotify(false, 0)
+		c.sub.setNotify(false)
 	}
 }
 

@@ -251,6 +251,9 @@ func (c *conn) refreshList(own []string) (bool, error) {
 	if len(n.watched) > c.maxNotifyMailboxes() {
 		return false, nil
 	}
+	if c.sub != nil {
+		c.sub.setNotifyWatch(n.watched)
+	}
 	for _, id := range n.watchedIDs() {
 		mb := cur.byID[id]
 		last, known := n.seen[id]

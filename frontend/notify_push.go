@@ -25,10 +25,6 @@ func (c *conn) pushNotifications(idle, force bool) error {
 		return nil
 	}
 	p := c.sub.takeNotify()
-	if p.overflow {
-		c.notifyOverflow()
-		return nil
-	}
 	var errs []error
 	if p.list || p.resync {
 		ok, err := c.refreshList(nil)

@@ -197,6 +197,11 @@ func TestNotifySelectedDelayed(t *testing.T) {
 	appendMsg(t, c2, "INBOX", simpleMsg) // the fence
 	// Message 1 is still in the view: the new one is message 2.
 	r.next("* 2 EXISTS")
+	// A sequence-number command may not carry the EXPUNGE (RFC 9051
+	// §7.5.1); NOOP then does.
+	if untagged := r.expect("f", "FETCH 1:* (UID)", "OK"); containsLine(untagged, "EXPUNGE") {
+		t.Fatalf("FETCH carried an EXPUNGE: %q", untagged)
+	}
 	untagged := r.expect("p", "NOOP", "OK")
 	if !containsLine(untagged, "* 1 EXPUNGE") {
 		t.Fatalf("NOOP after a delayed expunge: %q", untagged)
@@ -448,4 +453,41 @@ func TestNotifyOverflow(t *testing.T) {
 	r.expect("n", "NOTIFY SET (mailboxes b (MessageNew MessageExpunge))", "OK")
 	appendMsg(t, c2, "b", simpleMsg)
 	r.next("* STATUS b (MESSAGES 1 ")
+}
+
+// NOTIFY belongs to the session: UNAUTHENTICATE ends it (RFC 8437 §3).
+func TestNotifyUnauthenticate(t *testing.T) {
+	_, r, c2 := notifyEnv(t)
+	r.expect("n", "NOTIFY SET (personal (MailboxName))", "OK")
+	r.expect("u", "UNAUTHENTICATE", "OK")
+	r.login()
+	r.expect("s", "SELECT INBOX", "OK")
+	r.send("i IDLE\r\n")
+	r.next("+ ")
+	mustCreate(t, c2, "new")
+	appendMsg(t, c2, "INBOX", simpleMsg)
+	r.next("* 1 EXISTS") // the fence: no LIST before it
+	r.send("DONE\r\n")
+	r.until("i")
+}
+
+// Names go out as the session spells them: UTF-8 after ENABLE IMAP4rev2,
+// modified UTF-7 before (RFC 9051 §5.1).
+func TestNotifyNameEncoding(t *testing.T) {
+	for _, tc := range []struct{ enable, want string }{
+		{"", `* LIST (\HasNoChildren) "/" K&AOQ-se`},
+		{"ENABLE IMAP4rev2", `* LIST (\HasNoChildren) "/" "Käse"`},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			_, r, c2 := notifyEnv(t)
+			if tc.enable != "" {
+				r.expect("e", tc.enable, "OK")
+			}
+			r.expect("n", "NOTIFY SET (personal (MailboxName))", "OK")
+			mustCreate(t, c2, "Käse")
+			if l := r.line(); l != tc.want {
+				t.Fatalf("pushed %q, want %q", l, tc.want)
+			}
+		})
+	}
 }
