@@ -159,7 +159,11 @@ func (c *conn) cmdNotify(cmd *wire.Command) error {
 		mb := list.byID[id]
 		n.seen[id] = statusOf(mb)
 		if spec.status && !c.isSelected(id) {
-			c.writeNotifyStatus(mb)
+			// §3.1: with FlagChange the STATUS "MUST contain
+			// UIDVALIDITY and HIGHESTMODSEQ" when the server supports
+			// CONDSTORE, as postbus does, enabled or not.
+			flags := spec.eventsFor(mb.Name, list.subscribed[mb.Name]).flags
+			c.writeNotifyStatus(mb, flags || c.cs.condstore)
 		}
 	}
 	return nil
@@ -312,15 +316,15 @@ func statusOf(mb *metadatapb.Mailbox) statusVals {
 }
 
 // writeNotifyStatus writes the STATUS of a watched mailbox: MESSAGES
-// UIDNEXT UIDVALIDITY UNSEEN, and HIGHESTMODSEQ once CONDSTORE is enabled
-// (RFC 5465 §3.1, §5.1–§5.3).
-func (c *conn) writeNotifyStatus(mb *metadatapb.Mailbox) {
+// UIDNEXT UIDVALIDITY UNSEEN, and HIGHESTMODSEQ when modseq (RFC 5465
+// §3.1, §5.1–§5.3: once CONDSTORE is enabled).
+func (c *conn) writeNotifyStatus(mb *metadatapb.Mailbox, modseq bool) {
 	c.enc.Raw("* STATUS ").AString(c.mailboxToWire(mb.Name)).
 		Raw(" (MESSAGES ").Number(uint64(mb.Messages)).
 		Raw(" UIDNEXT ").Number(uint64(mb.UidNext)).
 		Raw(" UIDVALIDITY ").Number(uint64(mb.UidValidity)).
 		Raw(" UNSEEN ").Number(uint64(mb.Unseen))
-	if c.cs.condstore {
+	if modseq {
 		c.enc.Raw(" HIGHESTMODSEQ ").Number(mb.HighestModseq)
 	}
 	c.enc.Raw(")").CRLF()

@@ -261,7 +261,7 @@ func (c *conn) refreshList(own []string) (bool, error) {
 		// a filter) gets a STATUS: the client knows nothing of it.
 		if !c.isSelected(id) && (!known || c.statusMoved(id, last, statusOf(mb))) {
 			n.seen[id] = statusOf(mb)
-			c.writeNotifyStatus(mb)
+			c.writeNotifyStatus(mb, c.cs.condstore)
 		}
 	}
 	return true, nil

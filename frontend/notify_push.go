@@ -82,7 +82,7 @@ func (c *conn) pushStatus(id uint64) error {
 		return nil
 	}
 	n.seen[id] = cur
-	c.writeNotifyStatus(mb)
+	c.writeNotifyStatus(mb, c.cs.condstore)
 	return nil
 }
 

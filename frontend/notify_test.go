@@ -118,7 +118,13 @@ func TestNotifyFlagChangeOther(t *testing.T) {
 	_, r, c2 := notifyEnv(t)
 	mustCreate(t, c2, "other")
 	appendMsg(t, c2, "other", simpleMsg)
-	r.expect("n", "NOTIFY SET (personal (MessageNew MessageExpunge FlagChange))", "OK")
+	// §3.1: with FlagChange the STATUS of NOTIFY SET STATUS carries
+	// HIGHESTMODSEQ (the server supports CONDSTORE), enabled or not.
+	untagged := r.expect("n", "NOTIFY SET STATUS (personal (MessageNew MessageExpunge FlagChange))", "OK")
+	last := untagged[len(untagged)-1] // after INBOX, Sent, Trash, ...
+	if !strings.HasPrefix(last, "* STATUS other (MESSAGES 1 ") || !strings.Contains(last, " HIGHESTMODSEQ ") {
+		t.Fatalf("NOTIFY SET STATUS: %q", untagged)
+	}
 	if _, err := c2.Select("other", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
