@@ -25,6 +25,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzReadCommand \
 	./frontend/internal/wire:FuzzMailboxName \
+	./frontend/internal/wire:FuzzNotify \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend:FuzzSession \
 	./frontend/proxyproto:FuzzParseHeader \

@@ -52,6 +52,9 @@ func FuzzSession(f *testing.F) {
 		"a STORE 1:* (UNCHANGEDSINCE 0) +FLAGS.SILENT ($x)\r\nb SEARCH RETURN (ALL) OR MODSEQ 1 $",
 		"a FETCH 1:* (FLAGS) (CHANGEDSINCE 1)\r\nb STATUS INBOX (HIGHESTMODSEQ)",
 		"\x00\xff{99}\r\n",
+		// NOTIFY (RFC 5465): commands are read on a helper goroutine.
+		"a NOTIFY SET STATUS (selected (MessageNew (UID ENVELOPE BODY.PEEK[HEADER]) MessageExpunge FlagChange)) (personal (MailboxName SubscriptionChange))\r\nb APPEND INBOX {3+}\r\nabc\r\nc CREATE x {1}\r\nd NOOP",
+		"a NOTIFY SET (selected-delayed (MessageNew MessageExpunge)) (subtree (INBOX x) (MessageNew MessageExpunge))\r\nb STORE 1 +FLAGS (\\Deleted)\r\nc EXPUNGE\r\nd IDLE\r\nDONE\r\ne NOTIFY NONE",
 	} {
 		f.Add(s)
 	}
