@@ -6,6 +6,9 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
 )
 
 // NOTIFY (RFC 5465) through the real server: a raw connection that asked
@@ -495,5 +498,23 @@ func TestNotifyNameEncoding(t *testing.T) {
 				t.Fatalf("pushed %q, want %q", l, tc.want)
 			}
 		})
+	}
+}
+
+// Flag changes held back for NOTIFY keep the HIGHESTMODSEQ a client may
+// cache below them, as held-back expunges do (RFC 7162 §3.2).
+func TestNotifyHeldFlagsSafeModseq(t *testing.T) {
+	var buf strings.Builder
+	sel := &selected{uids: []uint32{1, 2}, modseq: 10, recent: map[uint32]struct{}{}, reported: map[uint32]uint64{}}
+	c := &conn{enc: wire.NewEncoder(&buf), sel: sel, cs: condState{condstore: true}, rev2: true}
+	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 12, Changed: []*metadatapb.MessageState{{Uid: 2, Modseq: 12, Flags: []string{`\Seen`}}}}, false)
+	c.enc.Flush()
+	if buf.Len() != 0 || sel.modseq != 12 || sel.safeModseq() != 10 {
+		t.Fatalf("held: wrote %q, modseq %d, safe %d", buf.String(), sel.modseq, sel.safeModseq())
+	}
+	c.writeHeldFlags()
+	c.enc.Flush()
+	if got := buf.String(); got != "* 2 FETCH (UID 2 MODSEQ (12) FLAGS (\\Seen))\r\n" || sel.safeModseq() != 12 {
+		t.Fatalf("released: wrote %q, safe %d", got, sel.safeModseq())
 	}
 }

@@ -92,6 +92,9 @@ func (c *conn) applyChanges(resp *metadatapb.ChangesResponse, flags bool) []uint
 			if sel.held == nil {
 				sel.held = make(map[uint32]*metadatapb.MessageState)
 			}
+			if len(sel.held) == 0 {
+				sel.heldFloor = sel.modseq // not yet raised by resp
+			}
 			sel.held[st.Uid] = st
 			continue
 		}
