@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/metadata/base"
@@ -30,7 +31,7 @@ func (c *conn) pushNotifications(idle, force bool) error {
 		ok, err := c.refreshList(nil)
 		switch {
 		case err != nil:
-			c.sub.requeueNotify(p)
+			c.sub.requeueNotify(notifyPending{list: p.list, resync: p.resync})
 			errs = append(errs, err)
 		case !ok:
 			c.notifyOverflow()
@@ -39,12 +40,22 @@ func (c *conn) pushNotifications(idle, force bool) error {
 			p.boxes = nil // refreshList compared every watched mailbox
 		}
 	}
+	ids := make([]uint64, 0, len(p.boxes))
 	for id := range p.boxes {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b uint64) int { return strings.Compare(n.watched[a], n.watched[b]) })
+	var failed notifyPending
+	for _, id := range ids {
 		if err := c.pushStatus(id); err != nil {
-			c.sub.noteNotify(id, false, false)
+			if failed.boxes == nil {
+				failed.boxes = make(map[uint64]struct{})
+			}
+			failed.boxes[id] = struct{}{}
 			errs = append(errs, err)
 		}
 	}
+	c.sub.requeueNotify(failed)
 	if se := n.spec.selected; se != nil && se.messages && c.sel != nil {
 		err := c.sync(syncOpts{allowExpunge: idle || !se.delayed, force: force, flags: se.flags})
 		var fe *fatalError

@@ -33,6 +33,10 @@ func (c *conn) readCommand() (*wire.Command, error) {
 	if !c.notifyActive() || c.sub == nil {
 		return c.dec.ReadCommand()
 	}
+	// A failed push is retried on a timer, not in a busy loop.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
 	// What the command just answered left behind (other mailboxes, the
 	// list), before waiting.
 	if err := c.pushLocked(false, false); err != nil {
@@ -40,15 +44,13 @@ func (c *conn) readCommand() (*wire.Command, error) {
 		if errors.As(err, &fe) {
 			return nil, err // no reader yet: the caller says BYE
 		}
+		retry.Reset(idleRetry)
 	}
 	done := make(chan commandResult, 1)
 	go func() {
 		cmd, err := c.dec.ReadCommand()
 		done <- commandResult{cmd, err}
 	}()
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
 	for {
 		select {
 		case r := <-done:

@@ -78,12 +78,22 @@ func (s *watchSub) takeNotify() notifyPending {
 	return p
 }
 
-// requeueNotify puts back what a failed push could not report.
-func (s *watchSub) requeueNotify(p notifyPending) {
-	for id := range p.boxes {
-		s.noteNotify(id, false, false)
+// requeueNotify puts back what a failed push could not report, without
+// waking the session: it retries on a timer, not in a loop against a
+// metadata node that is down.
+func (s *watchSub) requeueNotify(f notifyPending) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &s.mu.notify
+	if !p.on {
+		return
 	}
-	if p.list || p.resync {
-		s.noteNotify(0, p.list, p.resync)
+	p.list = p.list || f.list
+	p.resync = p.resync || f.resync
+	for id := range f.boxes {
+		if p.boxes == nil {
+			p.boxes = make(map[uint64]struct{})
+		}
+		p.boxes[id] = struct{}{}
 	}
 }
