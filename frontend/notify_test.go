@@ -1,11 +1,16 @@
 package frontend
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/postbus/postbus/frontend/internal/wire"
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -517,4 +522,53 @@ func TestNotifyHeldFlagsSafeModseq(t *testing.T) {
 	if got := buf.String(); got != "* 2 FETCH (UID 2 MODSEQ (12) FLAGS (\\Seen))\r\n" || sel.safeModseq() != 12 {
 		t.Fatalf("released: wrote %q, safe %d", got, sel.safeModseq())
 	}
+}
+
+// flakyMetadata fails GetMailbox for one name while failing is set, and
+// says so on failed.
+type flakyMetadata struct {
+	metadatapb.MetadataClient
+	name    string
+	failing atomic.Bool
+	failed  chan struct{}
+}
+
+func (f *flakyMetadata) GetMailbox(ctx context.Context, in *metadatapb.GetMailboxRequest, opts ...grpc.CallOption) (*metadatapb.Mailbox, error) {
+	if f.failing.Load() && in.Name == f.name {
+		select {
+		case f.failed <- struct{}{}:
+		default:
+		}
+		return nil, status.Error(codes.Unavailable, "injected")
+	}
+	return f.MetadataClient.GetMailbox(ctx, in, opts...)
+}
+
+// A STATUS that cannot be computed (the metadata node is unavailable) is
+// retried later and then delivered; the session keeps answering.
+func TestNotifyRetry(t *testing.T) {
+	flaky := &flakyMetadata{name: "other", failed: make(chan struct{}, 1)}
+	_, r, c2 := notifyEnv(t, func(c *Config) {
+		flaky.MetadataClient = c.Metadata
+		c.Metadata = flaky
+	})
+	mustCreate(t, c2, "other")
+	appendMsg(t, c2, "other", simpleMsg)
+	if _, err := c2.Select("other", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	r.expect("n", "NOTIFY SET (mailboxes other (MessageNew MessageExpunge))", "OK")
+	flaky.failing.Store(true)
+	if err := c2.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-flaky.failed
+	if untagged := r.expect("p", "NOOP", "OK"); containsLine(untagged, "STATUS") {
+		t.Fatalf("STATUS while failing: %q", untagged)
+	}
+	flaky.failing.Store(false)
+	r.next("* STATUS other (MESSAGES 0 ")
 }
