@@ -572,3 +572,52 @@ func TestNotifyRetry(t *testing.T) {
 	flaky.failing.Store(false)
 	r.next("* STATUS other (MESSAGES 0 ")
 }
+
+// lossyWatch loses Watch events while losing is set, then breaks the
+// stream at the next event, as a metadata node that went away would.
+type lossyWatch struct {
+	metadatapb.MetadataClient
+	losing atomic.Bool
+}
+
+func (l *lossyWatch) Watch(ctx context.Context, in *metadatapb.WatchRequest, opts ...grpc.CallOption) (metadatapb.Metadata_WatchClient, error) {
+	s, err := l.MetadataClient.Watch(ctx, in, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &lossyStream{Metadata_WatchClient: s, l: l}, nil
+}
+
+type lossyStream struct {
+	metadatapb.Metadata_WatchClient
+	l *lossyWatch
+}
+
+func (s *lossyStream) Recv() (*metadatapb.ChangeEvent, error) {
+	ev, err := s.Metadata_WatchClient.Recv()
+	if err == nil && s.l.losing.Load() {
+		if ev.MailboxesChanged { // the mailbox list event that ends the outage
+			s.l.losing.Store(false)
+			return nil, status.Error(codes.Unavailable, "injected stream break")
+		}
+		return s.Recv() // lost
+	}
+	return ev, err
+}
+
+// After the Watch stream broke, events may have been lost: the session
+// compares every watched mailbox and reports what moved (watch.go
+// reconnects and marks everything).
+func TestNotifyWatchReconnect(t *testing.T) {
+	lossy := &lossyWatch{}
+	_, r, c2 := notifyEnv(t, func(c *Config) {
+		lossy.MetadataClient = c.Metadata
+		c.Metadata = lossy
+	})
+	mustCreate(t, c2, "other")
+	r.expect("n", "NOTIFY SET (mailboxes other (MessageNew MessageExpunge))", "OK")
+	lossy.losing.Store(true)
+	appendMsg(t, c2, "other", simpleMsg) // its event is lost
+	mustCreate(t, c2, "breaker")         // breaks the stream
+	r.next("* STATUS other (MESSAGES 1 ")
+}
