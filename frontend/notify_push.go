@@ -180,10 +180,15 @@ func (c *conn) notifyNewFetch(added []uint32) error {
 }
 
 // noteOwnNew records messages this session added to mailboxID (APPEND,
-// COPY), which NOTIFY's MessageNew FETCH "SHOULD NOT" report back
-// (RFC 5465 §5.2).
+// COPY, MOVE), which NOTIFY "SHOULD NOT" report back (RFC 5465 §5,
+// §5.2): no MessageNew FETCH for the selected mailbox, no STATUS for a
+// watched one.
 func (c *conn) noteOwnNew(mailboxID uint64, uids []uint32) {
-	if c.sel == nil || c.sel.id != mailboxID || c.ntf == nil {
+	if c.ntf == nil || len(uids) == 0 {
+		return
+	}
+	if c.sel == nil || c.sel.id != mailboxID {
+		c.absorbOwnStatus(mailboxID, uids)
 		return
 	}
 	if se := c.ntf.spec.selected; se == nil || len(se.fetch) == 0 {
@@ -194,6 +199,33 @@ func (c *conn) noteOwnNew(mailboxID uint64, uids []uint32) {
 	}
 	for _, u := range uids {
 		c.sel.own[u] = struct{}{}
+	}
+}
+
+// absorbOwnStatus takes the counters of a watched mailbox the session
+// just added uids to as known, so that its change event sends no STATUS.
+// Only when the mailbox moved by exactly that much (nobody else changed
+// it meanwhile) and only for MessageNew/MessageExpunge: a FlagChange
+// watcher also follows UNSEEN, which this cannot tell apart from another
+// session's flag change. Otherwise the STATUS goes out, which is never
+// wrong.
+func (c *conn) absorbOwnStatus(id uint64, uids []uint32) {
+	n := c.ntf
+	name, ok := n.watched[id]
+	if !ok {
+		return
+	}
+	last, known := n.seen[id]
+	if !known || n.spec.eventsFor(name, n.list.subscribed[name]).flags {
+		return
+	}
+	mb, err := c.srv.cfg.Metadata.GetMailbox(c.ctx, &metadatapb.GetMailboxRequest{User: c.user, Name: name})
+	if err != nil || mb.Id != id {
+		return
+	}
+	cur := statusOf(mb)
+	if cur.uidValidity == last.uidValidity && cur.messages == last.messages+uint32(len(uids)) && cur.uidNext == slices.Max(uids)+1 {
+		n.seen[id] = cur
 	}
 }
 

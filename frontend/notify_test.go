@@ -120,6 +120,28 @@ func TestNotifyStatusBetweenCommands(t *testing.T) {
 	}
 }
 
+// The session's own APPEND and COPY to a watched mailbox are not
+// reported back (RFC 5465 §5): the next STATUS is another session's.
+func TestNotifyOwnAppend(t *testing.T) {
+	_, r, c2 := notifyEnv(t)
+	mustCreate(t, c2, "other")
+	r.expect("n", "NOTIFY SET (mailboxes other (MessageNew MessageExpunge))", "OK")
+	lit := "{" + itoa(len(simpleMsg)) + "+}\r\n" + simpleMsg
+	for _, c := range []struct{ tag, line string }{
+		{"a", "APPEND other " + lit},
+		{"s", "SELECT INBOX"},
+		{"b", "APPEND INBOX " + lit},
+		{"c", "COPY 1 other"},
+		{"p", "NOOP"},
+	} {
+		if untagged := r.expect(c.tag, c.line, "OK"); containsLine(untagged, "STATUS") {
+			t.Fatalf("%s: own change reported: %q", c.line, untagged)
+		}
+	}
+	appendMsg(t, c2, "other", simpleMsg) // the fence
+	r.next("* STATUS other (MESSAGES 3 ")
+}
+
 // FlagChange for another mailbox: STATUS when UNSEEN moves, or with
 // CONDSTORE when HIGHESTMODSEQ does (RFC 5465 §5.1).
 func TestNotifyFlagChangeOther(t *testing.T) {
