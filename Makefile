@@ -28,6 +28,7 @@ FUZZ_TARGETS = \
 	./frontend/internal/imapurl:FuzzParse \
 	./frontend/internal/wire:FuzzMetadataCommand \
 	./metadata/base:FuzzCanonicalEntry \
+	./frontend/internal/wire:FuzzNotify \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend/internal/message:FuzzFilterFields \
 	./frontend:FuzzSession \

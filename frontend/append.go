@@ -94,6 +94,7 @@ func (c *conn) cmdAppend(cmd *wire.Command) error {
 	if c.sel != nil && c.sel.id == mb.Id && c.sub != nil {
 		c.sub.markDirty() // RFC 9051 §6.3.12: tell of the new message
 	}
+	c.noteOwnNew(mb.Id, resp.Uids) // RFC 5465 §5.2 (notify_push.go)
 	return okCode("APPENDUID "+strconv.FormatUint(uint64(resp.UidValidity), 10)+" "+formatUIDs(resp.Uids), "APPEND completed")
 }
 

@@ -219,6 +219,7 @@ func (c *conn) cmdEnable(cmd *wire.Command) error {
 // RFC 8437: back to the not-authenticated state, without expunging.
 func (c *conn) cmdUnauthenticate(cmd *wire.Command) error {
 	c.deselect()
+	c.ntf = nil // NOTIFY belongs to the session that ends (RFC 8437 §3)
 	if c.sub != nil {
 		c.sub.unsubscribe()
 		c.sub = nil

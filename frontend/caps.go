@@ -27,6 +27,7 @@ var alwaysCaps = []string{
 	"SAVEDATE",           // RFC 8514
 	"MULTIAPPEND",        // RFC 3502
 	"UNAUTHENTICATE",     // RFC 8437
+	"NOTIFY",             // RFC 5465 (notify.go)
 }
 
 // capabilities is the CAPABILITY list for the connection's current state
@@ -51,7 +52,7 @@ func (c *conn) capabilities() string {
 	caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(c.srv.cfg.Limits.MaxLiteral, 10))
 	caps = append(caps, objectIDCaps...) // objectid.go
 	caps = append(caps, metadataCaps...) // annotate.go
-	caps = append(caps, "UTF8=ACCEPT") // RFC 6855 (utf8accept.go)
+	caps = append(caps, "UTF8=ACCEPT")   // RFC 6855 (utf8accept.go)
 	if c.state != stateNotAuth && c.z == nil {
 		// RFC 4978 §5: COMPRESS is a command-auth; once it is active a
 		// second one is refused (compress.go).

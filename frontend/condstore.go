@@ -65,12 +65,17 @@ func (c *conn) enableSync(name string, before condState) bool {
 // mailbox: everything up to it has been reported. While expunges wait in
 // pending (RFC 9051 §7.5.1 forbade sending them), it stays below their
 // mod-sequence (RFC 7162 §3.2: a client that disconnects now must learn of
-// them at its next QRESYNC).
+// them at its next QRESYNC). Flag changes NOTIFY holds back (sel.held) keep
+// it down the same way.
 func (s *selected) safeModseq() uint64 {
+	m := s.modseq
 	if len(s.pending) > 0 {
-		return s.pendingFloor
+		m = s.pendingFloor
 	}
-	return s.modseq
+	if len(s.held) > 0 {
+		m = min(m, s.heldFloor)
+	}
+	return m
 }
 
 // writeStateFetch writes an untagged FETCH for a changed message to a

@@ -85,9 +85,14 @@ type conn struct {
 	utf8Accept   bool      // ENABLE UTF8=ACCEPT (RFC 6855 §3, utf8accept.go)
 	cs           condState // CONDSTORE/QRESYNC enabled (RFC 7162, condstore.go)
 	sel          *selected
-	sub          *watchSub // change notifications for the user, after login
-	cmdName      string    // command in progress, for logs
-	res          cmdResult // tagged response of the command in progress
+	sub          *watchSub    // change notifications for the user, after login
+	ntf          *notifyState // NOTIFY SET in effect (RFC 5465, notify.go), nil if none
+	// wmu serialises the encoder between the session goroutine and the
+	// decoder's continuation requests while NOTIFY reads commands on a
+	// helper goroutine (notify_wait.go).
+	wmu     sync.Mutex
+	cmdName string    // command in progress, for logs
+	res     cmdResult // tagged response of the command in progress
 }
 
 func newConn(s *Server, nc net.Conn, implicit bool) *conn {
@@ -129,6 +134,8 @@ func (c *conn) continuation(text string) error {
 	if text == "" {
 		text = "Ready"
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.enc.Raw("+ ").Raw(text).CRLF()
 	return c.enc.Flush()
 }
@@ -236,7 +243,7 @@ func (c *conn) serve() {
 		} else {
 			c.readBy.Store(0)
 		}
-		cmd, err := c.dec.ReadCommand()
+		cmd, err := c.readCommand() // notify_wait.go
 		if err != nil {
 			var se *wire.SyntaxError
 			if errors.As(err, &se) {
@@ -396,6 +403,8 @@ func init() {
 		"STORE":          {states: selectedOnly, fn: (*conn).cmdStore, seqBound: true},
 		"COPY":           {states: selectedOnly, fn: (*conn).cmdCopy, seqBound: true},
 		"MOVE":           {states: selectedOnly, fn: (*conn).cmdCopy},
+		// RFC 5465 §3.1: NOTIFY SET implies NOOP (forceSync).
+		"NOTIFY": {states: authAndSel, fn: (*conn).cmdNotify, forceSync: true},
 	}
 }
 
@@ -447,6 +456,14 @@ func (c *conn) run(cmd *wire.Command) (err error) {
 	}
 	if errors.Is(herr, errAnswered) {
 		return nil
+	}
+
+	// Reload the mailbox list NOTIFY reports on after this session
+	// changed it, so the change is not reported back (notify_push.go).
+	if succeeded(herr) && c.notifyActive() {
+		if nerr := c.notifyOwnChange(cmd); nerr != nil {
+			c.log.Warn("frontend: reading the mailbox list for NOTIFY", "err", nerr)
+		}
 	}
 
 	// Tell the client what other sessions changed, where the RFC lets us

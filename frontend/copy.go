@@ -50,6 +50,7 @@ func (c *conn) cmdCopy(cmd *wire.Command) error {
 	if dest.Id == sel.id && c.sub != nil {
 		c.sub.markDirty() // copied into itself: announce the new messages
 	}
+	c.noteOwnNew(dest.Id, resp.DestUids) // RFC 5465 §5.2 (notify_push.go)
 	code := ""
 	if len(resp.SourceUids) > 0 {
 		code = "COPYUID " + strconv.FormatUint(uint64(resp.DestUidValidity), 10) + " " +

@@ -11,6 +11,10 @@
 //   - One goroutine per connection reads commands and writes every response,
 //     so writes are serialised without a lock. IDLE adds one short-lived
 //     reader goroutine for the DONE line; the command goroutine keeps writing.
+//     Once NOTIFY (RFC 5465) is active, the read of each next command moves
+//     to such a goroutine too, so that notifications go out between
+//     commands; the decoder's "+" continuation requests, written from it,
+//     and the notifications are serialised by conn.wmu (notify_wait.go).
 //   - Other sessions' changes are learnt with Metadata.Changes and applied to
 //     the view only where RFC 9051 §7.5.1 allows: never an EXPUNGE while
 //     answering FETCH, STORE, SEARCH or COPY by sequence number.
@@ -29,6 +33,10 @@
 //     where they may speak. A logout event on that stream (an administrator's
 //     `postbus kick`, a user rename) ends every session of the user with
 //     BYE [UNAVAILABLE] at its next safe point, as shutdown does (kick.go).
+//     With NOTIFY the session also collects the watched mailboxes that
+//     changed and whether the mailbox list did (notify_watch.go); STATUS
+//     counters come from GetMailbox, MailboxName/SubscriptionChange from
+//     diffing ListMailboxes snapshots (notify_list.go).
 //   - Annotations (RFC 5464 METADATA, RFC 9590 LIST-METADATA; annotate.go)
 //     are stored on the metadata node with the user's mailboxes; only the
 //     read-only server entries /shared/admin and /shared/comment come from

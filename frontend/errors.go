@@ -24,6 +24,13 @@ func okCode(code, text string) error {
 	return &respError{status: "OK", code: code, text: text}
 }
 
+// succeeded reports whether a handler's result is a tagged OK: nil, or an
+// OK with a response code (CREATE's MAILBOXID, APPEND's APPENDUID).
+func succeeded(herr error) bool {
+	var re *respError
+	return herr == nil || (errors.As(herr, &re) && re.status == "OK")
+}
+
 // rpcErr restores the base sentinel of an error returned by a metadata RPC.
 func rpcErr(err error) error { return metadatapb.FromStatus(err) }
 

@@ -56,6 +56,9 @@ func FuzzSession(f *testing.F) {
 		"a SETMETADATA INBOX (/private/a ~{3+}\r\nx\x00y /shared/b NIL)\r\nb GETMETADATA (DEPTH infinity MAXSIZE 2) INBOX (/private /private/a)",
 		"a LIST \"\" * RETURN (METADATA (/private/a MAXSIZE 1) STATUS (MESSAGES))\r\nb SETMETADATA \"\" (/shared/admin \"x\")",
 		"\x00\xff{99}\r\n",
+		// NOTIFY (RFC 5465): commands are read on a helper goroutine.
+		"a NOTIFY SET STATUS (selected (MessageNew (UID ENVELOPE BODY.PEEK[HEADER]) MessageExpunge FlagChange)) (personal (MailboxName SubscriptionChange))\r\nb APPEND INBOX {3+}\r\nabc\r\nc CREATE x {1}\r\nd NOOP",
+		"a NOTIFY SET (selected-delayed (MessageNew MessageExpunge)) (subtree (INBOX x) (MessageNew MessageExpunge))\r\nb STORE 1 +FLAGS (\\Deleted)\r\nc EXPUNGE\r\nd IDLE\r\nDONE\r\ne NOTIFY NONE",
 	} {
 		f.Add(s)
 	}

@@ -40,14 +40,14 @@ func (c *conn) cmdIdle(cmd *wire.Command) error {
 		}
 	}
 	// Report what happened before IDLE began at once.
-	if err := c.idleSync(true); err != nil {
+	if err := c.idleUpdate(true); err != nil {
 		return err
 	}
 	armRetry()
 	for {
 		select {
 		case <-retry.C:
-			if err := c.idleSync(false); err != nil {
+			if err := c.idleUpdate(false); err != nil {
 				return err
 			}
 			armRetry()
@@ -64,12 +64,30 @@ func (c *conn) cmdIdle(cmd *wire.Command) error {
 			}
 			return okCode("", "IDLE terminated")
 		case <-notify:
-			if err := c.idleSync(false); err != nil {
+			if err := c.idleUpdate(false); err != nil {
 				return err
 			}
 			armRetry()
 		}
 	}
+}
+
+// idleUpdate reports changes during IDLE: with NOTIFY active "exactly
+// the same events as instructed by the client using the NOTIFY command"
+// (RFC 5465 §4), otherwise those of the selected mailbox.
+func (c *conn) idleUpdate(force bool) error {
+	if !c.notifyActive() {
+		return c.idleSync(force)
+	}
+	err := c.pushLocked(true, force)
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	if c.sel != nil && err != nil {
+		c.sel.stale = true // armRetry tries again
+	}
+	return nil
 }
 
 // idleSync sends pending changes of the selected mailbox during IDLE, when

@@ -392,11 +392,11 @@ func TestSafeModseq(t *testing.T) {
 	var buf strings.Builder
 	sel := &selected{uids: []uint32{1, 2, 3}, modseq: 10, recent: map[uint32]struct{}{}, reported: map[uint32]uint64{}}
 	c := &conn{enc: wire.NewEncoder(&buf), sel: sel, cs: condState{condstore: true, qresync: true}, rev2: true}
-	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 15, Expunged: []uint32{2}})
+	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 15, Expunged: []uint32{2}}, true)
 	if sel.safeModseq() != 10 || sel.modseq != 15 {
 		t.Fatalf("pending expunge: safe %d, modseq %d", sel.safeModseq(), sel.modseq)
 	}
-	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 20, Changed: []*metadatapb.MessageState{{Uid: 1, Modseq: 18, Flags: []string{`\Seen`}}}, Expunged: []uint32{3}})
+	c.applyChanges(&metadatapb.ChangesResponse{HighestModseq: 20, Changed: []*metadatapb.MessageState{{Uid: 1, Modseq: 18, Flags: []string{`\Seen`}}}, Expunged: []uint32{3}}, true)
 	if sel.safeModseq() != 10 {
 		t.Fatalf("second pending expunge: safe %d", sel.safeModseq())
 	}

@@ -57,6 +57,10 @@ type Config struct {
 	// GETMETADATA "". Empty: the entry has no value (NIL).
 	AdminContact  string
 	ServerComment string
+	// MaxNotifyMailboxes bounds the mailboxes one session watches with
+	// NOTIFY (RFC 5465): a NOTIFY SET over more is refused, and a session
+	// whose set grows beyond gets NOTIFICATIONOVERFLOW (§5.8). Zero → 1000.
+	MaxNotifyMailboxes int
 }
 
 // Server serves IMAP sessions. It is safe for concurrent use; one Server may

@@ -35,6 +35,15 @@ type selected struct {
 	searchRes []uint32
 	// stale: the last Changes call failed; the next sync must ask again.
 	stale bool
+	// held are flag changes not reported yet because NOTIFY did not ask
+	// for FlagChange (update.go); the next sync that may reports them.
+	held map[uint32]*metadatapb.MessageState
+	// heldFloor is modseq as it was when held last became non-empty
+	// (safeModseq, as pendingFloor).
+	heldFloor uint64
+	// own are UIDs this session added (APPEND, COPY) that NOTIFY's
+	// MessageNew FETCH leaves out (RFC 5465 §5.2, notify_push.go).
+	own map[uint32]struct{}
 }
 
 // seqOf returns the sequence number of uid, or 0.

@@ -45,6 +45,13 @@ type watchSub struct {
 	// kicked says why: an administrator logged the user out (kick.go).
 	interrupt func()
 	kicked    atomic.Bool
+
+	mu struct {
+		sync.Mutex
+		// notify collects, while NOTIFY is active, what changed beyond
+		// the selected mailbox (notify_watch.go).
+		notify notifyPending
+	}
 }
 
 func newWatchHub(md metadatapb.MetadataClient, log *slog.Logger) *watchHub {
@@ -114,7 +121,7 @@ func (h *watchHub) run(ctx context.Context, user string, uw *userWatch) {
 			_, err = stream.Header()
 		}
 		if err == nil {
-			h.broadcast(uw, 0, true)
+			h.broadcast(uw, 0, false, true)
 			for {
 				ev, rerr := stream.Recv()
 				if rerr != nil {
@@ -126,7 +133,7 @@ func (h *watchHub) run(ctx context.Context, user string, uw *userWatch) {
 					h.logout(user, uw)
 					continue
 				}
-				h.broadcast(uw, ev.MailboxId, false)
+				h.broadcast(uw, ev.MailboxId, ev.MailboxesChanged, false)
 			}
 		}
 		if ctx.Err() != nil {
@@ -142,13 +149,17 @@ func (h *watchHub) run(ctx context.Context, user string, uw *userWatch) {
 	}
 }
 
-func (h *watchHub) broadcast(uw *userWatch, mailbox uint64, all bool) {
+// broadcast tells the subscribers of uw that mailbox changed (and, with
+// listChanged, the mailbox list); all means anything may have changed (the
+// stream was down).
+func (h *watchHub) broadcast(uw *userWatch, mailbox uint64, listChanged, all bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range uw.subs {
 		if all || s.mailbox.Load() == mailbox {
 			s.markDirty()
 		}
+		s.noteNotify(mailbox, listChanged, all)
 	}
 }
 

@@ -40,7 +40,8 @@
 //     allowed is the session's call.
 //   - Names are normalised where the grammar is case-insensitive: command
 //     names, options, fetch items, status items and capabilities are
-//     upper-cased; system flags get their canonical spelling ("\Seen");
+//     upper-cased; system flags get their canonical spelling ("\Seen"),
+//     NOTIFY events their RFC 5465 one ("MessageNew");
 //     keywords, mailbox names (raw, see DecodeMailboxName) and strings are
 //     kept as sent.
 //   - "$" (SEARCHRES, RFC 5182) in a sequence set is imap.SearchRes(); as a
