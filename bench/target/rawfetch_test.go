@@ -19,7 +19,7 @@ const (
 	postbusEnvelope2 = `* 2 FETCH (UID 7 FLAGS () RFC822.SIZE 99 ENVELOPE (NIL "say \"hi\" to C:\\dir (really)" ((NIL NIL "team" NIL) ("Bob" NIL "bob" "example.org") (NIL NIL NIL NIL)) NIL NIL NIL NIL NIL "<m1@example.com>" "<m2@example.com>"))` + "\r\n"
 	// A literal subject holding what would end the response if scanned.
 	dovecotEnvelope = "* 3 FETCH (UID 9 FLAGS (\\Seen \\Flagged $Label1) RFC822.SIZE 70001 ENVELOPE (\"Tue, 2 Jan 2024 08:00:00 +0100\" {34}\r\nR\xc3\xa9sum\xc3\xa9 ) \"quoted\"\r\n* 9 FETCH (x) ((\"Zo\xc3\xab\" NIL \"zoe\" \"example.net\")) ((\"Zo\xc3\xab\" NIL \"zoe\" \"example.net\")) ((\"Zo\xc3\xab\" NIL \"zoe\" \"example.net\")) ((NIL NIL \"x\" \"example.net\")) NIL NIL NIL \"<m3@example.net>\"))\r\n"
-	okTagged = "R1 OK Fetch completed (0.001 + 0.000 secs).\r\n"
+	okTagged        = "R1 OK Fetch completed (0.001 + 0.000 secs).\r\n"
 )
 
 var envelopeWant = []string{"UID", "FLAGS", "RFC822.SIZE", "ENVELOPE"}
