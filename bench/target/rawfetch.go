@@ -18,15 +18,18 @@ var (
 // through its tagged completion, and returns how many FETCH responses came.
 // Each FETCH response must carry every data item named in want, compared
 // case-insensitively with the item names of the response (RFC 9051 §7.5.2:
-// "BODY[]", not the "BODY.PEEK[]" asked for). Other untagged responses
-// (EXISTS, EXPUNGE, FLAGS, OK …) are skipped; BYE, a continuation request,
-// a foreign tag or a NO/BAD completion end it with an error.
+// "BODY[]", not the "BODY.PEEK[]" asked for); one that does not is an
+// error reported at the completion, so the connection stays in step.
+// Other untagged responses (EXISTS, EXPUNGE, FLAGS, OK …) are skipped;
+// BYE, a continuation request, a foreign tag or a NO/BAD completion end it
+// with an error.
 func (l *lexer) readFetch(tag []byte, want [][]byte) (int64, error) {
 	if len(want) > MaxFetchItems {
 		return 0, fmt.Errorf("%w: %d FETCH items to check, at most %d", ErrTarget, len(want), MaxFetchItems)
 	}
 	full := uint64(1)<<len(want) - 1
 	var n int64
+	var lacking error
 	for {
 		h, err := l.head()
 		if err != nil {
@@ -42,7 +45,7 @@ func (l *lexer) readFetch(tag []byte, want [][]byte) (int64, error) {
 				return n, malformed("completion for tag %q during FETCH %s", h.tag, tag)
 			}
 			if bytes.EqualFold(h.word, wordOK) {
-				return n, nil
+				return n, lacking
 			}
 			return n, errStatus("FETCH", h)
 		case h.hasNum && bytes.EqualFold(h.word, wordFETCH):
@@ -50,8 +53,8 @@ func (l *lexer) readFetch(tag []byte, want [][]byte) (int64, error) {
 			if err != nil {
 				return n, err
 			}
-			if seen != full {
-				return n, fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrTarget, h.num, missing(want, seen))
+			if seen != full && lacking == nil {
+				lacking = fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrTarget, h.num, missing(want, seen))
 			}
 			n++
 		case bytes.EqualFold(h.word, wordBYE):
