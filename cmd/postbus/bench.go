@@ -35,8 +35,8 @@ Usage:
 Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
               --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
               --server-pid PID (a local server: report its CPU and memory too)
---client: the FETCH workloads' client: lean (default; lexes responses without decoding
-          them, see bench/doc.go) or goimap (go-imap v2, decoding everything)
+Client flag:  --client lean|goimap: the FETCH workloads' client: lean (default; lexes the
+              responses without decoding them, see bench/doc.go) or goimap (go-imap v2)
 Corpus flags: --users N --messages M --seed S --max-attachment BYTES
               --large-min BYTES --large-rate F (the long tail of attachment sizes), or --corpus PATH
               (an mbox file or a Maildir; search hit counts are then not checked)
