@@ -3,6 +3,7 @@ package target
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -27,6 +28,9 @@ type RawConn struct {
 	tag     []byte
 	seq     uint64
 	exists  uint32
+	// broken is the error after which the stream is out of step with the
+	// server (timeout, malformed response, BYE): no command may follow.
+	broken error
 }
 
 // DialRaw dials like Dial (TCP, implicit TLS or STARTTLS, greeting), logs
@@ -45,10 +49,13 @@ func (t *Target) DialRaw(n int, mailbox string) (*RawConn, error) {
 		return nil, err
 	}
 	user, pass := t.User(n)
+	// Each command gets the whole timeout, as Conn's Do gives it.
+	sock.SetDeadline(time.Now().Add(t.Timeout))
 	if err := c.command("LOGIN", user, pass); err != nil {
 		sock.Close()
 		return nil, fmt.Errorf("%w: LOGIN %s at %s: %w", ErrTarget, user, t.Addr, err)
 	}
+	sock.SetDeadline(time.Now().Add(t.Timeout))
 	if err := c.examine(mailbox); err != nil {
 		sock.Close()
 		return nil, err
@@ -105,6 +112,9 @@ func (c *RawConn) greeting() error {
 	if err != nil {
 		return err
 	}
+	if h.kind == respUntagged && bytes.EqualFold(h.word, wordBYE) {
+		return errStatus("greeting", h)
+	}
 	if h.kind != respUntagged || !bytes.EqualFold(h.word, wordOK) || h.hasNum {
 		return fmt.Errorf("%w: %s %s", ErrRefused, h.word, h.text)
 	}
@@ -136,24 +146,38 @@ func (c *RawConn) BytesWritten() int64 { return c.counted.written.Load() }
 // tag, e.g. "UID FETCH 1:* (UID ENVELOPE)" — and reads its responses to
 // the tagged completion under the timeout. It returns the number of FETCH
 // responses, each of which carried every item named in want (response
-// names, e.g. "ENVELOPE", "BODY[]"). A NO or BAD wraps ErrRefused;
-// anything breaking the IMAP grammar wraps ErrMalformed; after either of
-// the latter or a timeout the connection is unusable.
+// names, e.g. "ENVELOPE", "BODY[]"). A NO or BAD wraps ErrRefused and a
+// response lacking an item ErrMissingItem: the connection stays usable.
+// After any other error (ErrMalformed, ErrBye, a timeout) it is not, and
+// Fetch returns that error again.
 func (c *RawConn) Fetch(cmd []byte, want [][]byte) (int64, error) {
+	if c.broken != nil {
+		return 0, fmt.Errorf("%w: connection unusable after: %w", ErrTarget, c.broken)
+	}
 	c.nc.SetDeadline(time.Now().Add(c.timeout))
 	defer c.nc.SetDeadline(time.Time{})
 	c.nextTag()
 	c.out = append(append(append(c.out[:0], c.tag...), ' '), cmd...)
 	c.out = append(c.out, '\r', '\n')
 	if _, err := c.nc.Write(c.out); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrTarget, err)
+		c.broken = fmt.Errorf("%w: %w", ErrTarget, err)
+		return 0, c.broken
 	}
-	return c.lx.readFetch(c.tag, want)
+	n, err := c.lx.readFetch(c.tag, want)
+	if err != nil && !errors.Is(err, ErrRefused) && !errors.Is(err, ErrMissingItem) {
+		c.broken = err
+	}
+	return n, err
 }
 
 // Logout sends LOGOUT (under the timeout), reads the BYE and completion,
-// and closes the connection.
+// and closes the connection. A connection out of step is only closed: its
+// unread responses could take until the timeout to drain.
 func (c *RawConn) Logout() error {
+	if c.broken != nil {
+		c.nc.Close()
+		return fmt.Errorf("%w: LOGOUT not sent, connection unusable after: %w", ErrTarget, c.broken)
+	}
 	c.nc.SetDeadline(time.Now().Add(c.timeout))
 	err := c.command("LOGOUT")
 	c.nc.Close()
@@ -172,7 +196,8 @@ func (c *RawConn) nextTag() {
 // quoted when they can be, else sent as synchronizing literals, each
 // after the server's continuation request. It reads the responses to the
 // tagged completion, recording EXISTS, and fails on NO, BAD or BYE (a BYE
-// is expected from LOGOUT only).
+// is expected from LOGOUT only). It is used while dialing and for LOGOUT,
+// after which the connection is closed either way.
 func (c *RawConn) command(name string, args ...string) error {
 	c.nextTag()
 	c.out = append(append(append(c.out[:0], c.tag...), ' '), name...)

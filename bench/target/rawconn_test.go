@@ -166,6 +166,14 @@ func TestRawFetchScripted(t *testing.T) {
 	if rc.BytesRead() != read || rc.BytesWritten() == 0 {
 		t.Errorf("counters: read %d (was %d), written %d", rc.BytesRead(), read, rc.BytesWritten())
 	}
+	// Out of step now: no command may follow, LOGOUT included.
+	written := rc.BytesWritten()
+	if _, err := rc.Fetch([]byte("FETCH 1 (UID)"), nil); !errors.Is(err, ErrTarget) || !strings.Contains(err.Error(), "unusable") {
+		t.Errorf("Fetch after a timeout: %v", err)
+	}
+	if err := rc.Logout(); err == nil || rc.BytesWritten() != written {
+		t.Errorf("Logout after a timeout: %v, %d bytes written", err, rc.BytesWritten()-written)
+	}
 }
 
 // TestStartTLSInjection: bytes behind STARTTLS's OK, before the
@@ -277,7 +285,7 @@ func TestRawConnAgainstPostbus(t *testing.T) {
 			if _, err := rc.Fetch([]byte("FETCH 1:* (NOSUCHITEM)"), nil); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "BAD") {
 				t.Errorf("unknown item: %v, want a BAD", err)
 			}
-			if n, err := rc.Fetch([]byte("FETCH 2:3 (UID)"), envelope); n != 2 || err == nil || !strings.Contains(err.Error(), "message 2 lacks FLAGS") {
+			if n, err := rc.Fetch([]byte("FETCH 2:3 (UID)"), envelope); n != 2 || !errors.Is(err, ErrMissingItem) || !strings.Contains(err.Error(), "message 2 lacks FLAGS") {
 				t.Errorf("missing items: %d, %v", n, err)
 			}
 			n, err = rc.Fetch([]byte("FETCH 2:3 (UID BODY.PEEK[])"), [][]byte{[]byte("UID"), []byte("BODY[]")})

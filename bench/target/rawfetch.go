@@ -54,7 +54,7 @@ func (l *lexer) readFetch(tag []byte, want [][]byte) (int64, error) {
 				return n, err
 			}
 			if seen != full && lacking == nil {
-				lacking = fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrTarget, h.num, missing(want, seen))
+				lacking = fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrMissingItem, h.num, missing(want, seen))
 			}
 			n++
 		case bytes.EqualFold(h.word, wordBYE):
