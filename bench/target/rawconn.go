@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -207,7 +208,7 @@ func (c *RawConn) command(name string, args ...string) error {
 			c.out = appendQuoted(c.out, a)
 			continue
 		}
-		if bytes.IndexByte([]byte(a), 0) >= 0 {
+		if strings.IndexByte(a, 0) >= 0 {
 			return fmt.Errorf("%w: %s argument contains NUL, which IMAP cannot send", ErrTarget, name)
 		}
 		c.out = append(strconv.AppendInt(append(c.out, '{'), int64(len(a)), 10), '}', '\r', '\n')
