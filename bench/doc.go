@@ -15,6 +15,30 @@
 //	postbusd  a throwaway `postbus serve` child process
 //	compare   loads one corpus into two servers and runs workloads alternately
 //
+// # Clients
+//
+// The four FETCH workloads (fetch-envelope, fetch-headers, fetch-body,
+// fetch-bodystructure) use a lean client by default: target.RawConn logs
+// in and EXAMINEs itself, sends the same FETCH command go-imap would, and
+// reads the responses with a small lexer (RFC 9051 §4, §7, §9) that finds
+// where each response ends — quoted strings, literals {n} / ~{n} skipped
+// unread wherever they appear, lists, bracketed sections — counts the
+// FETCH responses, checks that each names every data item asked for
+// (ENVELOPE, BODY[HEADER.FIELDS (…)], BODY[], BODYSTRUCTURE, UID, …) and
+// that the command completed OK; it decodes nothing and allocates nothing
+// per response. go-imap v2's imapclient decodes every ENVELOPE and
+// BODYSTRUCTURE into Go values, which on a 2-core machine costs the
+// client more CPU than either server spends producing them (about 28×
+// the lean client's CPU for a 2000-message fetch-envelope, see
+// target.BenchmarkFetchEnvelope2000), so both servers showed the same
+// ops/s: the figures measured the client. `--client goimap` (Options.Client)
+// restores the decoding client for these workloads; every other workload
+// (load, login, select, append, search, mixed) always uses go-imap.
+//
+// Figures taken with different clients are not comparable: the method
+// changed with the lean client (issue 5), and its client CPU column is the
+// check that a run measured the servers.
+//
 // Invariants: every request loop is bounded both in count and in time; the
 // corpus is a pure function of its seed, so expected search hit counts are
 // known without asking the server.

@@ -45,6 +45,8 @@ type Options struct {
 	LoadConns int
 	// DovecotFormat is "maildir" (default) or "sdbox".
 	DovecotFormat string
+	// Client is the FETCH workloads' client (workload.ClientLean).
+	Client workload.Client
 	// Progress receives load progress and one line per workload run.
 	Progress io.Writer
 }
@@ -165,7 +167,7 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 	// One Options for every run: the same seed on both servers, and the
 	// expected hit counts are computed once.
 	wopt := &workload.Options{Users: opt.Users, Concurrency: opt.Concurrency, Duration: opt.Duration, Warmup: opt.Warmup,
-		MaxOps: opt.MaxOps, Corpus: gen, Messages: opt.Messages, CheckHits: true, Seed: opt.Seed}
+		MaxOps: opt.MaxOps, Corpus: gen, Messages: opt.Messages, CheckHits: true, Seed: opt.Seed, Client: opt.Client}
 	for i, wl := range opt.Workloads {
 		order := []int{0, 1}
 		if i%2 == 1 {

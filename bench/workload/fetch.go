@@ -7,20 +7,75 @@ import (
 )
 
 // The FETCH workloads. Each works on its own selected (EXAMINEd, so
-// nothing changes) mailbox.
+// nothing changes) mailbox, through the lean client (leanfetch.go) unless
+// Options.Client is ClientGoIMAP.
 
 func init() {
-	register(def{"fetch-envelope", "UID FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE): a client syncing a whole mailbox", newFetchEnvelope})
-	register(def{"fetch-headers", "FETCH n:n+R BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)]: a message list page", newFetchHeaders})
-	register(def{"fetch-body", "FETCH n BODY.PEEK[] of a random message, streamed", newFetchBody})
-	register(def{"fetch-bodystructure", "FETCH n:n+R (UID BODYSTRUCTURE): MIME trees of a page", newFetchBodyStructure})
+	register(def{"fetch-envelope", "UID FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE): a client syncing a whole mailbox", newFetch(fetchEnvelope)})
+	register(def{"fetch-headers", "FETCH n:n+R BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)]: a message list page", newFetch(fetchHeaders)})
+	register(def{"fetch-body", "FETCH n BODY.PEEK[] of a random message, streamed", newFetch(fetchBody)})
+	register(def{"fetch-bodystructure", "FETCH n:n+R (UID BODYSTRUCTURE): MIME trees of a page", newFetch(fetchBodyStructure)})
 }
 
+// fetchSpec is one FETCH workload, for either client. items is the
+// command's item list as the lean client sends it: the same bytes go-imap
+// writes for opts (up to the order of items), so both clients ask the
+// servers for the same work; want are the item names every FETCH response
+// must carry.
+type fetchSpec struct {
+	all   bool // UID FETCH 1:* instead of a random range
+	page  bool // a range of Options.Range messages, else one message
+	opts  *imap.FetchOptions
+	items string
+	want  []string
+}
+
+var headerFields = []string{"From", "To", "Subject", "Date", "Message-ID"}
+
+var (
+	fetchEnvelope = fetchSpec{all: true,
+		opts:  &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, Envelope: true},
+		items: "(UID FLAGS RFC822.SIZE ENVELOPE)",
+		want:  []string{"UID", "FLAGS", "RFC822.SIZE", "ENVELOPE"}}
+	fetchHeaders = fetchSpec{page: true,
+		opts: &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{
+			Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}}},
+		items: `(UID BODY.PEEK[HEADER.FIELDS ("From" "To" "Subject" "Date" "Message-ID")])`,
+		// The lexer reads quoted field names as their content.
+		want: []string{"UID", "BODY[HEADER.FIELDS (From To Subject Date Message-ID)]"}}
+	fetchBody = fetchSpec{
+		opts:  &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}},
+		items: "(UID BODY.PEEK[])",
+		want:  []string{"UID", "BODY[]"}}
+	fetchBodyStructure = fetchSpec{page: true,
+		opts:  &imap.FetchOptions{UID: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}},
+		items: "(UID BODYSTRUCTURE)",
+		want:  []string{"UID", "BODYSTRUCTURE"}}
+)
+
+func newFetch(spec fetchSpec) func(e *env) (worker, error) {
+	return func(e *env) (worker, error) {
+		size := 1
+		if spec.page {
+			size = e.opt.Range
+		}
+		if e.opt.Client == ClientGoIMAP {
+			s, err := openSession(e, true)
+			if err != nil {
+				return nil, err
+			}
+			return &fetchWorker{session: s, all: spec.all, size: size, opts: spec.opts}, nil
+		}
+		return newLeanFetch(e, spec, size)
+	}
+}
+
+// fetchWorker runs a FETCH workload through go-imap.
 type fetchWorker struct {
 	*session
 	opts *imap.FetchOptions
-	all  bool // UID FETCH 1:* instead of a random range
-	size int  // range size
+	all  bool
+	size int // range size
 }
 
 func (w *fetchWorker) op(r *rand.Rand) (opResult, error) {
@@ -38,50 +93,4 @@ func (w *fetchWorker) op(r *rand.Rand) (opResult, error) {
 		return err
 	})
 	return opResult{msgs: n, bytes: w.traffic() - before}, err
-}
-
-func newFetchEnvelope(e *env) (worker, error) {
-	s, err := openSession(e, true)
-	if err != nil {
-		return nil, err
-	}
-	return &fetchWorker{session: s, all: true,
-		opts: &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, Envelope: true}}, nil
-}
-
-func newFetchHeaders(e *env) (worker, error) {
-	s, err := openSession(e, true)
-	if err != nil {
-		return nil, err
-	}
-	return &fetchWorker{session: s, size: e.opt.Range, opts: &imap.FetchOptions{
-		UID: true,
-		BodySection: []*imap.FetchItemBodySection{{
-			Specifier:    imap.PartSpecifierHeader,
-			HeaderFields: []string{"From", "To", "Subject", "Date", "Message-ID"},
-			Peek:         true,
-		}},
-	}}, nil
-}
-
-func newFetchBody(e *env) (worker, error) {
-	s, err := openSession(e, true)
-	if err != nil {
-		return nil, err
-	}
-	return &fetchWorker{session: s, size: 1, opts: &imap.FetchOptions{
-		UID:         true,
-		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
-	}}, nil
-}
-
-func newFetchBodyStructure(e *env) (worker, error) {
-	s, err := openSession(e, true)
-	if err != nil {
-		return nil, err
-	}
-	return &fetchWorker{session: s, size: e.opt.Range, opts: &imap.FetchOptions{
-		UID:           true,
-		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
-	}}, nil
 }

@@ -42,6 +42,9 @@ type Options struct {
 	CheckHits bool
 	// Seed makes the workers' random choices reproducible.
 	Seed uint64
+	// Client is the IMAP client of the FETCH workloads (ClientLean); the
+	// other workloads always use go-imap.
+	Client Client
 
 	expectMu    sync.Mutex
 	expectCache map[string]int
@@ -81,7 +84,35 @@ func (o *Options) defaults() error {
 	if _, ok := o.Corpus.(*corpus.Generator); !ok {
 		o.CheckHits = false
 	}
+	if o.Client == "" {
+		o.Client = ClientLean
+	}
+	if _, err := ParseClient(string(o.Client)); err != nil {
+		return err
+	}
 	return nil
+}
+
+// Client names the IMAP client of the FETCH workloads.
+type Client string
+
+const (
+	// ClientLean sends FETCH commands and lexes the responses with
+	// target.RawConn: it counts and checks FETCH responses without
+	// decoding them, so the client's CPU stays far below the servers'.
+	ClientLean Client = "lean"
+	// ClientGoIMAP decodes every response with go-imap v2's imapclient,
+	// as a real client would (and as the first published figures did).
+	ClientGoIMAP Client = "goimap"
+)
+
+// ParseClient accepts lean or goimap.
+func ParseClient(s string) (Client, error) {
+	switch c := Client(s); c {
+	case ClientLean, ClientGoIMAP:
+		return c, nil
+	}
+	return "", fmt.Errorf("%w: client %q (want lean or goimap)", ErrWorkload, s)
 }
 
 // expect memoises Generator.Expect, which scans the whole corpus metadata.

@@ -26,13 +26,17 @@ const benchUsage = `postbus bench — the FETCH/SEARCH benchmark harness (see be
 Usage:
   postbus bench load    [target flags] [corpus flags] [--conns N]
   postbus bench run     [target flags] [corpus flags] [--workloads a,b] [--duration D] [--concurrency C] [--json] [--html FILE]
+                        [--client lean|goimap]
   postbus bench compare [--quick] [--json] [--users N] [--messages M] [--workloads a,b] [--duration D] [--html FILE]
                         [--concurrency C] [--warmup D] [--seed S --max-attachment B --large-min B --large-rate F]
+                        [--client lean|goimap]
   postbus bench list                          list the workloads
 
 Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
               --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
               --server-pid PID (a local server: report its CPU and memory too)
+Client flag:  --client lean|goimap: the FETCH workloads' client: lean (default; lexes the
+              responses without decoding them, see bench/doc.go) or goimap (go-imap v2)
 Corpus flags: --users N --messages M --seed S --max-attachment BYTES
               --large-min BYTES --large-rate F (the long tail of attachment sizes), or --corpus PATH
               (an mbox file or a Maildir; search hit counts are then not checked)
@@ -156,10 +160,15 @@ func benchRun(ctx context.Context, args []string) error {
 	maxOps := fs.Int64("max-ops", 1_000_000, "bound on operations per workload")
 	asJSON := fs.Bool("json", false, "print full results as JSON instead of a table")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
+	client := fs.String("client", string(workload.ClientLean), "client of the FETCH workloads: lean or goimap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	names, err := workload.Parse(*list)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	cl, err := workload.ParseClient(*client)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -168,7 +177,7 @@ func benchRun(ctx context.Context, args []string) error {
 		return err
 	}
 	opt := &workload.Options{Users: b.users, Concurrency: *conc, Duration: *dur, Warmup: *warmup, MaxOps: *maxOps,
-		Corpus: src, Messages: src.Len(), CheckHits: b.corpusPath == "", Seed: b.seed}
+		Corpus: src, Messages: src.Len(), CheckHits: b.corpusPath == "", Seed: b.seed, Client: cl}
 	var results []workload.Result
 	for _, n := range names {
 		res, err := workload.Run(ctx, t, n, opt)
@@ -225,10 +234,15 @@ func benchCompare(ctx context.Context, args []string) error {
 	format := fs.String("dovecot-format", "maildir", "Dovecot mailbox format: maildir or sdbox")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
 	resultsJSON := fs.String("results-json", "", "also write the full results (latencies, CDFs) as JSON to FILE")
+	client := fs.String("client", string(workload.ClientLean), "client of the FETCH workloads: lean or goimap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	names, err := workload.Parse(*list)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	cl, err := workload.ParseClient(*client)
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -238,7 +252,7 @@ func benchCompare(ctx context.Context, args []string) error {
 	}
 	opt := compare.Options{PostbusBinary: bin, Users: *users, Messages: *messages, Seed: *seed,
 		MaxAttachment: *maxAttch, LargeMin: *largeMin, LargeRate: *largeRate, Workloads: names, Duration: *dur, Warmup: *warmup, Concurrency: *conc,
-		LoadConns: *conns, DovecotFormat: *format, Progress: os.Stderr}
+		LoadConns: *conns, DovecotFormat: *format, Client: cl, Progress: os.Stderr}
 	if *quick {
 		// Sized so that loading both servers and 11 workloads × 2 servers
 		// fit in well under 3 minutes on this project's 2-core machines.
