@@ -44,6 +44,7 @@ FUZZ_TARGETS = \
 	./metadata/internal/threading:FuzzParseEnvelope \
 	./metadata/internal/threading:FuzzReferences \
 	./bench/corpus:FuzzMbox \
+	./bench/target:FuzzReadFetch \
 	./blobstore:FuzzValidID
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
