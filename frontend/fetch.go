@@ -157,7 +157,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 type section struct {
 	size   int64
 	rc     io.ReadCloser
-	nilVal bool   // the part does not exist: NIL
+	missing bool  // the part does not exist: an empty string
 	mem    []byte // BINARY content read to look for NUL
 	binary bool   // send as literal8
 }
@@ -198,7 +198,10 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		}
 		n, rc, err := message.OpenSection(ctx, meta, sec, bin, it.Partial, message.Opener(open))
 		if errors.Is(err, message.ErrNoSuchPart) {
-			secs[i] = &section{nilVal: true}
+			// RFC 9051 leaves the answer open (nstring); like Dovecot,
+			// an empty string rather than NIL, which some clients treat
+			// as an error (message.ErrNoSuchPart).
+			secs[i] = &section{missing: true}
 			continue
 		}
 		if err != nil {
@@ -262,8 +265,8 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			switch {
 			case s == nil:
 				return errors.New("frontend: unhandled fetch item " + it.Name)
-			case s.nilVal:
-				e.Raw("NIL")
+			case s.missing:
+				e.Raw(`""`)
 			case s.mem != nil:
 				if err := e.Literal(int64(len(s.mem)), bytes.NewReader(s.mem), s.binary); err != nil {
 					return &fatalError{err: err, silent: true}
