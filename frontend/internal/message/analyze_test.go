@@ -351,3 +351,18 @@ func TestAnalyzeIOError(t *testing.T) {
 		t.Errorf("empty message: %v %s", err, m.GetBodyStructure())
 	}
 }
+
+// One encoded word in an unknown charset leaves the others decoded (found
+// by the Dovecot differential: SEARCH SUBJECT missed the message).
+func TestDecodeTextUnknownCharset(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?= and =?bogus?Q?x?= plain", "Café crème and =?bogus?Q?x?= plain"},
+		{"=?bogus?Q?x?= =?UTF-8?Q?=C3=A9?=", "=?bogus?Q?x?= é"},
+		{"=?UTF-8?Q?a?=  =?UTF-8?Q?b?=", "ab"},
+		{"no words", "no words"},
+	} {
+		if got := decodeText(tc.in); got != tc.want {
+			t.Errorf("decodeText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

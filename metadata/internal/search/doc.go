@@ -46,7 +46,8 @@
 //   - BEFORE/ON/SINCE use the calendar date of internal_date in its own zone
 //     (internal_date_zone). SENT* use sent_date in sent_date_zone; a message
 //     whose Date: was absent or unparsable (sent_date 0) falls back to the
-//     internal date, as Cyrus and Dovecot do. SAVED* use save_date in UTC
+//     internal date, as Cyrus does (Dovecot 2.3 reads it as 1970-01-01:
+//     frontend/testdata/dovediff/DIFFERENCES.md). SAVED* use save_date in UTC
 //     (no zone is stored for it); save_date 0 means "not known" and falls
 //     back to the internal date (RFC 8514 §4.3).
 //   - WITHIN (RFC 5032): OLDER n is internal_date <= now-n, YOUNGER n is

@@ -197,3 +197,17 @@ func TestMatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// One encoded-word in an unknown charset leaves the others decoded (found
+// by the Dovecot differential in frontend: SUBJECT café missed the message).
+func TestDecodeWordsUnknownCharset(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?= and =?bogus?Q?x?= plain", "Café crème and =?bogus?Q?x?= plain"},
+		{"=?bogus?Q?x?= =?UTF-8?Q?=C3=A9?=", "=?bogus?Q?x?= é"},
+		{"=?UTF-8?Q?a?=  =?UTF-8?Q?b?=", "ab"},
+	} {
+		if got := string(decodeWords([]byte(tc.in))); got != tc.want {
+			t.Errorf("decodeWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
