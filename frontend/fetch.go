@@ -208,6 +208,9 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			return err
 		}
 		s := &section{size: n, rc: rc}
+		if !bin {
+			s.rc = nulFree{r: rc, c: rc}
+		}
 		if bin {
 			s.binary = true
 			if n <= maxInspect {
@@ -283,6 +286,30 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 	e.Raw(")").CRLF()
 	return nil
 }
+
+// nulFree replaces each NUL octet by 0x80 as it reads: a literal cannot
+// carry NUL (RFC 9051 §4.3, CHAR8 is %x01-ff; only BINARY's literal8 can),
+// and Dovecot sends the same octet in its place. The length is unchanged,
+// so the literal's announced size holds.
+type nulFree struct {
+	r io.Reader
+	c io.Closer
+}
+
+func (n nulFree) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	for b := p[:k]; ; {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			break
+		}
+		b[i] = 0x80
+		b = b[i+1:]
+	}
+	return k, err
+}
+
+func (n nulFree) Close() error { return n.c.Close() }
 
 // sectionOf returns the body section an item reads, whether it is a BINARY
 // one, and whether the item reads a section at all.
