@@ -155,11 +155,11 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 // section is a body section opened before its response line starts, so a
 // failure (UNKNOWN-CTE, a missing blob) can still become a tagged NO.
 type section struct {
-	size   int64
-	rc     io.ReadCloser
-	missing bool  // the part does not exist: an empty string
-	mem    []byte // BINARY content read to look for NUL
-	binary bool   // send as literal8
+	size    int64
+	rc      io.ReadCloser
+	missing bool   // the part does not exist: an empty string
+	mem     []byte // BINARY content read to look for NUL
+	binary  bool   // send as literal8
 }
 
 // writeFetch writes one "* seq FETCH (...)" response.
