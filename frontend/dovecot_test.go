@@ -46,6 +46,8 @@ type dovecot struct {
 	raw *os.File // stdout, for read deadlines
 	out *bufio.Reader
 	dir string // config, state and log
+	cfg string // config file
+	env []string
 }
 
 // startDovecot runs requireDovecot and starts a session; it is stopped
@@ -83,8 +85,18 @@ func startDovecot(t *testing.T) *dovecot {
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(dovecotIMAP, "-c", cfg)
-	cmd.Env = []string{"USER=" + user, "HOME=" + dir}
+	d := &dovecot{t: t, dir: dir, cfg: cfg, env: []string{"USER=" + user, "HOME=" + dir}}
+	d.spawn()
+	return d
+}
+
+// spawn starts the IMAP process (again, after Dovecot closed the
+// connection: the Maildir stays) and reads its greeting.
+func (d *dovecot) spawn() {
+	t := d.t
+	t.Helper()
+	cmd := exec.Command(dovecotIMAP, "-c", d.cfg)
+	cmd.Env = d.env
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +108,13 @@ func startDovecot(t *testing.T) *dovecot {
 		t.Fatal(err)
 	}
 	cmd.Stdout = pw
+	// Panics and fatal errors go to stderr before any log is opened.
+	stderr, err := os.OpenFile(filepath.Join(d.dir, "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,40 +131,48 @@ func startDovecot(t *testing.T) *dovecot {
 		}
 		pr.Close()
 	})
-	d := &dovecot{t: t, in: in, raw: pr, out: bufio.NewReader(pr), dir: dir}
+	d.in, d.raw, d.out = in, pr, bufio.NewReader(pr)
 	if l := d.line(); !strings.HasPrefix(l, "* PREAUTH") {
 		t.Fatalf("dovecot greeting: %q", l)
 	}
-	return d
 }
 
-// log returns Dovecot's log, for failure messages.
+// log returns Dovecot's log and standard error, for failure messages.
 func (d *dovecot) log() string {
 	b, _ := os.ReadFile(filepath.Join(d.dir, "log"))
-	return string(b)
+	e, _ := os.ReadFile(filepath.Join(d.dir, "stderr"))
+	return string(b) + string(e)
 }
 
 // line reads one response line, with any literals it contains inlined
 // ("{n}\r\n" and the n octets, as raw.line does).
 func (d *dovecot) line() string {
 	d.t.Helper()
+	l, err := d.readLine()
+	if err != nil {
+		d.t.Fatalf("dovecot: %v\n%s", err, d.log())
+	}
+	return l
+}
+
+func (d *dovecot) readLine() (string, error) {
 	d.raw.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var b strings.Builder
 	for {
 		l, err := d.out.ReadString('\n')
 		if err != nil {
-			d.t.Fatalf("dovecot: %v (so far %q)\n%s", err, b.String()+l, d.log())
+			return "", fmt.Errorf("%w (so far %q)", err, b.String()+l)
 		}
 		l = strings.TrimSuffix(l, "\r\n")
 		b.WriteString(l)
 		m := literalAtEnd.FindStringSubmatch(l)
 		if m == nil {
-			return b.String()
+			return b.String(), nil
 		}
 		n, _ := strconv.Atoi(m[1])
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(d.out, buf); err != nil {
-			d.t.Fatalf("dovecot: reading a literal: %v", err)
+			return "", fmt.Errorf("reading a literal: %w", err)
 		}
 		b.WriteString("\r\n")
 		b.Write(buf)
@@ -156,14 +183,28 @@ func (d *dovecot) line() string {
 // lines and the tagged one.
 func (d *dovecot) cmd(tag, line string) ([]string, string) {
 	d.t.Helper()
+	untagged, tagged, err := d.tryCmd(tag, line)
+	if err != nil {
+		d.t.Fatalf("dovecot: %v\n%s", err, d.log())
+	}
+	return untagged, tagged
+}
+
+// tryCmd is cmd that returns an error when Dovecot closes the connection
+// (it does after some failures, such as BINARY of an undecodable part)
+// or stops answering.
+func (d *dovecot) tryCmd(tag, line string) ([]string, string, error) {
 	if _, err := io.WriteString(d.in, tag+" "+line+"\r\n"); err != nil {
-		d.t.Fatal(err)
+		return nil, "", err
 	}
 	var untagged []string
 	for {
-		l := d.line()
+		l, err := d.readLine()
+		if err != nil {
+			return untagged, "", err
+		}
 		if strings.HasPrefix(l, tag+" ") {
-			return untagged, l
+			return untagged, l, nil
 		}
 		untagged = append(untagged, l)
 	}
