@@ -249,7 +249,9 @@ func (p *addrParser) finish(name, route, local, domain string) addr {
 	if name != "" {
 		a.name = &name
 	}
-	if route != "" {
+	// A route needs a domain ("@a.test"): a lone "@" or ",", as in "<@>",
+	// is no route (RFC 5322 §4.4 obs-route).
+	if strings.Trim(route, "@,") != "" {
 		a.adl = &route
 	}
 	if local == "" {
