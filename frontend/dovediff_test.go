@@ -170,15 +170,10 @@ var dovediffAllowed = []allowedDiff{
 	{"D14", `SEARCH FROM "boss"`, "*"},
 }
 
-// session is what both servers' test clients offer.
-type session interface {
-	cmd(tag, line string) ([]string, string)
-}
-
 // differ runs commands on both servers and collects findings.
 type differ struct {
 	t        *testing.T
-	pb       session
+	pb       *raw
 	dv       *dovecot
 	findings []diffFinding
 	checks   int
@@ -204,9 +199,9 @@ func status(tag, tagged string) string {
 	return word
 }
 
-// both runs line on both servers, failing the test unless both complete
-// the command (OK, NO or BAD); it returns the untagged responses and the
-// statuses.
+// both runs line on both servers and returns the untagged responses and
+// the statuses; when Dovecot closes the connection instead of answering,
+// its status is "(connection closed)" and a new session takes over.
 func (d *differ) both(line string) (p, v []string, ps, vs string) {
 	d.t.Helper()
 	pu, pt := d.pb.cmd("x", line)
