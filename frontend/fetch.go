@@ -157,11 +157,11 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 // section is a body section opened before its response line starts, so a
 // failure (UNKNOWN-CTE, a missing blob) can still become a tagged NO.
 type section struct {
-	size   int64
-	rc     io.ReadCloser
-	nilVal bool   // the part does not exist: NIL
-	mem    []byte // BINARY content read to look for NUL
-	binary bool   // send as literal8
+	size    int64
+	rc      io.ReadCloser
+	missing bool   // the part does not exist: an empty string
+	mem     []byte // BINARY content read to look for NUL
+	binary  bool   // send as literal8
 }
 
 // writeFetch writes one "* seq FETCH (...)" response.
@@ -204,13 +204,19 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 		}
 		n, rc, err := message.OpenSection(ctx, meta, sec, bin, it.Partial, message.Opener(open))
 		if errors.Is(err, message.ErrNoSuchPart) {
-			secs[i] = &section{nilVal: true}
+			// RFC 9051 leaves the answer open (nstring); like Dovecot,
+			// an empty string rather than NIL, which some clients treat
+			// as an error (message.ErrNoSuchPart).
+			secs[i] = &section{missing: true}
 			continue
 		}
 		if err != nil {
 			return err
 		}
 		s := &section{size: n, rc: rc}
+		if !bin {
+			s.rc = nulFree{r: rc, c: rc}
+		}
 		if bin {
 			s.binary = true
 			if n <= maxInspect {
@@ -270,8 +276,8 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			switch {
 			case s == nil:
 				return errors.New("frontend: unhandled fetch item " + it.Name)
-			case s.nilVal:
-				e.Raw("NIL")
+			case s.missing:
+				e.Raw(`""`)
 			case s.mem != nil:
 				if err := e.Literal(int64(len(s.mem)), bytes.NewReader(s.mem), s.binary); err != nil {
 					return &fatalError{err: err, silent: true}
@@ -288,6 +294,30 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 	e.Raw(")").CRLF()
 	return nil
 }
+
+// nulFree replaces each NUL octet by 0x80 as it reads: a literal cannot
+// carry NUL (RFC 9051 §4.3, CHAR8 is %x01-ff; only BINARY's literal8 can),
+// and Dovecot sends the same octet in its place. The length is unchanged,
+// so the literal's announced size holds.
+type nulFree struct {
+	r io.Reader
+	c io.Closer
+}
+
+func (n nulFree) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	for b := p[:k]; ; {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			break
+		}
+		b[i] = 0x80
+		b = b[i+1:]
+	}
+	return k, err
+}
+
+func (n nulFree) Close() error { return n.c.Close() }
 
 // sectionOf returns the body section an item reads, whether it is a BINARY
 // one, and whether the item reads a section at all.

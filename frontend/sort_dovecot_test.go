@@ -1,122 +1,11 @@
 package frontend
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	osuser "os/user"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	dovecotbench "github.com/postbus/postbus/bench/dovecot"
 )
-
-// dovecotIMAP is Debian's dovecot-imapd IMAP process, which test.sh
-// installs; run pre-authenticated on stdin/stdout it needs no listener.
-const dovecotIMAP = "/usr/lib/dovecot/imap"
-
-// dovecot is one pre-authenticated Dovecot IMAP session over pipes.
-type dovecot struct {
-	t   *testing.T
-	in  io.WriteCloser
-	out *bufio.Reader
-	dir string // config, state and log
-}
-
-func startDovecot(t *testing.T) *dovecot {
-	t.Helper()
-	dir := t.TempDir()
-	// The test's temporary directories are 0700; Dovecot may run as
-	// another user (below).
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mail := filepath.Join(dir, "mail")
-	if err := os.Mkdir(mail, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(mail, 0o777); err != nil { // past the umask
-		t.Fatal(err)
-	}
-	// Dovecot refuses to access mail as root: as root it runs as nobody.
-	uid, gid, user := os.Getuid(), os.Getgid(), os.Getenv("USER")
-	if uid == 0 {
-		uid, gid, user = 65534, 65534, "nobody"
-	} else if user == "" {
-		if u, err := osuser.Current(); err == nil {
-			user = u.Username
-		}
-	}
-	conf := fmt.Sprintf("protocols = imap\nmail_location = maildir:%s\nbase_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/log\nssl = no\nmail_uid = %d\nmail_gid = %d\nfirst_valid_uid = 0\nfirst_valid_gid = 0\n",
-		mail, dir, dir, dir, uid, gid)
-	cfg := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(dovecotIMAP, "-c", cfg)
-	cmd.Env = []string{"USER=" + user, "HOME=" + dir}
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	d := &dovecot{t: t, in: in, out: bufio.NewReader(out), dir: dir}
-	if l := d.line(); !strings.HasPrefix(l, "* PREAUTH") {
-		t.Fatalf("dovecot greeting: %q", l)
-	}
-	return d
-}
-
-func (d *dovecot) line() string {
-	d.t.Helper()
-	l, err := d.out.ReadString('\n')
-	if err != nil {
-		d.t.Fatalf("dovecot: %v (so far %q)", err, l)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
-// cmd sends one command (LITERAL+ for literals) and returns the untagged
-// lines and the tagged one.
-func (d *dovecot) cmd(tag, line string) ([]string, string) {
-	d.t.Helper()
-	if _, err := io.WriteString(d.in, tag+" "+line+"\r\n"); err != nil {
-		d.t.Fatal(err)
-	}
-	var untagged []string
-	for {
-		l := d.line()
-		if strings.HasPrefix(l, tag+" ") {
-			return untagged, l
-		}
-		untagged = append(untagged, l)
-	}
-}
 
 // randomThreadMailbox makes messages full of what SORT and THREAD must get
 // right: subject artifacts (RFC 5256 §2.1), equal and missing dates,
@@ -174,16 +63,7 @@ func randomThreadMailbox(rng *rand.Rand, n int) []string {
 // TestSortThreadMatchDovecot loads the same random mailboxes into postbus
 // and Dovecot and compares SORT and THREAD answers byte for byte.
 func TestSortThreadMatchDovecot(t *testing.T) {
-	// Install Debian's dovecot-imapd if missing (test.sh already does);
-	// fail, never skip: a skipped comparison proves nothing.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := dovecotbench.EnsureInstalled(ctx); err != nil {
-		t.Fatalf("installing Dovecot: %v", err)
-	}
-	if _, err := os.Stat(dovecotIMAP); err != nil {
-		t.Fatalf("Dovecot installed without %s: %v", dovecotIMAP, err)
-	}
+	requireDovecot(t)
 	cmds := []string{
 		"SORT (DATE) UTF-8 ALL", "SORT (ARRIVAL) UTF-8 ALL", "SORT (SUBJECT) UTF-8 ALL",
 		"SORT (REVERSE SUBJECT DATE) UTF-8 ALL", "SORT (FROM) UTF-8 ALL", "SORT (TO) UTF-8 ALL",
@@ -204,10 +84,7 @@ func TestSortThreadMatchDovecot(t *testing.T) {
 		for i, m := range msgs {
 			internal := fmt.Sprintf("%02d-Nov-2026 08:00:00 +0000", 1+i%5) // equal arrivals too
 			r.appendAt("INBOX", internal, m)
-			if _, tagged := dv.cmd("A", `APPEND INBOX () "`+internal+`" {`+itoa(len(m))+"+}\r\n"+m); !strings.HasPrefix(tagged, "A OK") {
-				log, _ := os.ReadFile(filepath.Join(dv.dir, "log"))
-				t.Fatalf("dovecot APPEND: %q\n%s", tagged, log)
-			}
+			dv.appendAt("INBOX", "", internal, m)
 		}
 		r.expect("s", "SELECT INBOX", "OK")
 		if _, tagged := dv.cmd("s", "SELECT INBOX"); !strings.HasPrefix(tagged, "s OK") {

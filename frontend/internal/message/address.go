@@ -187,7 +187,7 @@ func (p *addrParser) angle(name string) addr {
 			switch t.text {
 			case ">":
 				p.i++
-				return p.finish(name, route.String(), local.String(), domain.String(), true)
+				return p.finish(name, route.String(), local.String(), domain.String())
 			case "@":
 				if local.Len() == 0 && part == &local && route.Len() == 0 || part == &route {
 					// A source route: @a,@b:
@@ -213,12 +213,12 @@ func (p *addrParser) angle(name string) addr {
 				part.WriteByte('.')
 				continue
 			default: // ; < inside an angle: give up on this address
-				return p.finish(name, route.String(), local.String(), domain.String(), true)
+				return p.finish(name, route.String(), local.String(), domain.String())
 			}
 		}
 		part.WriteString(t.text)
 	}
-	return p.finish(name, route.String(), local.String(), domain.String(), true)
+	return p.finish(name, route.String(), local.String(), domain.String())
 }
 
 // addrSpec reads the domain of an addr-spec after "local@".
@@ -235,10 +235,13 @@ func (p *addrParser) addrSpec(local string) addr {
 		}
 		domain.WriteString(t.text)
 	}
-	return p.finish("", "", local, domain.String(), false)
+	return p.finish("", "", local, domain.String())
 }
 
-func (p *addrParser) finish(name, route, local, domain string, angle bool) addr {
+// finish completes an address. A missing local part or domain, "<>"
+// included (the null path belongs in Return-Path only, RFC 5322 §3.6.7),
+// gets Dovecot's placeholders: a NIL host would make it a group marker.
+func (p *addrParser) finish(name, route, local, domain string) addr {
 	if name == "" && p.comment != "" {
 		name = p.comment
 	}
@@ -246,13 +249,10 @@ func (p *addrParser) finish(name, route, local, domain string, angle bool) addr 
 	if name != "" {
 		a.name = &name
 	}
-	if route != "" {
+	// A route needs a domain ("@a.test"): a lone "@" or ",", as in "<@>",
+	// is no route (RFC 5322 §4.4 obs-route).
+	if strings.Trim(route, "@,") != "" {
 		a.adl = &route
-	}
-	if angle && local == "" && domain == "" {
-		// "<>", the null path: keep it empty but not NIL.
-		a.mailbox, a.host = &local, &domain
-		return a
 	}
 	if local == "" {
 		local = missingMailbox

@@ -24,6 +24,7 @@ func TestParseAddressList(t *testing.T) {
 		{`<@r1.test,@r2.test:u@h.test>`, `(NIL "@r1.test,@r2.test" "u" "h.test")`},
 		{`team: a@b.c, Name <d@e.f>;, after@x.y`, `(NIL NIL "team" NIL)(NIL NIL "a" "b.c")("Name" NIL "d" "e.f")(NIL NIL NIL NIL)(NIL NIL "after" "x.y")`},
 		{`unterminated group: a@b.c`, `(NIL NIL "unterminated group" NIL)(NIL NIL "a" "b.c")(NIL NIL NIL NIL)`},
+		{`broken <@>, <>`, `("broken" NIL "MISSING_MAILBOX" "MISSING_DOMAIN")(NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")`},
 		{`""`, ``}, // an empty quoted string is no address
 		{``, ``},
 		{`   `, ``},

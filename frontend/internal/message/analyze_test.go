@@ -99,7 +99,7 @@ func TestAnalyzeStructures(t *testing.T) {
 		name:          "disposition, language, location, RFC 2231 parameter",
 		msg:           crlf("Content-Type: text/plain; charset=\"utf-8\"; format=flowed\nContent-Disposition: inline; filename*=utf-8''na%C3%AFve.txt\nContent-Language: en, de\nContent-Location: http://example.com/x\n\nhi\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: "(\"text\" \"plain\" (\"charset\" \"utf-8\" \"format\" \"flowed\") NIL NIL \"7bit\" 4 1 NIL (\"inline\" (\"filename\" {10}\r\nna\xc3\xafve.txt)) (\"en\" \"de\") \"http://example.com/x\")",
+		bodyStructure: `("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 4 1 NIL ("inline" ("filename*" "utf-8''na%C3%AFve.txt")) ("en" "de") "http://example.com/x")`,
 	}, {
 		name:          "unparseable content-type falls back to text/plain",
 		msg:           crlf("Content-Type: garbage\nContent-Transfer-Encoding: 8bit\n\nhi\n"),
@@ -118,8 +118,16 @@ func TestAnalyzeStructures(t *testing.T) {
 	}, {
 		name:          "address oddities",
 		msg:           crlf("From: <>\nTo: undisclosed, <@route.example,@r2.example:user@example.com>, \"quoted \\\"name\\\"\" <q@example.com>\nCc: user@\nSubject:\n\n"),
-		envelope:      `(NIL "" ((NIL NIL "" "")) ((NIL NIL "" "")) ((NIL NIL "" "")) ((NIL NIL "undisclosed" "MISSING_DOMAIN")(NIL "@route.example,@r2.example" "user" "example.com")("quoted \"name\"" NIL "q" "example.com")) ((NIL NIL "user" "MISSING_DOMAIN")) NIL NIL NIL)`,
+		envelope:      `(NIL "" ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "undisclosed" "MISSING_DOMAIN")(NIL "@route.example,@r2.example" "user" "example.com")("quoted \"name\"" NIL "q" "example.com")) ((NIL NIL "user" "MISSING_DOMAIN")) NIL NIL NIL)`,
 		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)`,
+	}, {
+		// Dovecot differential (frontend/testdata/dovediff): repeated
+		// fields, the last wins; white space runs in the subject and in
+		// display names collapse; Content-MD5 is body-fld-md5.
+		name:          "repeated fields, folded subject, Content-MD5",
+		msg:           crlf("Subject: first\nSubject:  second\n  folded\there \nFrom: \"A  \tB\" <a@x>\nDate: one\nDate: two\nMessage-ID: <1@x>\nMessage-ID: <2@x>\nContent-MD5: Q2hlY2s=\n\nx"),
+		envelope:      `("two" "second folded here" (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) NIL NIL NIL NIL "<2@x>")`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0 "Q2hlY2s=" NIL NIL NIL)`,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,5 +349,20 @@ func TestAnalyzeIOError(t *testing.T) {
 	m, err := Analyze(bytes.NewReader(nil), 0)
 	if err != nil || m.Size != 0 || string(m.BodyStructure) != `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)` {
 		t.Errorf("empty message: %v %s", err, m.GetBodyStructure())
+	}
+}
+
+// One encoded word in an unknown charset leaves the others decoded (found
+// by the Dovecot differential: SEARCH SUBJECT missed the message).
+func TestDecodeTextUnknownCharset(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?= and =?bogus?Q?x?= plain", "Café crème and =?bogus?Q?x?= plain"},
+		{"=?bogus?Q?x?= =?UTF-8?Q?=C3=A9?=", "=?bogus?Q?x?= é"},
+		{"=?UTF-8?Q?a?=  =?UTF-8?Q?b?=", "ab"},
+		{"no words", "no words"},
+	} {
+		if got := decodeText(tc.in); got != tc.want {
+			t.Errorf("decodeText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -26,11 +26,40 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 // headers that are not UTF-8 are read as Latin-1, their most common
 // charset).
 func decodeText(s string) string {
-	if d, err := wordDecoder.DecodeHeader(s); err == nil {
-		s = d
+	if !strings.Contains(s, "=?") {
+		return validUTF8(s)
 	}
-	return validUTF8(s)
+	if d, err := wordDecoder.DecodeHeader(s); err == nil {
+		return validUTF8(d)
+	}
+	// DecodeHeader gives up on the whole value for one word it cannot
+	// convert (an unknown charset); decode the others anyway and keep
+	// that one as written (RFC 2047 §6.3 lets a word that cannot be
+	// decoded be shown as is). The Dovecot differential found this:
+	// SEARCH SUBJECT and SORT saw no decoded text at all.
+	var b strings.Builder
+	last, prevDecoded := 0, false
+	for _, m := range encodedWord.FindAllStringIndex(s, -1) {
+		between, word := s[last:m[0]], s[m[0]:m[1]]
+		d, err := wordDecoder.Decode(word)
+		// RFC 2047 §6.2: white space between two encoded words is
+		// not displayed.
+		if !(prevDecoded && err == nil && strings.TrimSpace(between) == "") {
+			b.WriteString(between)
+		}
+		if err != nil {
+			b.WriteString(word)
+		} else {
+			b.WriteString(d)
+		}
+		last, prevDecoded = m[1], err == nil
+	}
+	b.WriteString(s[last:])
+	return validUTF8(b.String())
 }
+
+// encodedWord matches an RFC 2047 §2 encoded-word.
+var encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)
 
 func validUTF8(s string) string {
 	if utf8.ValidString(s) {

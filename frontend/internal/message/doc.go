@@ -27,10 +27,14 @@
 //   - Wire strings are rendered with wire.Encoder in non-UTF8 mode, so any
 //     8-bit header byte is sent as a literal, which every client accepts.
 //     Envelope fields are the raw header text (encoded-words kept), as
-//     Dovecot does; body parameters are decoded (RFC 2231 continuations and
-//     charsets) to UTF-8, as go-imap does, and kept in header order.
+//     Dovecot does: the last of repeated fields, white space runs in the
+//     subject and display names collapsed. Body parameters merge RFC 2231
+//     continuations as RFC 9051 §7.5.2 asks ("foo*" stays in extended
+//     form), plain ones first in header order, as Dovecot does.
+//     frontend/testdata/dovediff/DIFFERENCES.md lists where postbus and
+//     Dovecot still differ, and why.
 //   - Sections that name a part the message lacks fail with ErrNoSuchPart;
-//     Dovecot answers those with an empty string, and so should the
+//     Dovecot answers those with an empty string, and so does the
 //     frontend.
 //
 // The MIME walker is written by hand over an io.ReaderAt because go-message

@@ -14,7 +14,7 @@ func filterFieldsReference(raw []byte, names []string, not bool) []byte {
 	for _, f := range h.fields {
 		match := false
 		for _, n := range names {
-			if strings.EqualFold(f.name, n) {
+			if f.name != "" && strings.EqualFold(f.name, n) {
 				match = true
 				break
 			}
@@ -26,10 +26,7 @@ func filterFieldsReference(raw []byte, names []string, not bool) []byte {
 			}
 		}
 	}
-	if h.end != nil {
-		return append(out, h.end...)
-	}
-	return append(out, "\r\n"...)
+	return append(out, h.end...)
 }
 
 var filterSeeds = []string{

@@ -13,9 +13,11 @@ type field struct {
 	value []byte // raw text after the colon, folding kept
 }
 
-// header is a parsed header block. Lines that are neither fields nor
-// continuations (no colon) belong to no field: they are kept in the raw
-// block but never match HEADER.FIELDS.
+// header is a parsed header block. A line that is neither a field nor a
+// continuation (no colon) becomes a field without a name: no lookup by
+// name finds it, so it never matches HEADER.FIELDS, but HEADER.FIELDS.NOT
+// keeps it, as Dovecot does (it is a header line whose name is not in the
+// list, RFC 9051 §6.4.5).
 type header struct {
 	fields []field
 	end    []byte // the blank line ending the block, nil if none
@@ -45,15 +47,11 @@ func parseHeader(raw []byte) header {
 			}
 		default:
 			i := bytes.IndexByte(line, ':')
-			if i <= 0 {
-				cur = -1
-				continue
+			f := field{raw: line, value: line[i+1:]}
+			if i > 0 {
+				f.name = string(bytes.TrimSpace(line[:i]))
 			}
-			h.fields = append(h.fields, field{
-				name:  string(bytes.TrimSpace(line[:i])),
-				raw:   line,
-				value: line[i+1:],
-			})
+			h.fields = append(h.fields, f)
 			cur = len(h.fields) - 1
 		}
 	}
@@ -67,7 +65,7 @@ func isBlankLine(line []byte) bool {
 // get returns the value of the first field called name, unfolded.
 func (h *header) get(name string) (string, bool) {
 	for i := range h.fields {
-		if strings.EqualFold(h.fields[i].name, name) {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
 			return unfold(h.fields[i].value), true
 		}
 	}
@@ -78,7 +76,7 @@ func (h *header) get(name string) (string, bool) {
 func (h *header) getAll(name string) []string {
 	var vs []string
 	for i := range h.fields {
-		if strings.EqualFold(h.fields[i].name, name) {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
 			vs = append(vs, unfold(h.fields[i].value))
 		}
 	}
@@ -101,7 +99,9 @@ func unfold(v []byte) string {
 
 // filterFields returns the fields of the raw header block whose names are
 // (not=false) or are not (not=true) in names, in message order with their
-// folding, followed by the blank line (RFC 9051 §6.4.5 HEADER.FIELDS).
+// folding, followed by the blank line (RFC 9051 §6.4.5 HEADER.FIELDS):
+// "the blank line is included in all header fetches, except in the case of
+// a message which has no body and no blank line".
 func filterFields(raw []byte, names []string, not bool) []byte {
 	// One pass over the lines, without building the parsed header: this
 	// runs for every message of a FETCH of a message list page.
@@ -121,8 +121,14 @@ func filterFields(raw []byte, names []string, not bool) []byte {
 			// A continuation belongs to the field before it; after a
 			// line that is no field, it is dropped with that line.
 		default:
-			i := bytes.IndexByte(line, ':')
-			keep = i > 0 && nameListed(bytes.TrimSpace(line[:i]), names) != not
+			// A line without a colon is a field without a name: it never
+			// matches, so HEADER.FIELDS.NOT keeps it (as parseHeader).
+			listed := false
+			if i := bytes.IndexByte(line, ':'); i > 0 {
+				name := bytes.TrimSpace(line[:i])
+				listed = len(name) > 0 && nameListed(name, names)
+			}
+			keep = listed != not
 		}
 		if keep {
 			out = append(out, line...)
@@ -133,7 +139,7 @@ func filterFields(raw []byte, names []string, not bool) []byte {
 			}
 		}
 	}
-	return append(out, "\r\n"...)
+	return out // no blank line in the message: none added (RFC 9051 §6.4.5)
 }
 
 // nameListed reports whether name equals one of names under

@@ -1,13 +1,9 @@
 package message
 
 import (
-	"bytes"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/emersion/go-message/charset"
 )
 
 // parseParamField parses a field of the form value *(";" attribute "="
@@ -15,10 +11,17 @@ import (
 // (RFC 2183), leniently: values may be quoted strings or any run of
 // characters up to the next ';' (real mail carries unquoted tspecials such
 // as "boundary=----=_Part_1"), comments are dropped, attributes without
-// '=' are skipped, and RFC 2231 continuations and charsets are decoded to
-// UTF-8. The value is lower-cased; parameters come in header order with
-// lower-case names, the first of duplicates winning. mime.ParseMediaType
-// is not used because it rejects such input whole and returns a map.
+// '=' are skipped. The value is lower-cased; names are lower-cased.
+//
+// RFC 2231 parameters are merged as RFC 9051 §7.5.2 (body parameter
+// parenthesized list) asks: continuations "baz*0", "baz*1" become one
+// "baz"; when any section is extended ("foo*", "foo*0*"), the merged value
+// is returned as "foo*", still in RFC 2231 extended form
+// (charset'language'percent-encoded), which tells the client its charset.
+// Plain parameters come first, in header order (the first of duplicates
+// winning), then the RFC 2231 ones by name; Dovecot answers the same, and
+// mime.ParseMediaType is not used because it rejects such input whole and
+// returns a map.
 func parseParamField(v string) (string, []param) {
 	items := splitParams(v)
 	value := strings.ToLower(strings.TrimSpace(items[0]))
@@ -28,9 +31,9 @@ func parseParamField(v string) (string, []param) {
 		ext bool
 		val string
 	}
-	var order []string
+	var out []param
+	seen := map[string]bool{}
 	sections := map[string][]section{}
-	plain := map[string]string{}
 	for _, it := range items[1:] {
 		name, val, ok := strings.Cut(it, "=")
 		if !ok {
@@ -47,60 +50,49 @@ func parseParamField(v string) (string, []param) {
 			base, s.ext = base[:len(base)-1], true
 		}
 		if i := strings.LastIndexByte(base, '*'); i >= 0 {
-			if n, err := strconv.Atoi(base[i+1:]); err == nil && n >= 0 && n < 1000 {
-				base, s.n = base[:i], n
-			} else if s.ext {
+			n, err := strconv.Atoi(base[i+1:])
+			if err != nil || n < 0 || n >= 1000 {
 				continue // malformed section number
 			}
+			base, s.n = base[:i], n
 		} else if !s.ext {
-			if _, dup := plain[base]; !dup {
-				if _, seen := sections[base]; !seen {
-					order = append(order, base)
-				}
-				plain[base] = val
+			if !seen[base] {
+				seen[base] = true
+				out = append(out, param{base, val})
 			}
+			continue
+		}
+		if base == "" {
 			continue
 		}
 		s.val = val
-		if _, seen := sections[base]; !seen {
-			if _, seen := plain[base]; !seen {
-				order = append(order, base)
-			}
-		}
 		sections[base] = append(sections[base], s)
 	}
 
-	out := make([]param, 0, len(order))
-	for _, name := range order {
-		ss, ok := sections[name]
-		if !ok {
-			out = append(out, param{name, plain[name]})
-			continue
-		}
-		// The RFC 2231 form wins over a plain fallback of the same name.
+	names := make([]string, 0, len(sections))
+	for name := range sections {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ss := sections[name]
 		sort.SliceStable(ss, func(i, j int) bool { return ss[i].n < ss[j].n })
-		var raw []byte
-		cs := ""
-		for i, s := range ss {
-			if i > 0 && s.n == ss[i-1].n {
-				continue
-			}
-			val := s.val
-			if s.ext {
-				if i == 0 {
-					// charset'language'value
-					if a, rest, ok := strings.Cut(val, "'"); ok {
-						if _, rest2, ok := strings.Cut(rest, "'"); ok {
-							cs, val = a, rest2
-						}
-					}
-				}
-				raw = append(raw, percentDecode(val)...)
-			} else {
-				raw = append(raw, val...)
-			}
+		if ss[0].n != 0 {
+			continue // no first section: nothing to continue
 		}
-		out = append(out, param{name, toUTF8(cs, raw)})
+		var b strings.Builder
+		ext := false
+		for i, s := range ss {
+			if s.n != i {
+				break // a gap or a duplicate section ends the value
+			}
+			ext = ext || s.ext
+			b.WriteString(s.val)
+		}
+		if ext {
+			name += "*"
+		}
+		out = append(out, param{name, b.String()})
 	}
 	return value, out
 }
@@ -163,37 +155,4 @@ func unquote(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func percentDecode(s string) []byte {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if h, ok := unhex(s[i+1], s[i+2]); ok {
-				out = append(out, h)
-				i += 2
-				continue
-			}
-		}
-		out = append(out, s[i])
-	}
-	return out
-}
-
-// toUTF8 converts text in charset cs to UTF-8 (go-message's charset
-// table); unknown charsets and invalid bytes fall back to validUTF8.
-func toUTF8(cs string, b []byte) string {
-	switch strings.ToLower(cs) {
-	case "", "utf-8", "us-ascii", "utf8":
-		return validUTF8(string(b))
-	}
-	r, err := charset.Reader(cs, bytes.NewReader(b))
-	if err != nil {
-		return validUTF8(string(b))
-	}
-	d, err := io.ReadAll(r)
-	if err != nil {
-		return validUTF8(string(b))
-	}
-	return validUTF8(string(d))
 }

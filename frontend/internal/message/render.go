@@ -63,9 +63,9 @@ func (r *render) field(h *header, name string) {
 // envelope writes ENVELOPE (RFC 9051 §7.5.2) from a header block.
 func (r *render) envelope(h *header) {
 	r.raw("(")
-	r.field(h, "Date")
+	r.lastField(h, "Date", false)
 	r.raw(" ")
-	r.field(h, "Subject")
+	r.lastField(h, "Subject", true)
 	from := addresses(h, "From")
 	sender, replyTo := addresses(h, "Sender"), addresses(h, "Reply-To")
 	// "If the Sender or Reply-To lines are absent in the [RFC5322] header,
@@ -82,10 +82,49 @@ func (r *render) envelope(h *header) {
 		r.addrList(l)
 	}
 	r.raw(" ")
-	r.field(h, "In-Reply-To")
+	r.lastField(h, "In-Reply-To", false)
 	r.raw(" ")
-	r.field(h, "Message-ID")
+	r.lastField(h, "Message-ID", false)
 	r.raw(")")
+}
+
+// lastField writes the last field called name, NIL when absent. RFC 5322
+// §3.6 allows these fields once; when a message repeats one, the last
+// wins, as in Dovecot. Text for humans (the subject) has its white space
+// runs collapsed to one space, as RFC 5322 §3.2.2 reads folding white
+// space and Dovecot sends it.
+func (r *render) lastField(h *header, name string, human bool) {
+	vs := h.getAll(name)
+	if len(vs) == 0 {
+		r.raw("NIL")
+		return
+	}
+	v := vs[len(vs)-1]
+	if human {
+		v = collapseSpace(v)
+	}
+	r.str(v)
+}
+
+// collapseSpace replaces every run of white space (SP, HTAB, CR, LF) by one
+// space and trims both ends.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\r', '\n':
+			space = b.Len() > 0
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // addresses parses every field called name (some messages repeat To:).
@@ -105,7 +144,11 @@ func (r *render) addrList(l []addr) {
 	r.raw("(")
 	for _, a := range l {
 		r.raw("(")
-		r.nstr(a.name)
+		if a.name != nil {
+			r.str(collapseSpace(*a.name))
+		} else {
+			r.raw("NIL")
+		}
 		r.raw(" ")
 		r.nstr(a.adl)
 		r.raw(" ")
@@ -172,7 +215,9 @@ func (r *render) body(n *node, ext bool) {
 		r.e.Number(uint64(n.part.Lines))
 	}
 	if ext {
-		r.raw(" NIL ") // body-fld-md5: Content-MD5 is obsolete; Dovecot sends NIL too
+		r.raw(" ")
+		r.field(&n.hdr, "Content-MD5") // body-fld-md5
+		r.raw(" ")
 		r.disposition(n)
 		r.raw(" ")
 		r.language(n)

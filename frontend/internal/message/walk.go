@@ -153,7 +153,9 @@ func (n *node) classify(defType string, limited bool) {
 	}
 	if n.typ == "multipart" && n.boundary() == "" {
 		// RFC 2046 §5.1.1 requires the parameter; without it the body
-		// cannot be split. Dovecot falls back to text/plain too.
+		// cannot be split. As text/plain (RFC 2045 §5.2's advice for an
+		// invalid Content-Type) the content stays readable as part 1;
+		// Dovecot reports an empty part instead (DIFFERENCES.md).
 		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
 	}
 	n.part.ContentType = n.typ + "/" + n.sub

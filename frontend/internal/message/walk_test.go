@@ -124,19 +124,26 @@ func TestHeaderFields(t *testing.T) {
 		want  string
 	}{
 		{[]string{"SUBJECT"}, false, "Subject: a\r\n b\r\nsubject: second\r\n\r\n"},
-		{[]string{"subject", "x-y"}, true, "To: t\r\n\r\n"},
+		// A line without a colon is no field of any name: .NOT keeps it
+		// (as Dovecot does), a name never selects it, not even "".
+		{[]string{"subject", "x-y"}, true, "broken line\r\nTo: t\r\n\r\n"},
+		{[]string{""}, false, "\r\n"},
 		{[]string{"x-y"}, false, "X-Y: 1\r\n\r\n"},
-		{nil, true, "Subject: a\r\n b\r\nX-Y: 1\r\nsubject: second\r\nTo: t\r\n\r\n"},
+		{nil, true, "Subject: a\r\n b\r\nX-Y: 1\r\nbroken line\r\nsubject: second\r\nTo: t\r\n\r\n"},
 	} {
 		if got := string(filterFields(raw, tc.names, tc.not)); got != tc.want {
 			t.Errorf("filterFields(%v, %v) = %q, want %q", tc.names, tc.not, got, tc.want)
 		}
 	}
-	// Bare LF header, and a header cut off without blank line.
+	// Bare LF header, and a header without blank line (and so without
+	// body), whose fetches get no blank line (RFC 9051 §6.4.5).
 	if got := string(filterFields([]byte("A: 1\nB: 2\n\n"), []string{"b"}, false)); got != "B: 2\n\n" {
 		t.Errorf("bare LF: %q", got)
 	}
-	if got := string(filterFields([]byte("A: 1\r\nB: 2"), []string{"b"}, false)); got != "B: 2\r\n\r\n" {
+	if got := string(filterFields([]byte("A: 1\r\nB: 2"), []string{"b"}, false)); got != "B: 2\r\n" {
 		t.Errorf("unterminated: %q", got)
+	}
+	if got := string(filterFields([]byte("A: 1\r\n"), []string{"A"}, true)); got != "" {
+		t.Errorf("no body, nothing left: %q", got)
 	}
 }

@@ -53,13 +53,16 @@ func (n *bodyNode) eval(e *evaluation) (bool, error) {
 		// (RFC 2045 §5.2).
 		return e.searchText(uint64(len(m.GetHeader())), math.MaxUint64, "", "", n.needle)
 	}
-	return e.searchPart(m.GetPart(), n.needle, 0)
+	return e.searchPart(m.GetPart(), n.needle, n.withHeader, 0)
 }
 
-// searchPart searches the body of one MIME entity (not its own header:
-// the top-level header is not body, and the header of an encapsulated
-// message is searched by its message/rfc822 parent).
-func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int) (bool, error) {
+// searchPart searches the body of one MIME entity, not its own header (the
+// caller searched it when it counts). RFC 9051 §6.4.4: BODY "doesn't match
+// any header fields", so with headers false no header is searched, not
+// even an encapsulated message's; TEXT (headers true) matches "the header
+// (including MIME header fields)", so the header of every part and of
+// every encapsulated message is searched too.
+func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, headers bool, depth int) (bool, error) {
 	if depth > maxPartDepth {
 		return false, nil
 	}
@@ -67,7 +70,12 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int
 	switch {
 	case strings.HasPrefix(ct, "multipart/"):
 		for _, c := range p.GetChildren() {
-			if ok, err := e.searchPart(c, needle, depth+1); ok || err != nil {
+			if headers {
+				if ok, err := e.searchHeaderAt(c.GetHeaderOffset(), c.GetHeaderLength(), needle); ok || err != nil {
+					return ok, err
+				}
+			}
+			if ok, err := e.searchPart(c, needle, headers, depth+1); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -78,10 +86,12 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int
 			// Unparsed encapsulated message: it is text, search it raw.
 			return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), "", needle)
 		}
-		if ok, err := e.searchHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), needle); ok || err != nil {
-			return ok, err
+		if headers {
+			if ok, err := e.searchHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), needle); ok || err != nil {
+				return ok, err
+			}
 		}
-		return e.searchPart(inner, needle, depth+1)
+		return e.searchPart(inner, needle, headers, depth+1)
 	case ct == "" || strings.HasPrefix(ct, "text/"):
 		return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), needle)
 	default:
@@ -142,8 +152,8 @@ func (e *evaluation) readResult(src *trackReader, found bool, rerr error) (bool,
 	return found, nil
 }
 
-// searchHeaderAt searches the header of an encapsulated message, decoded
-// like the top-level header.
+// searchHeaderAt searches the header of a part or of an encapsulated
+// message, decoded like the top-level header.
 func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, error) {
 	src, err := e.open(off, length)
 	if src == nil || err != nil {

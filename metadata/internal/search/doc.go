@@ -35,18 +35,23 @@
 //     Content-Type counts as text/plain, RFC 2045 §5.2) are transfer-decoded
 //     (base64, quoted-printable) and charset-decoded to UTF-8, then searched
 //     as a stream that stops at the first match. Non-text parts (images,
-//     application/*) are not searched, like Dovecot without FTS. The header
-//     of an encapsulated message/rfc822 is part of the outer body, so it is
-//     searched (decoded) too; a message/rfc822 without a parsed inner tree is
-//     searched as text. Multipart preambles and epilogues are not searched.
-//     An unknown charset is searched undecoded; a transfer-encoding error
-//     ends the search of that part (what decoded before it counts).
-//   - TEXT matches the decoded top-level header ("Name: value" per field) or
-//     the body as BODY does.
+//     application/*) are not searched, like Dovecot without FTS. No header
+//     field is searched (RFC 9051 §6.4.4: BODY "doesn't match any header
+//     fields"), not even those of an encapsulated message/rfc822, whose
+//     body is; a message/rfc822 without a parsed inner tree is searched as
+//     text. Multipart preambles and epilogues are not searched. An unknown
+//     charset is searched undecoded; a transfer-encoding error ends the
+//     search of that part (what decoded before it counts).
+//   - TEXT matches "the header (including MIME header fields) or body"
+//     (RFC 9051 §6.4.4): the decoded top-level header ("Name: value" per
+//     field), the header of every MIME part and encapsulated message,
+//     decoded the same way, or the body as BODY does. Dovecot answers the
+//     same (frontend's differential test).
 //   - BEFORE/ON/SINCE use the calendar date of internal_date in its own zone
 //     (internal_date_zone). SENT* use sent_date in sent_date_zone; a message
 //     whose Date: was absent or unparsable (sent_date 0) falls back to the
-//     internal date, as Cyrus and Dovecot do. SAVED* use save_date in UTC
+//     internal date, as Cyrus does (Dovecot 2.3 reads it as 1970-01-01:
+//     frontend/testdata/dovediff/DIFFERENCES.md). SAVED* use save_date in UTC
 //     (no zone is stored for it); save_date 0 means "not known" and falls
 //     back to the internal date (RFC 8514 §4.3).
 //   - WITHIN (RFC 5032): OLDER n is internal_date <= now-n, YOUNGER n is

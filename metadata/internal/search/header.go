@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
+	"regexp"
 
 	"github.com/emersion/go-message/charset"
 
@@ -101,12 +102,42 @@ func (h *header) value(i int) []byte {
 	}
 	v = bytes.Trim(v, " \t")
 	if bytes.Contains(v, []byte("=?")) {
-		if d, err := wordDecoder.DecodeHeader(string(v)); err == nil {
-			v = []byte(d)
-		}
+		v = decodeWords(v)
 	}
 	f.decoded = v
 	return v
+}
+
+// encodedWord matches an RFC 2047 §2 encoded-word.
+var encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)
+
+// decodeWords decodes the encoded-words of v. DecodeHeader gives up on the
+// whole value for one word it cannot convert (an unknown charset); then
+// the others are decoded one by one and that one kept as written, which
+// RFC 2047 §6.3 allows. (The Dovecot differential in frontend found
+// SUBJECT missing such messages.)
+func decodeWords(v []byte) []byte {
+	if d, err := wordDecoder.DecodeHeader(string(v)); err == nil {
+		return []byte(d)
+	}
+	var out []byte
+	last, prevDecoded := 0, false
+	for _, m := range encodedWord.FindAllIndex(v, -1) {
+		between, word := v[last:m[0]], v[m[0]:m[1]]
+		d, err := wordDecoder.Decode(string(word))
+		// RFC 2047 §6.2: white space between two encoded-words is not
+		// part of the text.
+		if !(prevDecoded && err == nil && len(bytes.Trim(between, " \t")) == 0) {
+			out = append(out, between...)
+		}
+		if err != nil {
+			out = append(out, word...)
+		} else {
+			out = append(out, d...)
+		}
+		last, prevDecoded = m[1], err == nil
+	}
+	return append(out, v[last:]...)
 }
 
 // unquote removes the quoting of RFC 5322 quoted-strings and quoted-pairs

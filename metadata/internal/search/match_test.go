@@ -122,7 +122,9 @@ func TestMatch(t *testing.T) {
 		{"body attachment not searched", kBody("secretword"), nil},
 		{"body preamble not searched", kBody("preamble-word"), nil},
 		{"body epilogue not searched", kBody("epilogue-word"), nil},
-		{"body rfc822 inner header", kBody("inner subject ZEBRA"), uids(3)},
+		// RFC 9051 §6.4.4: BODY matches no header field, not even one
+		// of an encapsulated message (Dovecot agrees).
+		{"body rfc822 inner header not searched", kBody("inner subject ZEBRA"), nil},
 		{"body rfc822 inner base64 body", kBody("giraffe"), uids(3)},
 		{"body no mime tree", kBody("OMEGA"), uids(4)},
 		{"body no mime raw utf-8", kBody("ÜNICODE"), uids(4)},
@@ -135,6 +137,11 @@ func TestMatch(t *testing.T) {
 		{"text header name and value", kText("subject: fwd"), uids(3)},
 		{"text decoded header", kText("münchen"), uids(1)},
 		{"text body", kText("giraffe"), uids(3)},
+		// "the header (including MIME header fields)": part headers and
+		// the header of an encapsulated message count for TEXT.
+		{"text rfc822 inner header", kText("inner subject ZEBRA"), uids(3)},
+		{"text mime part header", kText("content-type: application/pdf"), uids(2)},
+		{"text mime part header not body", kBody("application/pdf"), nil},
 		{"text both", kText("example.com"), uids(1, 2, 3, 4)},
 
 		// Boolean structure.
@@ -227,5 +234,19 @@ func TestMatchObjectID(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// One encoded-word in an unknown charset leaves the others decoded (found
+// by the Dovecot differential in frontend: SUBJECT café missed the message).
+func TestDecodeWordsUnknownCharset(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?= and =?bogus?Q?x?= plain", "Café crème and =?bogus?Q?x?= plain"},
+		{"=?bogus?Q?x?= =?UTF-8?Q?=C3=A9?=", "=?bogus?Q?x?= é"},
+		{"=?UTF-8?Q?a?=  =?UTF-8?Q?b?=", "ab"},
+	} {
+		if got := string(decodeWords([]byte(tc.in))); got != tc.want {
+			t.Errorf("decodeWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
