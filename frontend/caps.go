@@ -25,6 +25,8 @@ var alwaysCaps = []string{
 	"BINARY",             // RFC 3516
 	"STATUS=SIZE",        // RFC 8438
 	"SAVEDATE",           // RFC 8514
+	"PREVIEW",            // RFC 8970 (fetch.go; computed at delivery)
+	"WITHIN",             // RFC 5032 (SEARCH OLDER/YOUNGER)
 	"MULTIAPPEND",        // RFC 3502
 	"UNAUTHENTICATE",     // RFC 8437
 	"NOTIFY",             // RFC 5465 (notify.go)
