@@ -92,6 +92,24 @@ func Load(ctx context.Context, t *target.Target, src corpus.Source, opt Options)
 	return st, nil
 }
 
+// dialAppender logs user u in for APPENDs. Where the server offers
+// UTF8=ACCEPT it is enabled, as a modern client does: real mail (an mbox
+// corpus) may carry raw UTF-8 in its headers, which such a server must
+// otherwise refuse (RFC 6855 §4).
+func dialAppender(t *target.Target, u int) (*target.Conn, error) {
+	c, err := t.DialLogin(u)
+	if err != nil {
+		return nil, err
+	}
+	if c.Caps().Has(imap.CapUTF8Accept) {
+		if err := c.Do(func() error { _, err := c.Enable(imap.CapUTF8Accept).Wait(); return err }); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // prepare reports whether user u is already loaded; if not, it empties the
 // mailbox and removes a stale marker.
 func prepare(t *target.Target, u, want int, opt Options) (bool, error) {
@@ -157,7 +175,7 @@ func loadUser(ctx context.Context, t *target.Target, src corpus.Source, u int, o
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := t.DialLogin(u)
+			c, err := dialAppender(t, u)
 			if err != nil {
 				errc <- fmt.Errorf("%w: %w", ErrLoad, err)
 				return

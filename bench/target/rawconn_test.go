@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/emersion/go-imap/v2"
 	"net"
 	"strings"
 	"testing"
@@ -220,6 +221,11 @@ func TestRawConnAgainstPostbus(t *testing.T) {
 		}
 		c, err := tg.DialLogin(u.n)
 		if err != nil {
+			t.Fatal(err)
+		}
+		// The subjects carry raw UTF-8, which postbus accepts only after
+		// ENABLE UTF8=ACCEPT (RFC 6855 §4).
+		if err := c.Do(func() error { _, err := c.Enable(imap.CapUTF8Accept).Wait(); return err }); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 3 {
