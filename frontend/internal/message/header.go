@@ -145,16 +145,35 @@ func filterFields(raw []byte, names []string, not bool) []byte {
 // nameListed reports whether name equals one of names under
 // strings.EqualFold.
 func nameListed(name []byte, names []string) bool {
+	ascii := -1 // whether name is ASCII, once needed
 	for _, n := range names {
-		if len(n) == len(name) && equalFoldASCII(name, n) {
-			return true
+		if len(n) == len(name) {
+			if equalFoldASCII(name, n) {
+				return true
+			}
+			continue
 		}
 		// Non-ASCII may fold across lengths (K, U+212A, is k).
-		if len(n) != len(name) && (!isASCII(name) || !isASCII([]byte(n))) && strings.EqualFold(string(name), n) {
+		if ascii < 0 {
+			ascii = 0
+			if isASCII(name) {
+				ascii = 1
+			}
+		}
+		if (ascii == 0 || !isASCIIString(n)) && strings.EqualFold(string(name), n) {
 			return true
 		}
 	}
 	return false
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(b []byte) bool {
