@@ -24,6 +24,8 @@
 //	table 0x17 expunge log  [shard][0x17][user 0][mbox u64][modseq u64][uid u32] -> empty
 //	table 0x18 blob index   [shard][0x18][user 0][mbox u64][blob 32 bytes][uid u32] -> empty
 //	table 0x19 quota        [shard][0x19][user 0]                   -> QuotaRecord
+//	table 0x30 text index   [shard][0x30][user 0][mbox u64][0x00][start u32] -> TextSegment
+//	                        [shard][0x30][user 0][mbox u64][0x01][start u32][trigram u32] -> postings
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -51,6 +53,16 @@
 // usage always equals the sum of the mailbox records' Size and Messages.
 // Schema version 3 added it; the migration from 2 computes it from the
 // mailbox records of every user.
+//
+// Tables from 0x30 on are derived data (DerivedTables): everything in
+// them can be recomputed from the tables above, so they are not part of a
+// user's export or checksum, need no migration (a store without them has
+// no index yet; a newer table this code does not know is ignored), and a
+// reader must treat a missing or undecodable entry as "not indexed",
+// never as "no match". The text index (textindex.go) holds trigram
+// postings of message text in segments of consecutive UIDs, written by
+// the node's background indexer in one batch per segment; mailbox and
+// user deletion drop it in their batch.
 //
 // # Records
 //

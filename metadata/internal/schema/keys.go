@@ -19,6 +19,9 @@ const (
 	TableExpunge      byte = 0x17
 	TableBlobIndex    byte = 0x18
 	TableQuota        byte = 0x19
+	// Tables from 0x30 on hold derived data: rebuilt from the tables
+	// above, never exported, dropped freely (DerivedTables).
+	TableTextIndex byte = 0x30
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
@@ -28,9 +31,15 @@ var UserTables = []byte{
 	TableQuota,
 }
 
+// DerivedTables lists the per-user tables of derived data. They are not
+// in UserTables: a user's export, import and checksum skip them, and a
+// user rename drops them (they are rebuilt under the new name), but
+// whole-user deletion removes them too.
+var DerivedTables = []byte{TableTextIndex}
+
 // MailboxTables lists the per-message tables of one mailbox (keys under
-// MailboxPrefix), for whole-mailbox deletion.
-var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex}
+// MailboxPrefix), derived ones included, for whole-mailbox deletion.
+var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableTextIndex}
 
 // GlobalShard is the reserved shard prefix of global keys.
 const GlobalShard uint32 = 0xFFFFFFFF

@@ -43,6 +43,45 @@ func (n *bodyNode) eval(e *evaluation) (bool, error) {
 			return true, nil
 		}
 	}
+	e.find = needleSink{e: e, needle: n.needle}
+	return e.walkBody(&e.find)
+}
+
+// textSink receives the searchable text of a message body, unit by unit,
+// in the order the walk visits them: a match never spans two units. The
+// matcher (needleSink) and the trigram index builder (trigramSink) are the
+// two sinks, so that the index is built from exactly the text BODY
+// searches.
+type textSink interface {
+	// text receives one text part, transfer- and charset-decoded but not
+	// folded. stop ends the walk; err is an error of r (a decoding error
+	// or the blob read's, which the walk tells apart).
+	text(r io.Reader) (stop bool, err error)
+	// header receives the parsed header of an encapsulated message; each
+	// field, read as "Name: value", is one unit.
+	header(h *header) (stop bool)
+}
+
+// needleSink stops at the first unit that contains needle (folded).
+type needleSink struct {
+	e      *evaluation
+	needle []byte
+}
+
+func (s *needleSink) text(r io.Reader) (bool, error) {
+	return streamContains(s.e.ctx, r, s.needle)
+}
+
+func (s *needleSink) header(h *header) bool {
+	var found bool
+	found, s.e.scratch = headerTextContains(s.e.scratch, h, s.needle)
+	return found
+}
+
+// walkBody gives the body text of the message to s (see the package
+// documentation for which parts count). It reports whether s stopped the
+// walk.
+func (e *evaluation) walkBody(s textSink) (bool, error) {
 	if e.bodies == nil {
 		return false, fmt.Errorf("search: BODY/TEXT needs a body source: %w", base.ErrInvalidArgument)
 	}
@@ -51,15 +90,15 @@ func (n *bodyNode) eval(e *evaluation) (bool, error) {
 		// No MIME tree was stored: search what follows the header as
 		// text/plain, which is what a message without MIME headers is
 		// (RFC 2045 §5.2).
-		return e.searchText(uint64(len(m.GetHeader())), math.MaxUint64, "", "", n.needle)
+		return e.walkText(uint64(len(m.GetHeader())), math.MaxUint64, "", "", s)
 	}
-	return e.searchPart(m.GetPart(), n.needle, 0)
+	return e.walkPart(m.GetPart(), s, 0)
 }
 
-// searchPart searches the body of one MIME entity (not its own header:
-// the top-level header is not body, and the header of an encapsulated
-// message is searched by its message/rfc822 parent).
-func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int) (bool, error) {
+// walkPart walks the body of one MIME entity (not its own header: the
+// top-level header is not body, and the header of an encapsulated message
+// is walked by its message/rfc822 parent).
+func (e *evaluation) walkPart(p *metadatapb.MimePart, s textSink, depth int) (bool, error) {
 	if depth > maxPartDepth {
 		return false, nil
 	}
@@ -67,7 +106,7 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int
 	switch {
 	case strings.HasPrefix(ct, "multipart/"):
 		for _, c := range p.GetChildren() {
-			if ok, err := e.searchPart(c, needle, depth+1); ok || err != nil {
+			if ok, err := e.walkPart(c, s, depth+1); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -76,14 +115,14 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, depth int
 		inner := p.GetMessage()
 		if inner == nil {
 			// Unparsed encapsulated message: it is text, search it raw.
-			return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), "", needle)
+			return e.walkText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), "", s)
 		}
-		if ok, err := e.searchHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), needle); ok || err != nil {
+		if ok, err := e.walkHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), s); ok || err != nil {
 			return ok, err
 		}
-		return e.searchPart(inner, needle, depth+1)
+		return e.walkPart(inner, s, depth+1)
 	case ct == "" || strings.HasPrefix(ct, "text/"):
-		return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), needle)
+		return e.walkText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), s)
 	default:
 		return false, nil // non-text parts are not searched
 	}
@@ -116,16 +155,15 @@ func (e *evaluation) open(off, length uint64) (*trackReader, error) {
 	return &trackReader{r: rc, Closer: rc}, nil
 }
 
-// searchText streams one text body: transfer-decoded, charset-decoded,
-// case-folded, stopping at the first match.
-func (e *evaluation) searchText(off, length uint64, cte, cs string, needle []byte) (bool, error) {
+// walkText gives one text body to s: transfer-decoded, charset-decoded.
+func (e *evaluation) walkText(off, length uint64, cte, cs string, s textSink) (bool, error) {
 	src, err := e.open(off, length)
 	if src == nil || err != nil {
 		return false, err
 	}
 	defer src.Close()
-	found, rerr := streamContains(e.ctx, decodeText(src, cte, cs), needle)
-	return e.readResult(src, found, rerr)
+	stop, rerr := s.text(decodeText(src, cte, cs))
+	return e.readResult(src, stop, rerr)
 }
 
 // readResult sorts out how a streamed read ended: an error of the blob
@@ -142,9 +180,9 @@ func (e *evaluation) readResult(src *trackReader, found bool, rerr error) (bool,
 	return found, nil
 }
 
-// searchHeaderAt searches the header of an encapsulated message, decoded
-// like the top-level header.
-func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, error) {
+// walkHeaderAt gives the header of an encapsulated message to s, parsed
+// and decoded like the top-level header.
+func (e *evaluation) walkHeaderAt(off, length uint64, s textSink) (bool, error) {
 	src, err := e.open(off, length)
 	if src == nil || err != nil {
 		return false, err
@@ -154,9 +192,7 @@ func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, er
 	if _, err := e.readResult(src, false, rerr); err != nil {
 		return false, err
 	}
-	var found bool
-	found, e.scratch = headerTextContains(e.scratch, parseHeader(raw), needle)
-	return found, nil
+	return s.header(parseHeader(raw)), nil
 }
 
 // decodeText wraps r with the decoders that turn a part body into UTF-8

@@ -30,6 +30,7 @@ type Matcher struct {
 	root      node
 	needsMeta bool
 	needsBody bool
+	iq        *IndexQuery
 }
 
 // Compile validates key and prepares it for evaluation. now is the time
@@ -44,6 +45,7 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 		root:      root,
 		needsMeta: root.cost() > costState,
 		needsBody: root.cost() >= costBody,
+		iq:        indexQuery(root),
 	}, nil
 }
 
