@@ -37,6 +37,9 @@ type Options struct {
 	// Now is the clock read by handlers (internal/save dates, UIDVALIDITY);
 	// nil means time.Now.
 	Now func() time.Time
+	// BodyIndex configures the trigram index of SEARCH BODY/TEXT
+	// (bodyindex.go); it is on by default when Blobs is set.
+	BodyIndex BodyIndexOptions
 }
 
 // ErrClosed is returned by RPCs on a closed node.
@@ -56,6 +59,7 @@ type Node struct {
 	st       *state.Store
 	hub      *hub.Hub
 	pwParams password.Params
+	index    *bodyIndexer // nil when the body index is off
 
 	// closing is cancelled by Close; it ends Watch streams.
 	closing context.Context
@@ -100,15 +104,25 @@ func Open(opts Options) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	n.st = state.New(db, n.shards, n.hub)
 	n.closing, n.cancel = context.WithCancel(context.Background())
+	var pub state.Publisher = n.hub
+	if !opts.BodyIndex.Disabled && n.blobs != nil {
+		n.index = newBodyIndexer(n, opts.BodyIndex)
+		pub = indexPublisher{hub: n.hub, idx: n.index}
+		go n.index.run(n.closing)
+	}
+	n.st = state.New(db, n.shards, pub)
 	n.log.Info("metadata: opened", "dir", opts.Dir, "shards", n.shards, "schema_from", from, "schema", schema.Version)
 	return n, nil
 }
 
-// Close ends Watch streams, waits for in-flight RPCs and closes the store.
+// Close ends Watch streams and the body indexer, waits for in-flight RPCs
+// and closes the store.
 func (n *Node) Close() error {
 	n.cancel()
+	if n.index != nil {
+		<-n.index.done // the indexer uses the store without enter
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.closed {

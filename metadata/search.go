@@ -14,7 +14,9 @@ import (
 // Search evaluates a criteria tree over every message of a mailbox, from
 // one snapshot, and returns the matching UIDs ascending with the highest
 // modseq among them (RFC 7162 §3.1.5). Meta is read only when the compiled
-// matcher needs it; bodies only for BODY/TEXT (package search).
+// matcher needs it; bodies only for BODY/TEXT (package search), and only
+// of the candidates the body index lets through (searchSet), which are
+// still matched exactly.
 func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*metadatapb.SearchResponse, error) {
 	release, err := n.enter(req.User)
 	if err != nil {
@@ -33,7 +35,8 @@ func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*meta
 		bodies = n.blobs
 	}
 	resp := &metadatapb.SearchResponse{}
-	err = n.st.Messages(req.User, req.MailboxId, nil, m.NeedsMeta(), 0, func(r *metadatapb.MessageRecord) error {
+	set := n.searchSet(req.User, req.MailboxId, m)
+	err = n.st.Messages(req.User, req.MailboxId, set, m.NeedsMeta(), 0, func(r *metadatapb.MessageRecord) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

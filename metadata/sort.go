@@ -100,7 +100,7 @@ func (n *Node) matching(ctx context.Context, user string, mbox uint64, key *meta
 		bodies = n.blobs
 	}
 	var out []threading.Msg
-	err = n.st.Messages(user, mbox, nil, true, 0, func(r *metadatapb.MessageRecord) error {
+	err = n.st.Messages(user, mbox, n.searchSet(user, mbox, m), true, 0, func(r *metadatapb.MessageRecord) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
