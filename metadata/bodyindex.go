@@ -57,6 +57,10 @@ const maxQueued = 16384
 // maxPause bounds the pacing sleep after one segment build.
 const maxPause = 2 * time.Second
 
+// settle is how long the idle worker lets changes accumulate after the
+// first one wakes it.
+const settle = 200 * time.Millisecond
+
 // mboxRef names one mailbox of one user.
 type mboxRef struct {
 	user string
@@ -150,10 +154,15 @@ func (x *bodyIndexer) run(ctx context.Context) {
 		if !ok {
 			select {
 			case <-x.wake:
-				continue
 			case <-ctx.Done():
 				return
 			}
+			// Let a burst of changes (an APPEND per message) queue up and
+			// coalesce, rather than examine a mailbox after each one.
+			if x.pace && !sleepCtx(ctx, settle) {
+				return
+			}
+			continue
 		}
 		start := time.Now()
 		more, err := x.indexStep(ctx, ref)
@@ -170,15 +179,21 @@ func (x *bodyIndexer) run(ctx context.Context) {
 		if more {
 			x.notify(ref.user, ref.mbox)
 		}
-		if x.pace && more {
-			t := time.NewTimer(min(time.Since(start), maxPause))
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return
-			}
+		if x.pace && more && !sleepCtx(ctx, min(time.Since(start), maxPause)) {
+			return
 		}
+	}
+}
+
+// sleepCtx sleeps for d and reports false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -174,8 +174,12 @@ func segments(t testing.TB, e *env, user string, mbox uint64) [][3]uint32 {
 	return out
 }
 
-func kBody(s string) *metadatapb.SearchKey { return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Body{Body: s}} }
-func kText(s string) *metadatapb.SearchKey { return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Text{Text: s}} }
+func kBody(s string) *metadatapb.SearchKey {
+	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Body{Body: s}}
+}
+func kText(s string) *metadatapb.SearchKey {
+	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Text{Text: s}}
+}
 func kNot(k *metadatapb.SearchKey) *metadatapb.SearchKey {
 	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Not{Not: k}}
 }
@@ -189,11 +193,9 @@ func kFlagged() *metadatapb.SearchKey {
 	return &metadatapb.SearchKey{Key: &metadatapb.SearchKey_Flag{Flag: `\Flagged`}}
 }
 
-
 func sameUIDs(t testing.TB, what string, got, want []uint32) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Fatalf("%s: got %v, want %v", what, got, want)
 	}
 }
-

@@ -228,11 +228,11 @@ func TestIndexDifferential(t *testing.T) {
 	for i, n := range sizes {
 		// Odd sizes read bodies a few bytes at a time, so that trigrams
 		// span reads and runes split between them.
-		src := *bodies
+		src := &memBodies{blobs: bodies.blobs}
 		if n%2 == 1 {
 			src.chunk = 5
 		}
-		idxs[i] = buildMemIndex(t, msgs[:len(msgs)-5], &src, n) // a 5-message tail
+		idxs[i] = buildMemIndex(t, msgs[:len(msgs)-5], src, n) // a 5-message tail
 	}
 	pruned := 0
 	for i := range 300 {
@@ -322,9 +322,8 @@ func TestSegmentBuilderUnreadable(t *testing.T) {
 // index exactly as by a scan.
 func TestIndexEdgeNeedles(t *testing.T) {
 	msgs, bodies, _ := diffCorpus(t, 0)
-	chunked := *bodies
-	chunked.chunk = 3
-	idx := buildMemIndex(t, msgs, &chunked, 2)
+	chunked := &memBodies{blobs: bodies.blobs, chunk: 3}
+	idx := buildMemIndex(t, msgs, chunked, 2)
 	for _, tc := range []struct {
 		key  *metadatapb.SearchKey
 		want int

@@ -54,13 +54,6 @@ func (s *trigramSet) reset() {
 	s.list = s.list[:0]
 }
 
-// sorted returns the trigrams of the set in ascending order; the slice is
-// the set's own and valid until reset.
-func (s *trigramSet) sorted() []uint32 {
-	slices.Sort(s.list)
-	return s.list
-}
-
 // unitTrigrams adds the trigrams of one unit of folded text, given in
 // pieces: w and n carry the last two bytes across pieces of one unit.
 type unitTrigrams struct {
@@ -152,7 +145,7 @@ func NewExtractor() *Extractor {
 	return x
 }
 
-// Trigrams returns the distinct trigrams, ascending, of the text that
+// Trigrams returns the distinct trigrams, in no particular order, of the text that
 // BODY and TEXT search in msg: the body (KindBody) and the top-level
 // header (KindHeader). msg.Meta must be set. The slice is valid until the
 // next call.
@@ -174,7 +167,7 @@ func (x *Extractor) Trigrams(ctx context.Context, msg *Message, bodies BodySourc
 	if _, err := e.walkBody(&x.sink); err != nil {
 		return nil, err
 	}
-	return x.set.sorted(), nil
+	return x.set.list, nil
 }
 
 // needleTrigrams returns the distinct trigrams of a folded needle of the
