@@ -28,9 +28,10 @@ import (
 //     holds SegmentSize messages; rebuild a segment of which more than
 //     half the messages were expunged, merged with the following ones
 //     while they fit in one segment.
-//   - The worker is paced: after building a segment it sleeps as long as
-//     the build took, so it uses at most about half of one core, and it
-//     reads one message at a time.
+//   - The worker is paced: after building a segment it sleeps twice as
+//     long as the build took, so it uses at most about a third of one
+//     core, and it reads one message at a time. A segment holds at most
+//     maxSegmentPostings postings, so long texts make shorter segments.
 //
 // A search never waits for the index: what no segment covers is scanned.
 
@@ -43,6 +44,8 @@ type BodyIndexOptions struct {
 	// mailbox (messages above the last segment, always scanned) stays
 	// below it. 0 means DefaultSegmentSize.
 	SegmentSize int
+	// maxPostings overrides maxSegmentPostings when set (tests).
+	maxPostings int
 }
 
 // DefaultSegmentSize balances the unindexed tail a search scans (up to
@@ -53,6 +56,11 @@ const DefaultSegmentSize = 512
 // maxQueued bounds the queue of mailboxes waiting for the indexer; a
 // mailbox left out is queued again by its next change or body search.
 const maxQueued = 16384
+
+// paceFactor is how much longer than a build the worker sleeps after it:
+// indexing takes at most a third of one core, leaving the rest to
+// APPEND and the other RPCs.
+const paceFactor = 2
 
 // maxPause bounds the pacing sleep after one segment build.
 const maxPause = 2 * time.Second
@@ -73,8 +81,10 @@ type bodyIndexer struct {
 	segSize int
 	// pace enables the sleep between builds (tests turn it off).
 	pace bool
-	wake chan struct{}
-	done chan struct{}
+	// maxPostings is maxSegmentPostings (tests lower it).
+	maxPostings int
+	wake        chan struct{}
+	done        chan struct{}
 
 	// stepMu serialises indexStep; builder is used under it.
 	stepMu  sync.Mutex
@@ -94,11 +104,14 @@ type bodyIndexer struct {
 
 func newBodyIndexer(n *Node, opts BodyIndexOptions) *bodyIndexer {
 	x := &bodyIndexer{
-		n: n, segSize: opts.SegmentSize, pace: true,
+		n: n, segSize: opts.SegmentSize, pace: true, maxPostings: maxSegmentPostings,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	if x.segSize <= 0 {
 		x.segSize = DefaultSegmentSize
+	}
+	if opts.maxPostings > 0 {
+		x.maxPostings = opts.maxPostings
 	}
 	x.mu.queued = make(map[mboxRef]bool)
 	x.mu.corrupt = make(map[mboxRef][]uint32)
@@ -179,7 +192,7 @@ func (x *bodyIndexer) run(ctx context.Context) {
 		if more {
 			x.notify(ref.user, ref.mbox)
 		}
-		if x.pace && more && !sleepCtx(ctx, min(time.Since(start), maxPause)) {
+		if x.pace && more && !sleepCtx(ctx, min(paceFactor*time.Since(start), maxPause)) {
 			return
 		}
 	}

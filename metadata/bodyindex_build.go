@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -146,6 +147,13 @@ func liveCounts(r pebble.Reader, shard uint32, ref mboxRef, segs []segInfo) ([]i
 	return counts, nil
 }
 
+// maxSegmentPostings bounds one segment's postings, so that a segment of
+// long messages stays a batch of a few MB and its builder's memory small.
+const maxSegmentPostings = 4 << 20
+
+// errSegmentFull stops reading messages into a full segment.
+var errSegmentFull = errors.New("metadata: body index segment full")
+
 // buildRange indexes the messages of [start, end] (at most segSize of
 // them; with limit, end is lowered to the segSize-th) into one segment
 // that replaces the segments of replace.
@@ -168,9 +176,18 @@ func (x *bodyIndexer) buildRange(ctx context.Context, snap *pebble.Snapshot, sha
 	set := &metadatapb.UidSet{Ranges: []*metadatapb.UidRange{{Start: start, Stop: end}}}
 	err := x.n.st.Messages(ref.user, ref.mbox, set, true, 0, func(r *metadatapb.MessageRecord) error {
 		msg := &search.Message{UID: r.State.Uid, ModSeq: r.State.Modseq, Flags: r.State.Flags, Meta: r.Meta}
-		return b.Add(ctx, msg, x.n.blobs)
+		if err := b.Add(ctx, msg, x.n.blobs); err != nil {
+			return err
+		}
+		if b.Entries() >= x.maxPostings && msg.UID < end {
+			// Long texts: end the segment here; the rest of the range
+			// is a gap the next step fills.
+			end = msg.UID
+			return errSegmentFull
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errSegmentFull) {
 		return err
 	}
 	return x.commit(ref, uidValidity, replace, b, start, end)

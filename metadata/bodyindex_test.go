@@ -27,13 +27,17 @@ type twoNodes struct {
 }
 
 func newTwoNodes(t *testing.T, n, segSize int) *twoNodes {
+	return newTwoNodesOpts(t, n, BodyIndexOptions{SegmentSize: segSize})
+}
+
+func newTwoNodesOpts(t *testing.T, n int, opts BodyIndexOptions) *twoNodes {
 	t.Helper()
 	dir, err := blobstore.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	tn := &twoNodes{blobs: &countingStore{Store: dir}, raws: testRaws(t, n)}
-	tn.idx = openIndexed(t, t.TempDir(), tn.blobs, BodyIndexOptions{SegmentSize: segSize})
+	tn.idx = openIndexed(t, t.TempDir(), tn.blobs, opts)
 	tn.plain = openIndexed(t, t.TempDir(), tn.blobs, BodyIndexOptions{Disabled: true})
 	for _, e := range []*env{tn.idx, tn.plain} {
 		e.createUser(t, "bob")
@@ -392,5 +396,30 @@ func TestBodyIndexDerivedData(t *testing.T) {
 	// An index build for a deleted mailbox writes nothing.
 	if _, err := other.node.index.indexStep(ctx, mboxRef{"dave", work}); err == nil {
 		t.Fatal("indexing a deleted mailbox succeeded")
+	}
+}
+
+// TestBodyIndexSegmentFull: segments of long texts end early, at
+// maxPostings, and the rest of their range is indexed by the next ones.
+func TestBodyIndexSegmentFull(t *testing.T) {
+	tn := newTwoNodesOpts(t, 100, BodyIndexOptions{SegmentSize: 32, maxPostings: 3000})
+	indexAll(t, tn.idx, "bob", tn.mbox)
+	segs := segments(t, tn.idx, "bob", tn.mbox)
+	if len(segs) <= 100/32 {
+		t.Fatalf("segments %v: none ended early", segs)
+	}
+	next := uint32(1)
+	for _, s := range segs {
+		if s[0] != next || s[2] > 32 {
+			t.Fatalf("segments %v do not tile from 1", segs)
+		}
+		next = s[1] + 1
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 60 {
+		tn.compare(t, randomKey(r, tn.raws, 0))
+	}
+	for i := 5; i < 100; i += 10 {
+		sameUIDs(t, "unique", tn.compare(t, kBody(uniq(i))), []uint32{uint32(i + 1)})
 	}
 }

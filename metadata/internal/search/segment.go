@@ -17,6 +17,7 @@ type SegmentBuilder struct {
 	post      map[uint32][]uint32
 	uids      []uint32
 	unindexed []uint32
+	entries   int
 }
 
 // NewSegmentBuilder returns an empty builder.
@@ -28,6 +29,7 @@ func NewSegmentBuilder() *SegmentBuilder {
 func (b *SegmentBuilder) Reset() {
 	clear(b.post)
 	b.uids, b.unindexed = b.uids[:0], b.unindexed[:0]
+	b.entries = 0
 }
 
 // Add indexes msg, whose UID must be above every UID added since Reset.
@@ -54,8 +56,13 @@ func (b *SegmentBuilder) Add(ctx context.Context, msg *Message, bodies BodySourc
 	for _, t := range tris {
 		b.post[t] = append(b.post[t], msg.UID)
 	}
+	b.entries += len(tris)
 	return nil
 }
+
+// Entries is the number of (trigram, UID) postings so far: what the
+// segment costs in memory (4 bytes each) and, roughly, on disk.
+func (b *SegmentBuilder) Entries() int { return b.entries }
 
 // Count is how many messages were added.
 func (b *SegmentBuilder) Count() int { return len(b.uids) }
