@@ -280,6 +280,7 @@ func TestIndexQueryShape(t *testing.T) {
 		{"or body body", kOr(kBody("hello"), kText("world")), true},
 		{"or body flag", kOr(kBody("hello"), kFlag(`\Seen`)), false},
 		{"header", kHeader("subject", "hello"), false},
+		{"long needle", kBody(strings.Repeat("abcdefghij", 50)), true},
 	} {
 		m, err := Compile(tc.key, time.Now())
 		if err != nil {
@@ -332,6 +333,7 @@ func TestIndexEdgeNeedles(t *testing.T) {
 		{kBody("äöü-split-rune\r\nnext"), 1}, {kBody("grüße aus köln"), 1}, {kBody("crème brûlée"), 2},
 		{kText("subject: inner subject"), 1}, {kBody("subject: inner subject"), 1}, {kText("subject: dessert"), 1},
 		{kBody("subject: dessert"), 0}, {kBody("giraffe"), 1}, {kBody("5 \u212a."), 1}, {kBody("5 k."), 1},
+		{kBody(strings.Repeat("FILLER text with grüße ", 4)), 2}, {kBody(strings.Repeat("filler text with grüße ", 4) + "x"), 0},
 		{kBody("secretword"), 0}, {kBody("epilogue-word"), 0}, {kText("x-custom: value with"), 1},
 	} {
 		m, err := Compile(tc.key, time.Now())
@@ -343,5 +345,25 @@ func TestIndexEdgeNeedles(t *testing.T) {
 		if len(want) != tc.want || !slices.Equal(got, want) {
 			t.Errorf("%v: indexed %v, scan %v, want %d hits", tc.key, got, want, tc.want)
 		}
+	}
+}
+
+func TestNeedleTrigramsBounded(t *testing.T) {
+	long := foldString(strings.Repeat("the quick brown fox jumps over the lazy dog ", 20))
+	got := needleTrigrams(long, KindBody)
+	if len(got) != maxNeedleTrigrams || !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+		t.Fatalf("trigrams %v", got)
+	}
+	all := map[uint32]bool{}
+	for i := 0; i+3 <= len(long); i++ {
+		all[uint32(long[i])<<16|uint32(long[i+1])<<8|uint32(long[i+2])] = true
+	}
+	for _, tri := range got {
+		if !all[tri] {
+			t.Fatalf("trigram %06x is not the needle's", tri)
+		}
+	}
+	if got := needleTrigrams(foldString("abcab"), KindHeader); !slices.Equal(got, []uint32{KindHeader | 0x414243, KindHeader | 0x424341, KindHeader | 0x434142}) {
+		t.Fatalf("short needle: %x", got)
 	}
 }

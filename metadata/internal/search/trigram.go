@@ -170,8 +170,15 @@ func (x *Extractor) Trigrams(ctx context.Context, msg *Message, bodies BodySourc
 	return x.set.list, nil
 }
 
-// needleTrigrams returns the distinct trigrams of a folded needle of the
-// given kind, ascending; nil when the needle is shorter than three bytes.
+// maxNeedleTrigrams bounds the postings one needle looks up per segment.
+// Requiring fewer of the needle's trigrams only lets more candidates
+// through (still sound), while a 1000-byte needle would otherwise cost
+// 998 lookups in every segment.
+const maxNeedleTrigrams = 16
+
+// needleTrigrams returns distinct trigrams of a folded needle of the
+// given kind, ascending: all of them, or maxNeedleTrigrams spread over
+// them; nil when the needle is shorter than three bytes.
 func needleTrigrams(needle []byte, kind uint32) []uint32 {
 	if len(needle) < 3 {
 		return nil
@@ -181,5 +188,13 @@ func needleTrigrams(needle []byte, kind uint32) []uint32 {
 		out = append(out, kind|uint32(needle[i])<<16|uint32(needle[i+1])<<8|uint32(needle[i+2]))
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	if len(out) <= maxNeedleTrigrams {
+		return out
+	}
+	picked := make([]uint32, 0, maxNeedleTrigrams)
+	for i := range maxNeedleTrigrams {
+		picked = append(picked, out[i*(len(out)-1)/(maxNeedleTrigrams-1)])
+	}
+	return picked
 }
