@@ -44,8 +44,10 @@ type BodyIndexOptions struct {
 	// mailbox (messages above the last segment, always scanned) stays
 	// below it. 0 means DefaultSegmentSize.
 	SegmentSize int
-	// maxPostings overrides maxSegmentPostings when set (tests).
+	// maxPostings overrides maxSegmentPostings when set, and noPace
+	// turns off the worker's sleeps (tests).
 	maxPostings int
+	noPace      bool
 }
 
 // DefaultSegmentSize balances the unindexed tail a search scans (up to
@@ -79,7 +81,7 @@ type mboxRef struct {
 type bodyIndexer struct {
 	n       *Node
 	segSize int
-	// pace enables the sleep between builds (tests turn it off).
+	// pace enables the sleeps of the worker.
 	pace bool
 	// maxPostings is maxSegmentPostings (tests lower it).
 	maxPostings int
@@ -104,7 +106,7 @@ type bodyIndexer struct {
 
 func newBodyIndexer(n *Node, opts BodyIndexOptions) *bodyIndexer {
 	x := &bodyIndexer{
-		n: n, segSize: opts.SegmentSize, pace: true, maxPostings: maxSegmentPostings,
+		n: n, segSize: opts.SegmentSize, pace: !opts.noPace, maxPostings: maxSegmentPostings,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	if x.segSize <= 0 {

@@ -116,8 +116,8 @@ func BenchmarkBodySearch(b *testing.B) {
 		b.Run(fmt.Sprintf("msgs=%d", n), func(b *testing.B) {
 			blobs := &memStore{blobs: map[string][]byte{}}
 			e := openIndexed(b, b.TempDir(), blobs, BodyIndexOptions{Disabled: true})
+			// An indexer whose worker never runs: indexAll drives it.
 			e.node.index = newBodyIndexer(e.node, BodyIndexOptions{})
-			e.node.index.pace = false
 			e.createUser(b, "bob")
 			mbox := e.mailbox(b, "bob", "INBOX").Id
 			r := rand.New(rand.NewPCG(1, uint64(n)))

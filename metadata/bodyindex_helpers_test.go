@@ -31,19 +31,17 @@ func (c *countingStore) Open(ctx context.Context, id blobstore.ID, off, n int64)
 }
 
 // openIndexed opens a node over dir that reads bodies from blobs, with
-// the body index configured by opts, and serves it.
+// the body index configured by opts (an unpaced worker), and serves it.
 func openIndexed(t testing.TB, dir string, blobs blobstore.Store, opts BodyIndexOptions) *env {
 	t.Helper()
 	clock := &testClock{}
 	clock.t.Store(1_700_000_000)
+	opts.noPace = true
 	n, err := Open(Options{Dir: dir, Shards: 16, Blobs: blobs, BodyIndex: opts, Logger: slog.New(slog.DiscardHandler), Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.pwParams = fastPasswords
-	if n.index != nil {
-		n.index.pace = false
-	}
 	return serve(t, n)
 }
 
