@@ -376,6 +376,20 @@ func TestBodyIndexDerivedData(t *testing.T) {
 	indexAll(t, other, "carol", cm)
 	sameUIDs(t, "imported, indexed", searchUIDs(t, other, "carol", cm, kBody(tok)), []uint32{36})
 
+	// A user rename drops the index under the old name; the new name is
+	// searched right, and indexed again.
+	must(adminClient(t, other.node).RenameUser(ctx, &metadatapb.RenameUserRequest{User: "carol", NewName: "erin"}))
+	p0 := schema.UserPrefix(base.ShardOf("carol", other.node.shards), schema.TableTextIndex, "carol")
+	it0 := must(other.node.db.NewIter(nil))
+	if it0.SeekGE(p0) && strings.HasPrefix(string(it0.Key()), string(p0)) {
+		t.Fatal("index keys left under the old name")
+	}
+	it0.Close()
+	em := other.mailbox(t, "erin", "INBOX").Id
+	sameUIDs(t, "renamed", searchUIDs(t, other, "erin", em, kBody(tok)), []uint32{36})
+	indexAll(t, other, "erin", em)
+	sameUIDs(t, "renamed, indexed", searchUIDs(t, other, "erin", em, kBody(tok)), []uint32{36})
+
 	// Mailbox deletion drops its index.
 	other.createUser(t, "dave")
 	must(other.client.CreateMailbox(ctx, &metadatapb.CreateMailboxRequest{User: "dave", Name: "Work"}))
