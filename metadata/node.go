@@ -109,9 +109,11 @@ func Open(opts Options) (*Node, error) {
 	if !opts.BodyIndex.Disabled && n.blobs != nil {
 		n.index = newBodyIndexer(n, opts.BodyIndex)
 		pub = indexPublisher{hub: n.hub, idx: n.index}
-		go n.index.run(n.closing)
 	}
 	n.st = state.New(db, n.shards, pub)
+	if n.index != nil {
+		go n.index.run(n.closing)
+	}
 	n.log.Info("metadata: opened", "dir", opts.Dir, "shards", n.shards, "schema_from", from, "schema", schema.Version)
 	return n, nil
 }
