@@ -70,6 +70,9 @@ func (x *bodyIndexer) indexStep(ctx context.Context, ref mboxRef) (more bool, er
 	if len(tail) >= x.segSize {
 		return true, x.buildRange(ctx, snap, shard, ref, mb.UIDValidity, next, tail[len(tail)-1], nil, false)
 	}
+	if run := mergeRun(segs, x.segSize); run != nil {
+		return true, x.merge(snap, shard, ref, mb.UIDValidity, run)
+	}
 	return x.rebuildSparse(ctx, snap, shard, ref, mb, segs, len(tail))
 }
 
@@ -193,9 +196,19 @@ func (x *bodyIndexer) buildRange(ctx context.Context, snap *pebble.Snapshot, sha
 	return x.commit(ref, uidValidity, replace, b, start, end)
 }
 
+// segmentSource is what commit writes as a segment: a SegmentBuilder, or
+// segments being merged. Postings is called before Unindexed and Count.
+type segmentSource interface {
+	Postings(fn func(trigram uint32, uids []uint32) error) error
+	Unindexed() []uint32
+	Count() int
+}
+
+var _ segmentSource = (*search.SegmentBuilder)(nil)
+
 // commit writes one batch that drops the segments of drop and, with b,
 // adds the segment [start, end] built by b.
-func (x *bodyIndexer) commit(ref mboxRef, uidValidity uint32, drop []segInfo, b *search.SegmentBuilder, start, end uint32) error {
+func (x *bodyIndexer) commit(ref mboxRef, uidValidity uint32, drop []segInfo, b segmentSource, start, end uint32) error {
 	shard := base.ShardOf(ref.user, x.n.shards)
 	batch := x.n.db.NewBatch()
 	defer batch.Close()

@@ -107,8 +107,10 @@ func randomKey(r *rand.Rand, raws []string, depth int) *metadatapb.SearchKey {
 func TestBodyIndexDifferential(t *testing.T) {
 	tn := newTwoNodes(t, 200, 16)
 	indexAll(t, tn.idx, "bob", tn.mbox)
-	if segs := segments(t, tn.idx, "bob", tn.mbox); len(segs) != 200/16 {
-		t.Fatalf("segments %v", segs)
+	// 12 segments of 16, the first 8 merged into one.
+	want := [][3]uint32{{1, 128, 128}, {129, 144, 16}, {145, 160, 16}, {161, 176, 16}, {177, 192, 16}}
+	if got := segments(t, tn.idx, "bob", tn.mbox); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("segments %v, want %v", got, want)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	gone := map[uint32]bool{}
@@ -334,7 +336,8 @@ func TestBodyIndexConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	indexAll(t, e, "bob", mbox)
-	if segs := segments(t, e, "bob", mbox); len(segs) != total/8 {
+	// 20 segments of 8, merged by 8: 2 big ones and 4 small ones.
+	if segs := segments(t, e, "bob", mbox); len(segs) != 6 || segs[1] != [3]uint32{65, 128, 64} {
 		t.Fatalf("segments %v", segs)
 	}
 }
@@ -424,7 +427,7 @@ func TestBodyIndexSegmentFull(t *testing.T) {
 	}
 	next := uint32(1)
 	for _, s := range segs {
-		if s[0] != next || s[2] > 32 {
+		if s[0] != next {
 			t.Fatalf("segments %v do not tile from 1", segs)
 		}
 		next = s[1] + 1
@@ -436,4 +439,39 @@ func TestBodyIndexSegmentFull(t *testing.T) {
 	for i := 5; i < 100; i += 10 {
 		sameUIDs(t, "unique", tn.compare(t, kBody(uniq(i))), []uint32{uint32(i + 1)})
 	}
+}
+
+// TestBodyIndexMerge: full small segments are merged by mergeFanIn from
+// their postings; the merged segment narrows like the small ones did,
+// and is rebuilt from the messages once sparse.
+func TestBodyIndexMerge(t *testing.T) {
+	tn := newTwoNodes(t, 100, 8)
+	indexAll(t, tn.idx, "bob", tn.mbox)
+	want := [][3]uint32{{1, 64, 64}, {65, 72, 8}, {73, 80, 8}, {81, 88, 8}, {89, 96, 8}}
+	if got := segments(t, tn.idx, "bob", tn.mbox); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("segments %v, want %v", got, want)
+	}
+	before := tn.blobs.opens.Load()
+	sameUIDs(t, "merged", searchUIDs(t, tn.idx, "bob", tn.mbox, kText(uniq(25))), []uint32{26})
+	if reads := tn.blobs.opens.Load() - before; reads > 5 { // one candidate, a tail of 4
+		t.Fatalf("%d blob reads", reads)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 60 {
+		tn.compare(t, randomKey(r, tn.raws, 0))
+	}
+	var gone []uint32
+	for u := uint32(1); u <= 40; u++ {
+		gone = append(gone, u)
+	}
+	tn.expunge(t, gone...)
+	indexAll(t, tn.idx, "bob", tn.mbox)
+	want = [][3]uint32{{1, 64, 24}, {65, 72, 8}, {73, 80, 8}, {81, 88, 8}, {89, 96, 8}}
+	if got := segments(t, tn.idx, "bob", tn.mbox); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after expunge: segments %v, want %v", got, want)
+	}
+	for range 60 {
+		tn.compare(t, randomKey(r, tn.raws, 0))
+	}
+	sameUIDs(t, "rebuilt", tn.compare(t, kBody(uniq(45))), []uint32{46})
 }
