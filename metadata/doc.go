@@ -30,8 +30,8 @@
 // Search, Sort and Thread narrow BODY/TEXT keys with the body index
 // (bodyindex*.go): trigram postings of message text in segments of
 // consecutive UIDs, built by one paced background goroutine per node
-// (queued by every change of a mailbox and by body searches), rebuilt
-// when half a segment's messages are gone, dropped and rebuilt when a
+// (queued by every change of a mailbox and by body searches), merged by
+// eight once full, rebuilt when half a segment's messages are gone, dropped and rebuilt when a
 // search finds one damaged. A search uses the segments that exist, scans
 // what they do not cover (the tail below one segment, gaps), and matches
 // every candidate exactly, so results never depend on the index. It is
