@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -70,7 +71,7 @@ func (x *bodyIndexer) indexStep(ctx context.Context, ref mboxRef) (more bool, er
 	if len(tail) >= x.segSize {
 		return true, x.buildRange(ctx, snap, shard, ref, mb.UIDValidity, next, tail[len(tail)-1], nil, false)
 	}
-	if run := mergeRun(segs, x.segSize); run != nil {
+	if run := mergeRun(segs, x.segSize, 2*x.maxPostings); run != nil {
 		return true, x.merge(snap, shard, ref, mb.UIDValidity, run)
 	}
 	return x.rebuildSparse(ctx, snap, shard, ref, mb, segs, len(tail))
@@ -202,6 +203,7 @@ type segmentSource interface {
 	Postings(fn func(trigram uint32, uids []uint32) error) error
 	Unindexed() []uint32
 	Count() int
+	Entries() int
 }
 
 var _ segmentSource = (*search.SegmentBuilder)(nil)
@@ -240,7 +242,7 @@ func (x *bodyIndexer) commit(ref mboxRef, uidValidity uint32, drop []segInfo, b 
 				return fmt.Errorf("metadata: body index: %w", err)
 			}
 		}
-		rec := schema.TextSegment{UIDValidity: uidValidity, End: end, Count: uint32(b.Count())}
+		rec := schema.TextSegment{UIDValidity: uidValidity, End: end, Count: uint32(b.Count()), Postings: uint32(min(b.Entries(), math.MaxUint32))}
 		if err := batch.Set(schema.TextSegmentKey(shard, ref.user, ref.mbox, start), rec.Encode(), nil); err != nil {
 			return fmt.Errorf("metadata: body index: %w", err)
 		}

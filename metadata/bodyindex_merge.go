@@ -20,23 +20,31 @@ import (
 // mergeFanIn is how many segments are merged into one.
 const mergeFanIn = 8
 
-// mergeRun returns the first run of mergeFanIn consecutive segments that
-// are small (at most segSize messages: not merged yet) and dense (at
-// least half of segSize: sparse ones are rebuilt instead), or nil.
-func mergeRun(segs []segInfo, segSize int) []segInfo {
-	n := 0
-	for i, s := range segs {
+// mergeRun looks for mergeFanIn consecutive segments that are small (at
+// most segSize messages: not merged yet) and dense (at least half of
+// segSize: sparse ones are rebuilt instead), and returns the longest
+// prefix of them, of two or more, whose postings add up to at most
+// maxPostings (one batch of bounded size); nil if there is none. Merged
+// segments are not small, so merging always ends.
+func mergeRun(segs []segInfo, segSize, maxPostings int) []segInfo {
+	small := func(s segInfo) bool {
 		c := int(s.rec.Count)
-		if s.bad || c > segSize || c*2 < segSize {
-			n = 0
-			continue
+		return !s.bad && c <= segSize && c*2 >= segSize
+	}
+outer:
+	for i := 0; i+mergeFanIn <= len(segs); i++ {
+		for j := i; j < i+mergeFanIn; j++ {
+			if !small(segs[j]) || (j > i && segs[j].start != segs[j-1].rec.End+1) {
+				continue outer
+			}
 		}
-		if n > 0 && s.start != segs[i-1].rec.End+1 {
-			n = 0
+		k, sum := 0, 0
+		for k < mergeFanIn && sum+int(segs[i+k].rec.Postings) <= maxPostings {
+			sum += int(segs[i+k].rec.Postings)
+			k++
 		}
-		n++
-		if n == mergeFanIn {
-			return segs[i-n+1 : i+1]
+		if k >= 2 {
+			return segs[i : i+k]
 		}
 	}
 	return nil
@@ -55,6 +63,7 @@ func (x *bodyIndexer) merge(snap *pebble.Snapshot, shard uint32, ref mboxRef, ui
 		it.First()
 		m.srcs = append(m.srcs, mergeSource{it: it, seg: s})
 		m.count += int(s.rec.Count)
+		m.entries += int(s.rec.Postings)
 	}
 	defer m.close()
 	last := run[len(run)-1]
@@ -86,11 +95,13 @@ func (s *mergeSource) trigram() (uint32, bool) {
 type mergedSegment struct {
 	srcs      []mergeSource
 	count     int
+	entries   int
 	unindexed []uint32
 	bad       *segInfo
 }
 
 func (m *mergedSegment) Count() int          { return m.count }
+func (m *mergedSegment) Entries() int        { return m.entries }
 func (m *mergedSegment) Unindexed() []uint32 { return m.unindexed }
 
 func (m *mergedSegment) Postings(fn func(trigram uint32, uids []uint32) error) error {

@@ -49,6 +49,9 @@ type TextSegment struct {
 	// Count is how many messages were indexed: when fewer than half of
 	// them are still there, the segment is rebuilt.
 	Count uint32
+	// Postings is how many (trigram, UID) postings the segment holds,
+	// which bounds what merging segments may write in one batch.
+	Postings uint32
 }
 
 // TextSegmentPrefix is the prefix of the directory records of a mailbox's
@@ -84,6 +87,7 @@ func (s *TextSegment) Encode() []byte {
 	e.uvarint(uint64(s.UIDValidity))
 	e.uvarint(uint64(s.End))
 	e.uvarint(uint64(s.Count))
+	e.uvarint(uint64(s.Postings))
 	return e.b
 }
 
@@ -91,7 +95,7 @@ func (s *TextSegment) Encode() []byte {
 func DecodeTextSegment(b []byte) (TextSegment, error) {
 	d := decoder{b: b}
 	f := d.byte1()
-	s := TextSegment{UIDValidity: d.u32(), End: d.u32(), Count: d.u32()}
+	s := TextSegment{UIDValidity: d.u32(), End: d.u32(), Count: d.u32(), Postings: d.u32()}
 	return s, d.finish(f, formatTextSegmentV1)
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTextSegmentRecord(t *testing.T) {
-	s := TextSegment{UIDValidity: 1700000000, End: 4096, Count: 512}
+	s := TextSegment{UIDValidity: 1700000000, End: 4096, Count: 512, Postings: 1 << 20}
 	got, err := DecodeTextSegment(s.Encode())
 	if err != nil || got != s {
 		t.Fatalf("round trip: %+v, %v", got, err)
