@@ -25,11 +25,11 @@ import (
 //     the others.
 //   - Work, in order: drop segments a search found damaged; fill a gap
 //     between segments (a dropped one); index the unindexed tail once it
-//     holds SegmentSize messages; merge 8 consecutive full segments into
-//     one from their postings (bodyindex_merge.go), so that a lookup
-//     visits about n/(8*SegmentSize) segments; rebuild a segment of which
-//     more than half the messages were expunged, merged with the
-//     following ones while they fit in one segment.
+//     holds SegmentSize messages; rebuild a segment of which more than
+//     half the messages were expunged, merged with the following ones
+//     while they fit in one segment; merge 8 consecutive full segments
+//     into one from their postings (bodyindex_merge.go), so that a
+//     lookup visits about n/(8*SegmentSize) segments.
 //   - The worker is paced: after building a segment it sleeps twice as
 //     long as the build took, so it uses at most about a third of one
 //     core, and it reads one message at a time. A segment holds at most

@@ -71,10 +71,15 @@ func (x *bodyIndexer) indexStep(ctx context.Context, ref mboxRef) (more bool, er
 	if len(tail) >= x.segSize {
 		return true, x.buildRange(ctx, snap, shard, ref, mb.UIDValidity, next, tail[len(tail)-1], nil, false)
 	}
+	// Sparse segments are rebuilt before merging, so that a merge does
+	// not carry postings of messages long gone.
+	if more, err := x.rebuildSparse(ctx, snap, shard, ref, mb, segs, len(tail)); more || err != nil {
+		return more, err
+	}
 	if run := mergeRun(segs, x.segSize, 2*x.maxPostings); run != nil {
 		return true, x.merge(snap, shard, ref, mb.UIDValidity, run)
 	}
-	return x.rebuildSparse(ctx, snap, shard, ref, mb, segs, len(tail))
+	return false, nil
 }
 
 // rebuildSparse rebuilds the first segment of which more than half the
