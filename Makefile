@@ -38,6 +38,9 @@ FUZZ_TARGETS = \
 	./frontend/mailimport:FuzzMessageFile \
 	./metadata/internal/search:FuzzMatch \
 	./metadata/internal/schema:FuzzDecode \
+	./metadata/internal/schema:FuzzDecodePostings \
+	./metadata/internal/schema:FuzzDecodeAnnotationUsage \
+	./metadata/internal/search:FuzzIndexSound \
 	./metadata/internal/state:FuzzCanonicalName \
 	./metadata/internal/password:FuzzVerify \
 	./metadata/internal/threading:FuzzBaseSubject \

@@ -34,6 +34,17 @@
 // (internal/state/annotations.go). They travel with the user's other
 // keys in RenameUser and ExportUser/ImportUser.
 //
+// Search, Sort and Thread narrow BODY/TEXT keys with the body index
+// (bodyindex*.go): trigram postings of message text in segments of
+// consecutive UIDs, built by one paced background goroutine per node
+// (queued by every change of a mailbox and by body searches), merged by
+// eight once full, rebuilt when half a segment's messages are gone, dropped and rebuilt when a
+// search finds one damaged. A search uses the segments that exist, scans
+// what they do not cover (the tail below one segment, gaps), and matches
+// every candidate exactly, so results never depend on the index. It is
+// derived data: not exported with a user, dropped with its mailbox or
+// user, written with CommitDerived under the user's writer lock.
+//
 // Invariants (DESIGN.md "Reliability rules", "Decisions already taken"):
 //   - A state-changing RPC returns only after its Pebble batch is committed
 //     with fsync; a failed RPC leaves nothing half-written.

@@ -42,6 +42,9 @@ type Options struct {
 	// again and again: with Pebble's 8 MiB default they are decompressed
 	// from the files on every pass once a mailbox outgrows it.
 	CacheSize int64
+	// BodyIndex configures the trigram index of SEARCH BODY/TEXT
+	// (bodyindex.go); it is on by default when Blobs is set.
+	BodyIndex BodyIndexOptions
 }
 
 // DefaultCacheSize is the block cache of a node when Options.CacheSize is
@@ -66,6 +69,7 @@ type Node struct {
 	st       *state.Store
 	hub      *hub.Hub
 	pwParams password.Params
+	index    *bodyIndexer // nil when the body index is off
 
 	// closing is cancelled by Close; it ends Watch streams.
 	closing context.Context
@@ -116,15 +120,27 @@ func Open(opts Options) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	n.st = state.New(db, n.shards, n.hub)
 	n.closing, n.cancel = context.WithCancel(context.Background())
+	var pub state.Publisher = n.hub
+	if !opts.BodyIndex.Disabled && n.blobs != nil {
+		n.index = newBodyIndexer(n, opts.BodyIndex)
+		pub = indexPublisher{hub: n.hub, idx: n.index}
+	}
+	n.st = state.New(db, n.shards, pub)
+	if n.index != nil {
+		go n.index.run(n.closing)
+	}
 	n.log.Info("metadata: opened", "dir", opts.Dir, "shards", n.shards, "schema_from", from, "schema", schema.Version)
 	return n, nil
 }
 
-// Close ends Watch streams, waits for in-flight RPCs and closes the store.
+// Close ends Watch streams and the body indexer, waits for in-flight RPCs
+// and closes the store.
 func (n *Node) Close() error {
 	n.cancel()
+	if n.index != nil {
+		<-n.index.done // the indexer uses the store without enter
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.closed {

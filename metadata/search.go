@@ -15,7 +15,9 @@ import (
 // Search evaluates a criteria tree over every message of a mailbox, from
 // one snapshot, and returns the matching UIDs ascending with the highest
 // modseq among them (RFC 7162 §3.1.5). Meta is read only when the compiled
-// matcher needs it; bodies only for BODY/TEXT (package search).
+// matcher needs it; bodies only for BODY/TEXT (package search), and only
+// of the candidates the body index lets through (searchSet), which are
+// still matched exactly.
 func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*metadatapb.SearchResponse, error) {
 	release, err := n.enter(req.User)
 	if err != nil {
@@ -36,7 +38,9 @@ func (n *Node) Search(ctx context.Context, req *metadatapb.SearchRequest) (*meta
 	resp := &metadatapb.SearchResponse{}
 	var msg search.Message
 	var sum search.Summary
-	err = n.st.Scan(req.User, req.MailboxId, searchFields(m), m.NeedsDigest(), func(r *state.ScanMsg) error {
+	// Candidates from the body index narrow a BODY/TEXT search (nil: all).
+	set := n.searchSet(req.User, req.MailboxId, m)
+	err = n.st.Scan(req.User, req.MailboxId, set, searchFields(m), m.NeedsDigest(), func(r *state.ScanMsg) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

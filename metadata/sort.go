@@ -111,7 +111,7 @@ func (n *Node) matching(ctx context.Context, user string, mbox uint64, key *meta
 	}
 	var msg search.Message
 	var sum search.Summary
-	err = n.st.Scan(user, mbox, fields, m.NeedsDigest(), func(r *state.ScanMsg) error {
+	err = n.st.Scan(user, mbox, n.searchSet(user, mbox, m), fields, m.NeedsDigest(), func(r *state.ScanMsg) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -28,6 +28,8 @@
 //	table 0x1F msg digest   [shard][0x1F][user 0][mbox u64][uid u32] -> search.Digest (derived)
 //	table 0x20 annotation   [shard][0x20][user 0]                   -> AnnotationUsage
 //	                        [shard][0x20][user 0][mbox u64][entry]  -> annotation value
+//	table 0x30 text index   [shard][0x30][user 0][mbox u64][0x00][start u32] -> TextSegment
+//	                        [shard][0x30][user 0][mbox u64][0x01][start u32][trigram u32] -> postings
 //
 // Global keys live after every shard, under the reserved shard value
 // 0xFFFFFFFF (so valid shard counts are below MaxShards):
@@ -79,6 +81,16 @@
 // bounds what one user can store. Mailbox deletion removes the mailbox's
 // entries in its batch. A new table needs no migration: an older store
 // simply has no annotations.
+//
+// Tables from 0x30 on are derived data (DerivedTables): everything in
+// them can be recomputed from the tables above, so they are not part of a
+// user's export or checksum, need no migration (a store without them has
+// no index yet; a newer table this code does not know is ignored), and a
+// reader must treat a missing or undecodable entry as "not indexed",
+// never as "no match". The text index (textindex.go) holds trigram
+// postings of message text in segments of consecutive UIDs, written by
+// the node's background indexer in one batch per segment; mailbox and
+// user deletion drop it in their batch.
 //
 // # Records
 //

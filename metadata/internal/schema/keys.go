@@ -27,6 +27,9 @@ const (
 	TableMsgDigest byte = 0x1F
 	// TableAnnotation (RFC 5464 METADATA).
 	TableAnnotation byte = 0x20
+	// Tables from 0x30 on hold derived data: rebuilt from the tables
+	// above, never exported, dropped freely (DerivedTables).
+	TableTextIndex byte = 0x30
 )
 
 // UserTables lists every per-user table, for whole-user deletion.
@@ -36,9 +39,15 @@ var UserTables = []byte{
 	TableQuota, TableThread, TableMsgDigest, TableAnnotation,
 }
 
+// DerivedTables lists the per-user tables of derived data. They are not
+// in UserTables: a user's export, import and checksum skip them, and a
+// user rename drops them (they are rebuilt under the new name), but
+// whole-user deletion removes them too.
+var DerivedTables = []byte{TableTextIndex}
+
 // MailboxTables lists the per-message tables of one mailbox (keys under
-// MailboxPrefix), for whole-mailbox deletion.
-var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableMsgDigest}
+// MailboxPrefix), derived ones included, for whole-mailbox deletion.
+var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableMsgDigest, TableTextIndex}
 
 // GlobalShard is the reserved shard prefix of global keys.
 const GlobalShard uint32 = 0xFFFFFFFF

@@ -43,6 +43,46 @@ func (n *bodyNode) eval(e *evaluation) (bool, error) {
 			return true, nil
 		}
 	}
+	e.find = needleSink{e: e, needle: n.needle}
+	return e.walkBody(&e.find, n.withHeader)
+}
+
+// textSink receives the searchable text of a message body, unit by unit,
+// in the order the walk visits them: a match never spans two units. The
+// matcher (needleSink) and the trigram index builder (trigramSink) are the
+// two sinks, so that the index is built from exactly the text BODY
+// searches.
+type textSink interface {
+	// text receives one text part, transfer- and charset-decoded but not
+	// folded. stop ends the walk; err is an error of r (a decoding error
+	// or the blob read's, which the walk tells apart).
+	text(r io.Reader) (stop bool, err error)
+	// header receives the parsed header of an encapsulated message; each
+	// field, read as "Name: value", is one unit.
+	header(h *header) (stop bool)
+}
+
+// needleSink stops at the first unit that contains needle (folded).
+type needleSink struct {
+	e      *evaluation
+	needle []byte
+}
+
+func (s *needleSink) text(r io.Reader) (bool, error) {
+	return streamContains(s.e.ctx, r, s.needle)
+}
+
+func (s *needleSink) header(h *header) bool {
+	var found bool
+	found, s.e.scratch = headerTextContains(s.e.scratch, h, s.needle)
+	return found
+}
+
+// walkBody gives the body text of the message to s (see the package
+// documentation for which parts count), with headers the headers of its
+// parts and encapsulated messages too. It reports whether s stopped the
+// walk.
+func (e *evaluation) walkBody(s textSink, headers bool) (bool, error) {
 	if e.bodies == nil {
 		return false, fmt.Errorf("search: BODY/TEXT needs a body source: %w", base.ErrInvalidArgument)
 	}
@@ -51,18 +91,18 @@ func (n *bodyNode) eval(e *evaluation) (bool, error) {
 		// No MIME tree was stored: search what follows the header as
 		// text/plain, which is what a message without MIME headers is
 		// (RFC 2045 §5.2).
-		return e.searchText(uint64(len(m.GetHeader())), math.MaxUint64, "", "", n.needle)
+		return e.walkText(uint64(len(m.GetHeader())), math.MaxUint64, "", "", s)
 	}
-	return e.searchPart(m.GetPart(), n.needle, n.withHeader, 0)
+	return e.walkPart(m.GetPart(), s, headers, 0)
 }
 
-// searchPart searches the body of one MIME entity, not its own header (the
-// caller searched it when it counts). RFC 9051 §6.4.4: BODY "doesn't match
-// any header fields", so with headers false no header is searched, not
-// even an encapsulated message's; TEXT (headers true) matches "the header
+// walkPart walks the body of one MIME entity, not its own header (the
+// caller walked it when it counts). RFC 9051 §6.4.4: BODY "doesn't match
+// any header fields", so with headers false no header is walked, not even
+// an encapsulated message's; TEXT (headers true) matches "the header
 // (including MIME header fields)", so the header of every part and of
-// every encapsulated message is searched too.
-func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, headers bool, depth int) (bool, error) {
+// every encapsulated message is walked too.
+func (e *evaluation) walkPart(p *metadatapb.MimePart, s textSink, headers bool, depth int) (bool, error) {
 	if depth > maxPartDepth {
 		return false, nil
 	}
@@ -71,11 +111,11 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, headers b
 	case strings.HasPrefix(ct, "multipart/"):
 		for _, c := range p.GetChildren() {
 			if headers {
-				if ok, err := e.searchHeaderAt(c.GetHeaderOffset(), c.GetHeaderLength(), needle); ok || err != nil {
+				if ok, err := e.walkHeaderAt(c.GetHeaderOffset(), c.GetHeaderLength(), s); ok || err != nil {
 					return ok, err
 				}
 			}
-			if ok, err := e.searchPart(c, needle, headers, depth+1); ok || err != nil {
+			if ok, err := e.walkPart(c, s, headers, depth+1); ok || err != nil {
 				return ok, err
 			}
 		}
@@ -84,16 +124,16 @@ func (e *evaluation) searchPart(p *metadatapb.MimePart, needle []byte, headers b
 		inner := p.GetMessage()
 		if inner == nil {
 			// Unparsed encapsulated message: it is text, search it raw.
-			return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), "", needle)
+			return e.walkText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), "", s)
 		}
 		if headers {
-			if ok, err := e.searchHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), needle); ok || err != nil {
+			if ok, err := e.walkHeaderAt(inner.GetHeaderOffset(), inner.GetHeaderLength(), s); ok || err != nil {
 				return ok, err
 			}
 		}
-		return e.searchPart(inner, needle, headers, depth+1)
+		return e.walkPart(inner, s, headers, depth+1)
 	case ct == "" || strings.HasPrefix(ct, "text/"):
-		return e.searchText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), needle)
+		return e.walkText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), s)
 	default:
 		return false, nil // non-text parts are not searched
 	}
@@ -126,16 +166,15 @@ func (e *evaluation) open(off, length uint64) (*trackReader, error) {
 	return &trackReader{r: rc, Closer: rc}, nil
 }
 
-// searchText streams one text body: transfer-decoded, charset-decoded,
-// case-folded, stopping at the first match.
-func (e *evaluation) searchText(off, length uint64, cte, cs string, needle []byte) (bool, error) {
+// walkText gives one text body to s: transfer-decoded, charset-decoded.
+func (e *evaluation) walkText(off, length uint64, cte, cs string, s textSink) (bool, error) {
 	src, err := e.open(off, length)
 	if src == nil || err != nil {
 		return false, err
 	}
 	defer src.Close()
-	found, rerr := streamContains(e.ctx, decodeText(src, cte, cs), needle)
-	return e.readResult(src, found, rerr)
+	stop, rerr := s.text(decodeText(src, cte, cs))
+	return e.readResult(src, stop, rerr)
 }
 
 // readResult sorts out how a streamed read ended: an error of the blob
@@ -152,9 +191,9 @@ func (e *evaluation) readResult(src *trackReader, found bool, rerr error) (bool,
 	return found, nil
 }
 
-// searchHeaderAt searches the header of a part or of an encapsulated
-// message, decoded like the top-level header.
-func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, error) {
+// walkHeaderAt gives the header of a part or of an encapsulated message
+// to s, parsed and decoded like the top-level header.
+func (e *evaluation) walkHeaderAt(off, length uint64, s textSink) (bool, error) {
 	src, err := e.open(off, length)
 	if src == nil || err != nil {
 		return false, err
@@ -164,9 +203,7 @@ func (e *evaluation) searchHeaderAt(off, length uint64, needle []byte) (bool, er
 	if _, err := e.readResult(src, false, rerr); err != nil {
 		return false, err
 	}
-	var found bool
-	found, e.scratch = headerTextContains(e.scratch, parseHeader(raw), needle)
-	return found, nil
+	return s.header(parseHeader(raw)), nil
 }
 
 // decodeText wraps r with the decoders that turn a part body into UTF-8

@@ -4,8 +4,35 @@
 // Everything but BODY and TEXT is answered from the stored records (flags,
 // dates, sizes, the stored header block); BODY/TEXT read the body from the
 // blob store and match case-insensitively on decoded text (DESIGN.md "Body
-// search keeps IMAP semantics"). An index may later narrow the candidates;
-// it must never change the results.
+// search keeps IMAP semantics"). A trigram index narrows the candidates;
+// it never changes the results.
+//
+// # Trigram index
+//
+// The package computes what the metadata node's body index stores and
+// answers; the node owns storage (schema table 0x30) and the indexer.
+//
+//   - Extractor / SegmentBuilder compute a message's trigrams: every three
+//     consecutive bytes of the case-folded text (trigram.go). The text is
+//     produced by the very walk BODY uses (walkBody with a textSink: the
+//     matcher's sink looks for the needle, the index's sink collects
+//     trigrams), so decoding, folding, which parts count and where one
+//     searchable unit ends are the same by construction. Units are: each
+//     text part's decoded stream, each field of an encapsulated message's
+//     header, and each field of the top-level header ("Name: value", as
+//     TEXT reads it) kept apart as KindHeader.
+//   - Soundness: a match lies inside one unit, so every trigram of the
+//     folded needle is a trigram of that unit, and the message is in the
+//     postings of each of them. Needles shorter than three folded bytes
+//     cannot be narrowed.
+//   - Matcher.IndexQuery is derived at Compile (plan.go): BODY needs its
+//     body trigrams, TEXT its body or its header trigrams, AND intersects
+//     what it can answer, OR unites only if it can answer every child,
+//     NOT and the rest cannot be answered. Candidates evaluates it on one
+//     segment; the caller matches every candidate exactly, so postings of
+//     expunged messages and any other excess never show in results.
+//   - A message whose body could not be read at build time is listed as
+//     unindexed and is a candidate of every query.
 //
 // # Evaluation order
 //

@@ -18,6 +18,7 @@ type evaluation struct {
 	hdr       header // valid when hdrParsed
 	hdrParsed bool
 	scratch   []byte // folding buffer for header values
+	find      needleSink
 }
 
 // evalPool recycles evaluations, whose buffers (header fields, scratch)
@@ -36,6 +37,7 @@ func getEvaluation(ctx context.Context, msg *Message, bodies BodySource) *evalua
 
 func putEvaluation(e *evaluation) {
 	e.ctx, e.msg, e.bodies = nil, nil, nil
+	e.find = needleSink{}
 	if cap(e.scratch) > maxPooledScratch {
 		e.scratch = nil
 	}

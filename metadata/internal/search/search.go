@@ -64,6 +64,7 @@ type Matcher struct {
 	// needsSummary: a size or date key reads Message.Summary (or Meta).
 	needsSummary bool
 	needsBody    bool
+	iq           *IndexQuery
 }
 
 // Compile validates key and prepares it for evaluation. now is the time
@@ -79,6 +80,7 @@ func Compile(key *metadatapb.SearchKey, now time.Time) (*Matcher, error) {
 		needsMeta:    root.cost() > costDigest,
 		needsSummary: usesSummary(root),
 		needsBody:    root.cost() >= costBody,
+		iq:           indexQuery(root),
 	}, nil
 }
 

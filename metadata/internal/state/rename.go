@@ -63,6 +63,13 @@ func (s *Store) RenameUser(from, to string) error {
 			return fmt.Errorf("state: rename user: %w", err)
 		}
 	}
+	// Derived data is not moved: it is rebuilt under the new name.
+	for _, tab := range schema.DerivedTables {
+		oldP := schema.UserPrefix(oldShard, tab, from)
+		if err := b.DeleteRange(oldP, schema.PrefixEnd(oldP), nil); err != nil {
+			return fmt.Errorf("state: rename user: %w", err)
+		}
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("state: commit: %w", err)
 	}

@@ -58,7 +58,8 @@ type ScanMsg struct {
 	Meta   *metadatapb.MessageMeta // nil when the selection is NoMeta
 }
 
-// Scan calls fn for every message of a mailbox, ascending by UID, from one
+// Scan calls fn for every message of a mailbox (of set, when not nil),
+// ascending by UID, from one
 // snapshot: the read of SEARCH, SORT and THREAD. Flags, size and dates come
 // from the state records alone, so a search by them never reads the much
 // larger meta records; meta is read only for the selected fields. A state
@@ -68,7 +69,11 @@ type ScanMsg struct {
 // (search.Digest); one stored without a digest comes with its header
 // instead. The ScanMsg, its Meta and Digest are reused between calls and
 // may alias the store's memory: fn must not keep them.
-func (s *Store) Scan(user string, mbox uint64, meta MetaFields, digest bool, fn func(*ScanMsg) error) error {
+func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, digest bool, fn func(*ScanMsg) error) error {
+	ranges := allUIDs
+	if set != nil {
+		ranges = normalize(set)
+	}
 	return s.read(user, func(v *view) error {
 		if _, err := v.mailbox(mbox); err != nil {
 			return err
@@ -100,36 +105,30 @@ func (s *Store) Scan(user string, mbox uint64, meta MetaFields, digest bool, fn 
 			}
 			defer digestIt.Close()
 		}
-		digestValid := false // digestIt is positioned (not exhausted)
-		if digestIt != nil {
-			digestValid = digestIt.First()
-		}
+		digestPositioned := false
 		var (
 			m          ScanMsg
 			scratch    []byte
 			positioned bool
 			headerMeta metadatapb.MessageMeta
 		)
-		return v.forEachState(mbox, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
+		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			m = ScanMsg{UID: uid, ModSeq: st.ModSeq, Flags: flagList(st), Size: st.Size, Dates: st.Dates}
 			fields := meta
 			if digestIt != nil {
-				// Digests are sorted like states and there is at most
-				// one per message: advance to this UID.
-				for digestValid {
-					duid, err := schema.UIDFromKey(digestIt.Key())
-					if err != nil {
+				// Digests are sorted like states, at most one per
+				// message: step, and seek only on a gap.
+				k := schema.MsgDigestKey(v.shard, user, mbox, uid)
+				found := digestPositioned && digestIt.Next() && string(digestIt.Key()) == string(k)
+				if !found {
+					found = digestIt.SeekGE(k) && string(digestIt.Key()) == string(k)
+				}
+				digestPositioned = true
+				if found {
+					var err error
+					if m.Digest, err = digestIt.ValueAndErr(); err != nil {
 						return false, err
 					}
-					if duid >= uid {
-						if duid == uid {
-							if m.Digest, err = digestIt.ValueAndErr(); err != nil {
-								return false, err
-							}
-						}
-						break
-					}
-					digestValid = digestIt.Next()
 				}
 				if m.Digest == nil {
 					fields |= headerOnly // searched through its header

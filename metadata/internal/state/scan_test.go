@@ -38,7 +38,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	collect := func(mb uint64, f MetaFields) []ScanMsg {
 		t.Helper()
 		var out []ScanMsg
-		if err := s.Scan(user, mb, f, false, func(m *ScanMsg) error { out = append(out, *m); return nil }); err != nil {
+		if err := s.Scan(user, mb, nil, f, false, func(m *ScanMsg) error { out = append(out, *m); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return out
@@ -64,7 +64,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	// the header is read in place).
 	for _, f := range []MetaFields{MetaFieldsOf(9), MetaFieldsOf(9, 1)} {
 		var hdrs, blobs []string
-		err := s.Scan(user, inbox, f, false, func(m *ScanMsg) error {
+		err := s.Scan(user, inbox, nil, f, false, func(m *ScanMsg) error {
 			hdrs, blobs = append(hdrs, string(m.Meta.GetHeader())), append(blobs, m.Meta.GetBlobId())
 			return nil
 		})
@@ -88,7 +88,7 @@ func TestScanGivesStateDates(t *testing.T) {
 	}
 	for _, f := range []MetaFields{NoMeta, MetaFieldsOf(6)} {
 		var digests, hdrs []string
-		err := s.Scan(user, inbox, f, true, func(m *ScanMsg) error {
+		err := s.Scan(user, inbox, nil, f, true, func(m *ScanMsg) error {
 			digests, hdrs = append(digests, string(m.Digest)), append(hdrs, string(m.Meta.GetHeader()))
 			return nil
 		})

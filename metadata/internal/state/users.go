@@ -68,7 +68,7 @@ func (s *Store) DeleteUser(user string) error {
 		if _, err := t.view().userRecord(); err != nil {
 			return err
 		}
-		for _, tab := range schema.UserTables {
+		for _, tab := range allUserTables() {
 			p := schema.UserPrefix(t.shard, tab, user)
 			if err := t.b.DeleteRange(p, schema.PrefixEnd(p), nil); err != nil {
 				return fmt.Errorf("state: delete user: %w", err)

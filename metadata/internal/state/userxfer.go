@@ -141,7 +141,7 @@ func (s *Store) DeleteUserIfUnchanged(user string, checksum uint64) error {
 		if sum != checksum {
 			return fmt.Errorf("state: user %q changed since it was exported: %w", user, base.ErrConflict)
 		}
-		for _, tab := range schema.UserTables {
+		for _, tab := range allUserTables() {
 			p := schema.UserPrefix(t.shard, tab, user)
 			if err := t.b.DeleteRange(p, schema.PrefixEnd(p), nil); err != nil {
 				return fmt.Errorf("state: delete user: %w", err)
