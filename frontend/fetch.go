@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/postbus/postbus/frontend/internal/message"
 	"github.com/postbus/postbus/frontend/internal/wire"
@@ -123,6 +126,7 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta, WantObjectIds: needIDs,
 		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
 		MetaFields:   metaFieldsIf(needMeta, items),
+		RawMeta:      true, // decoded here, once (MessageRecord.meta_raw)
 	})
 	if err != nil {
 		return rpcErr(err)
@@ -143,6 +147,12 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 			seq := sel.seqOf(rec.State.Uid)
 			if seq == 0 {
 				continue // not in this session's view (yet)
+			}
+			if rec.MetaRaw != nil {
+				rec.Meta = &metadatapb.MessageMeta{}
+				if err := proto.Unmarshal(rec.MetaRaw, rec.Meta); err != nil {
+					return fmt.Errorf("frontend: message meta of uid %d: %w", rec.State.Uid, err)
+				}
 			}
 			if needMeta && rec.Meta == nil {
 				return errors.New("frontend: metadata returned a record without meta")

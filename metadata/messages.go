@@ -70,7 +70,11 @@ func (n *Node) Fetch(req *metadatapb.FetchRequest, stream metadatapb.Metadata_Fe
 	if req.WantObjectIds {
 		fields |= state.MetaFieldsOf(metaFieldEmailID, metaFieldThreadID)
 	}
-	err = n.st.Messages(req.User, req.MailboxId, set, fields, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+	read := n.st.Messages
+	if req.RawMeta && req.WantMeta && !req.WantObjectIds {
+		read = n.st.MessagesRaw // passed on encoded (FetchRequest.raw_meta)
+	}
+	err = read(req.User, req.MailboxId, set, fields, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
 		if req.WantObjectIds {
 			r.EmailId, r.ThreadId = r.Meta.GetEmailId(), r.Meta.GetThreadId()
 		}

@@ -2058,7 +2058,11 @@ type FetchRequest struct {
 	// With want_meta: the MessageMeta field numbers the caller will read
 	// (ENVELOPE needs only envelope); empty means every field. Leaving out the
 	// large fields (header, part tree) saves decoding and transfer per record.
-	MetaFields    []uint32 `protobuf:"varint,7,rep,packed,name=meta_fields,json=metaFields,proto3" json:"meta_fields,omitempty"`
+	MetaFields []uint32 `protobuf:"varint,7,rep,packed,name=meta_fields,json=metaFields,proto3" json:"meta_fields,omitempty"`
+	// With want_meta: send the selected fields still encoded, in
+	// MessageRecord.meta_raw, instead of meta. The node then copies bytes
+	// instead of decoding and re-encoding every record.
+	RawMeta       bool `protobuf:"varint,8,opt,name=raw_meta,json=rawMeta,proto3" json:"raw_meta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2142,13 +2146,23 @@ func (x *FetchRequest) GetMetaFields() []uint32 {
 	return nil
 }
 
+func (x *FetchRequest) GetRawMeta() bool {
+	if x != nil {
+		return x.RawMeta
+	}
+	return false
+}
+
 type MessageRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	State *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
 	Meta  *MessageMeta           `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"` // set when want_meta
 	// Set when want_object_ids (and in meta when want_meta).
-	EmailId       string `protobuf:"bytes,3,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
-	ThreadId      string `protobuf:"bytes,4,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
+	EmailId  string `protobuf:"bytes,3,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
+	ThreadId string `protobuf:"bytes,4,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
+	// With FetchRequest.raw_meta: the encoded MessageMeta (the selected
+	// fields), instead of meta.
+	MetaRaw       []byte `protobuf:"bytes,5,opt,name=meta_raw,json=metaRaw,proto3" json:"meta_raw,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2209,6 +2223,13 @@ func (x *MessageRecord) GetThreadId() string {
 		return x.ThreadId
 	}
 	return ""
+}
+
+func (x *MessageRecord) GetMetaRaw() []byte {
+	if x != nil {
+		return x.MetaRaw
+	}
+	return nil
 }
 
 type FetchResponse struct {
@@ -5116,7 +5137,7 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\rR\x05start\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\rR\x04stop\"?\n" +
 	"\x06UidSet\x125\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xfd\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\x98\x02\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
@@ -5126,12 +5147,14 @@ const file_metadata_proto_rawDesc = "" +
 	"\rchanged_since\x18\x05 \x01(\x04R\fchangedSince\x12&\n" +
 	"\x0fwant_object_ids\x18\x06 \x01(\bR\rwantObjectIds\x12\x1f\n" +
 	"\vmeta_fields\x18\a \x03(\rR\n" +
-	"metaFields\"\xb6\x01\n" +
+	"metaFields\x12\x19\n" +
+	"\braw_meta\x18\b \x01(\bR\arawMeta\"\xd1\x01\n" +
 	"\rMessageRecord\x127\n" +
 	"\x05state\x18\x01 \x01(\v2!.postbus.metadata.v1.MessageStateR\x05state\x124\n" +
 	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\x12\x19\n" +
 	"\bemail_id\x18\x03 \x01(\tR\aemailId\x12\x1b\n" +
-	"\tthread_id\x18\x04 \x01(\tR\bthreadId\"O\n" +
+	"\tthread_id\x18\x04 \x01(\tR\bthreadId\x12\x19\n" +
+	"\bmeta_raw\x18\x05 \x01(\fR\ametaRaw\"O\n" +
 	"\rFetchResponse\x12>\n" +
 	"\bmessages\x18\x01 \x03(\v2\".postbus.metadata.v1.MessageRecordR\bmessages\"\x8f\x02\n" +
 	"\fStoreRequest\x12\x12\n" +

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"math/bits"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -54,11 +55,15 @@ func (f MetaFields) Has(n protowire.Number) bool {
 func decodeMeta(val []byte, f MetaFields, scratch []byte) (*metadatapb.MessageMeta, []byte, error) {
 	m := &metadatapb.MessageMeta{}
 	if f != AllMeta {
+		last := protowire.Number(bits.Len64(uint64(f)) - 1) // see filterMeta
 		buf := scratch[:0]
 		for b := val; len(b) > 0; {
 			num, typ, n := protowire.ConsumeTag(b)
 			if n < 0 {
 				return nil, scratch, fmt.Errorf("meta tag: %w: %v", schema.ErrCorrupt, protowire.ParseError(n))
+			}
+			if num > last {
+				break
 			}
 			m := protowire.ConsumeFieldValue(num, typ, b[n:])
 			if m < 0 {
@@ -75,4 +80,39 @@ func decodeMeta(val []byte, f MetaFields, scratch []byte) (*metadatapb.MessageMe
 		return nil, scratch, fmt.Errorf("%w: %v", schema.ErrCorrupt, err)
 	}
 	return m, scratch, nil
+}
+
+// filterMeta returns a new slice with the selected fields of an encoded
+// MessageMeta, still encoded (every occurrence, in order): what
+// decodeMeta would decode, sized exactly so that a record kept in a FETCH
+// batch holds no more than it sends. scratch is a reusable buffer; the
+// grown one is returned.
+func filterMeta(val []byte, f MetaFields, scratch []byte) ([]byte, []byte, error) {
+	if f == AllMeta {
+		return append([]byte(nil), val...), scratch, nil
+	}
+	// Records are written by proto.Marshal, which emits the fields of a
+	// message in ascending number order: past the highest selected one
+	// nothing selected follows, and the rest (the bulky header and MIME
+	// tree of an ENVELOPE fetch) is not walked.
+	last := protowire.Number(bits.Len64(uint64(f)) - 1)
+	buf := scratch[:0]
+	for b := val; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, scratch, fmt.Errorf("meta tag: %w: %v", schema.ErrCorrupt, protowire.ParseError(n))
+		}
+		if num > last {
+			break
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, scratch, fmt.Errorf("meta field %d: %w: %v", num, schema.ErrCorrupt, protowire.ParseError(m))
+		}
+		if num > 0 && num < 64 && f&(1<<num) != 0 {
+			buf = append(buf, b[:n+m]...)
+		}
+		b = b[n+m:]
+	}
+	return append([]byte(nil), buf...), buf, nil
 }

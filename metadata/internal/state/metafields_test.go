@@ -40,12 +40,28 @@ func TestDecodeMetaSelectsFields(t *testing.T) {
 			if !proto.Equal(got, tc.want) {
 				t.Fatalf("got %v\nwant %v", got, tc.want)
 			}
+			// The raw selection decodes to the same.
+			b, _, err := filterMeta(raw, tc.fields, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromRaw := &metadatapb.MessageMeta{}
+			if err := proto.Unmarshal(b, fromRaw); err != nil || !proto.Equal(fromRaw, tc.want) {
+				t.Fatalf("raw: got %v (%v)\nwant %v", fromRaw, err, tc.want)
+			}
 		})
 	}
-	// A truncated record is corrupt, whatever the selection.
-	for _, f := range []MetaFields{AllMeta, MetaFieldsOf(6)} {
+	// A truncated record is corrupt, for a selection that reads it to the
+	// end. (A selection of early fields stops after them: records are
+	// written by proto.Marshal, in field order.)
+	for _, f := range []MetaFields{AllMeta, MetaFieldsOf(20)} {
 		if _, _, err := decodeMeta(raw[:len(raw)-3], f, nil); err == nil {
 			t.Fatalf("fields %x: truncated record decoded without error", uint64(f))
+		}
+		if f != AllMeta {
+			if _, _, err := filterMeta(raw[:len(raw)-3], f, nil); err == nil {
+				t.Fatalf("fields %x: truncated record filtered without error", uint64(f))
+			}
 		}
 	}
 }

@@ -19,6 +19,20 @@ import (
 // the mailbox does not exist.
 func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, changedSince uint64,
 	fn func(*metadatapb.MessageRecord) error) error {
+	return s.messages(user, mbox, set, meta, false, changedSince, fn)
+}
+
+// MessagesRaw is Messages with the selected meta fields left encoded, in
+// MessageRecord.MetaRaw (a copy the record owns), instead of decoded into
+// MessageRecord.Meta: a FETCH passes them on to the frontend without
+// decoding and encoding them again.
+func (s *Store) MessagesRaw(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, changedSince uint64,
+	fn func(*metadatapb.MessageRecord) error) error {
+	return s.messages(user, mbox, set, meta, true, changedSince, fn)
+}
+
+func (s *Store) messages(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, raw bool, changedSince uint64,
+	fn func(*metadatapb.MessageRecord) error) error {
 	ranges := allUIDs
 	if set != nil {
 		ranges = normalize(set)
@@ -57,7 +71,11 @@ func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, meta 
 				if err != nil {
 					return false, err
 				}
-				if rec.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
+				if raw {
+					if rec.MetaRaw, scratch, err = filterMeta(val, meta, scratch); err != nil {
+						return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+					}
+				} else if rec.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
 				}
 			}
