@@ -43,6 +43,8 @@ type Options struct {
 	MaxOps           int64
 	// LoadConns is the number of parallel APPEND connections (4).
 	LoadConns int
+	// LoadBatch, above 1, loads with MULTIAPPEND batches (load.Options.Batch).
+	LoadBatch int
 	// DovecotFormat is "maildir" (default) or "sdbox".
 	DovecotFormat string
 	// Client is the FETCH workloads' client (workload.ClientLean).
@@ -156,7 +158,7 @@ func Run(ctx context.Context, opt Options) (Outcome, error) {
 	}
 	marker := "bench-loaded-" + gen.ID()
 	for _, t := range targets {
-		st, err := load.Load(ctx, t, gen, load.Options{Users: opt.Users, Conns: opt.LoadConns, Marker: marker, Progress: opt.Progress})
+		st, err := load.Load(ctx, t, gen, load.Options{Users: opt.Users, Conns: opt.LoadConns, Batch: opt.LoadBatch, Marker: marker, Progress: opt.Progress})
 		if err != nil {
 			return Outcome{}, fmt.Errorf("%w: loading %s: %w", ErrCompare, t.Name, err)
 		}

@@ -26,6 +26,12 @@ type Options struct {
 	Mailbox string
 	// Conns is how many connections APPEND in parallel (default 4).
 	Conns int
+	// Batch, when above 1, sends up to that many messages per APPEND
+	// (MULTIAPPEND, RFC 3502) over a lean connection instead of one per
+	// command: Dovecot's APPEND into one large Maildir mailbox slows from
+	// ≈ 250 to ≈ 10 messages/s past 35k messages here when each message is
+	// its own transaction. The server must advertise MULTIAPPEND.
+	Batch int
 	// Marker names the marker mailbox that records a complete load; it
 	// should identify the corpus (seed and size), e.g. "bench-loaded-s1-n1000".
 	Marker string
@@ -171,8 +177,21 @@ func loadUser(ctx context.Context, t *target.Target, src corpus.Source, u int, o
 	var wg sync.WaitGroup
 	var appended, bytes atomic.Int64
 	conns := min(opt.Conns, max(1, src.Len()))
+	step := 1
+	if opt.Batch > 1 {
+		step = opt.Batch
+	}
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
+		if step > 1 {
+			go func() {
+				defer wg.Done()
+				if err := appendBatches(t, src, u, opt, next, prog, &appended, &bytes); err != nil {
+					errc <- err
+				}
+			}()
+			continue
+		}
 		go func() {
 			defer wg.Done()
 			c, err := dialAppender(t, u)
@@ -199,7 +218,7 @@ func loadUser(ctx context.Context, t *target.Target, src corpus.Source, u int, o
 	}
 	var err error
 feed:
-	for i := 0; i < src.Len(); i++ {
+	for i := 0; i < src.Len(); i += step {
 		select {
 		case next <- i:
 		case err = <-errc:
@@ -229,6 +248,41 @@ feed:
 	defer c.Logout()
 	if err := c.Do(func() error { return c.Create(opt.Marker, nil).Wait() }); err != nil {
 		return fmt.Errorf("%w: user %d: CREATE %s: %w", ErrLoad, u, opt.Marker, err)
+	}
+	return nil
+}
+
+// appendBatches is a Batch worker: for each first index it receives, it
+// appends messages [i, i+Batch) with one MULTIAPPEND.
+func appendBatches(t *target.Target, src corpus.Source, u int, opt Options, next <-chan int, prog *progress, appended, bytes *atomic.Int64) error {
+	c, err := t.DialRaw(u, opt.Mailbox)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	defer c.Logout()
+	// As dialAppender: real mail may carry raw UTF-8 headers.
+	if err := c.Enable("UTF8=ACCEPT"); err != nil && !errors.Is(err, target.ErrRefused) {
+		return fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	batch := make([]target.RawMessage, 0, opt.Batch)
+	for first := range next {
+		batch = batch[:0]
+		var n int64
+		for i := first; i < min(first+opt.Batch, src.Len()); i++ {
+			msg, err := src.Message(u, i)
+			if err != nil {
+				return fmt.Errorf("%w: user %d message %d: %w", ErrLoad, u, i, err)
+			}
+			batch = append(batch, target.RawMessage{Flags: msg.Flags, Date: msg.Date, Raw: msg.Raw})
+			n += int64(len(msg.Raw))
+		}
+		if err := c.AppendBatch(opt.Mailbox, batch); err != nil {
+			return fmt.Errorf("%w: user %d messages %d-%d: %w", ErrLoad, u, first, first+len(batch)-1, err)
+		}
+		appended.Add(int64(len(batch)))
+		bytes.Add(n)
+		prog.done.Add(int64(len(batch)))
+		prog.bytes.Add(n)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +129,71 @@ func TestLoadFailures(t *testing.T) {
 	_, err := Load(context.Background(), tg, g, Options{Users: 1, FirstUser: 2, Marker: "m"})
 	if !errors.Is(err, ErrLoad) || !errors.Is(err, target.ErrTarget) {
 		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestLoadInBatches loads through MULTIAPPEND batches (Options.Batch) and
+// checks that every message arrives once with its flags and internal date.
+func TestLoadInBatches(t *testing.T) {
+	tg := startPostbus(t, 1)
+	g, err := corpus.NewGenerator(corpus.Config{Seed: 9, Messages: 23, MaxAttachment: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Load(context.Background(), tg, g, Options{Users: 1, Conns: 2, Batch: 5, Marker: "bench-loaded-batch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != 23 {
+		t.Fatalf("batched load: %+v, want 23 messages", st)
+	}
+	c, err := tg.DialLogin(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Logout()
+	seen := map[time.Time]bool{}
+	var seenFlags, want int
+	for i := 0; i < 23; i++ {
+		m, err := g.Message(1, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(m.Flags, `\Seen`) {
+			want++
+		}
+	}
+	err = c.Do(func() error {
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			return err
+		}
+		var all imap.SeqSet
+		all.AddRange(1, 0)
+		msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, InternalDate: true}).Collect()
+		if len(msgs) != 23 {
+			return fmt.Errorf("INBOX holds %d messages, want 23", len(msgs))
+		}
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			seen[m.InternalDate.UTC()] = true
+			if slices.Contains(m.Flags, imap.FlagSeen) {
+				seenFlags++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 23; i++ {
+		m, _ := g.Message(1, i)
+		if !seen[m.Date.UTC().Truncate(time.Second)] {
+			t.Errorf("message %d (date %v) missing", i, m.Date)
+		}
+	}
+	if seenFlags != want {
+		t.Errorf("%d messages \\Seen, want %d", seenFlags, want)
 	}
 }

@@ -224,6 +224,13 @@ func (c *RawConn) command(name string, args ...string) error {
 	if _, err := c.nc.Write(c.out); err != nil {
 		return fmt.Errorf("%w: %w", ErrTarget, err)
 	}
+	return c.await(name)
+}
+
+// await reads the responses to the tagged completion of the command in
+// flight, recording EXISTS, and fails on NO, BAD or BYE (a BYE is
+// expected from LOGOUT only).
+func (c *RawConn) await(name string) error {
 	for {
 		h, err := c.lx.head()
 		if err != nil {

@@ -133,6 +133,7 @@ func benchLoad(ctx context.Context, args []string) error {
 	var b benchFlags
 	b.register(fs)
 	conns := fs.Int("conns", 8, "parallel APPEND connections")
+	batch := fs.Int("batch", 1, "messages per APPEND (above 1: MULTIAPPEND, RFC 3502)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func benchLoad(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := load.Load(ctx, t, src, load.Options{Users: b.users, Conns: *conns, Marker: b.marker(src), Progress: os.Stderr})
+	st, err := load.Load(ctx, t, src, load.Options{Users: b.users, Conns: *conns, Batch: *batch, Marker: b.marker(src), Progress: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -231,6 +232,7 @@ func benchCompare(ctx context.Context, args []string) error {
 	warmup := fs.Duration("warmup", 0, "unmeasured run of each workload first (default: a fifth of --duration; negative: none)")
 	conc := fs.Int("concurrency", 4, "parallel connections per workload")
 	conns := fs.Int("load-conns", 4, "parallel APPEND connections while loading")
+	loadBatch := fs.Int("load-batch", 1, "messages per APPEND while loading (above 1: MULTIAPPEND, for large mailboxes)")
 	format := fs.String("dovecot-format", "maildir", "Dovecot mailbox format: maildir or sdbox")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
 	resultsJSON := fs.String("results-json", "", "also write the full results (latencies, CDFs) as JSON to FILE")
@@ -252,7 +254,7 @@ func benchCompare(ctx context.Context, args []string) error {
 	}
 	opt := compare.Options{PostbusBinary: bin, Users: *users, Messages: *messages, Seed: *seed,
 		MaxAttachment: *maxAttch, LargeMin: *largeMin, LargeRate: *largeRate, Workloads: names, Duration: *dur, Warmup: *warmup, Concurrency: *conc,
-		LoadConns: *conns, DovecotFormat: *format, Client: cl, Progress: os.Stderr}
+		LoadConns: *conns, LoadBatch: *loadBatch, DovecotFormat: *format, Client: cl, Progress: os.Stderr}
 	if *quick {
 		// Sized so that loading both servers and 11 workloads × 2 servers
 		// fit in well under 3 minutes on this project's 2-core machines.
