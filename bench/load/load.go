@@ -255,15 +255,12 @@ feed:
 // appendBatches is a Batch worker: for each first index it receives, it
 // appends messages [i, i+Batch) with one MULTIAPPEND.
 func appendBatches(t *target.Target, src corpus.Source, u int, opt Options, next <-chan int, prog *progress, appended, bytes *atomic.Int64) error {
-	c, err := t.DialRaw(u, opt.Mailbox)
+	// As dialAppender: real mail may carry raw UTF-8 headers.
+	c, err := t.DialRaw(u, opt.Mailbox, "UTF8=ACCEPT")
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrLoad, err)
 	}
 	defer c.Logout()
-	// As dialAppender: real mail may carry raw UTF-8 headers.
-	if err := c.Enable("UTF8=ACCEPT"); err != nil && !errors.Is(err, target.ErrRefused) {
-		return fmt.Errorf("%w: %w", ErrLoad, err)
-	}
 	batch := make([]target.RawMessage, 0, opt.Batch)
 	for first := range next {
 		batch = batch[:0]

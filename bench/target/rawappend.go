@@ -81,9 +81,10 @@ func (c *RawConn) AppendBatch(mailbox string, msgs []RawMessage) error {
 	return err
 }
 
-// Enable sends ENABLE with the given capabilities (RFC 5161); a server
-// that does not know one ignores it, so only a refusal of the command is
-// an error.
+// Enable sends ENABLE with the given capabilities (RFC 5161), which is
+// allowed only before a mailbox is selected (see DialRaw); a server that
+// does not know one ignores it, so only a refusal of the command (wrapping
+// ErrRefused) is an error.
 func (c *RawConn) Enable(caps ...string) error {
 	if c.broken != nil {
 		return fmt.Errorf("%w: connection unusable after: %w", ErrTarget, c.broken)

@@ -35,9 +35,11 @@ type RawConn struct {
 }
 
 // DialRaw dials like Dial (TCP, implicit TLS or STARTTLS, greeting), logs
-// in as user n and EXAMINEs mailbox, all with its own lexer. The mailbox
+// in as user n, ENABLEs the given capabilities if any (RFC 5161 allows it
+// only before a mailbox is selected; a server that refuses ENABLE is not
+// an error) and EXAMINEs mailbox, all with its own lexer. The mailbox
 // name must be ASCII: the raw client does not encode modified UTF-7.
-func (t *Target) DialRaw(n int, mailbox string) (*RawConn, error) {
+func (t *Target) DialRaw(n int, mailbox string, enable ...string) (*RawConn, error) {
 	d := net.Dialer{Timeout: t.Timeout}
 	sock, err := d.Dial("tcp", t.Addr)
 	if err != nil {
@@ -55,6 +57,12 @@ func (t *Target) DialRaw(n int, mailbox string) (*RawConn, error) {
 	if err := c.command("LOGIN", user, pass); err != nil {
 		sock.Close()
 		return nil, fmt.Errorf("%w: LOGIN %s at %s: %w", ErrTarget, user, t.Addr, err)
+	}
+	if len(enable) > 0 {
+		if err := c.Enable(enable...); err != nil && !errors.Is(err, ErrRefused) {
+			sock.Close()
+			return nil, err
+		}
 	}
 	sock.SetDeadline(time.Now().Add(t.Timeout))
 	if err := c.examine(mailbox); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/emersion/go-imap/v2"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +303,74 @@ func TestRawConnAgainstPostbus(t *testing.T) {
 				t.Errorf("LOGOUT: %v", err)
 			}
 		})
+	}
+}
+
+// TestAppendBatch runs MULTIAPPEND against a real postbus: a batch lands
+// whole, a refused one (no such mailbox) wraps ErrRefused and leaves the
+// connection usable.
+func TestAppendBatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := postbusd.Start(ctx, postbusBin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if err := srv.AddUser(ctx, "ann1", "pw-1"); err != nil {
+		t.Fatal(err)
+	}
+	tg := Target{Addr: srv.IMAPS, TLS: TLSImplicit, CAFile: srv.Cert, ServerName: "localhost", Timeout: 10 * time.Second,
+		UserPattern: "ann%d", PassPattern: "pw-%d"}
+	if err := tg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := tg.DialRaw(1, "INBOX", "UTF8=ACCEPT", "X-UNKNOWN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Logout()
+	// ENABLE once a mailbox is selected is refused (RFC 5161 §3.1).
+	if err := rc.Enable("UTF8=ACCEPT"); !errors.Is(err, ErrRefused) {
+		t.Fatalf("ENABLE while selected: %v, want ErrRefused", err)
+	}
+	date := time.Date(2024, 3, 5, 6, 7, 8, 0, time.FixedZone("", -5*3600))
+	msgs := []RawMessage{
+		{Flags: []string{`\Seen`, `\Flagged`}, Date: date, Raw: []byte("Subject: one\r\n\r\nbody\r\n")},
+		{Raw: []byte("Subject: two\r\n\r\n")},
+		{Flags: []string{"$Label"}, Raw: []byte("Subject: tr\xc3\xa8s\r\n\r\nUTF-8 header\r\n")},
+	}
+	if err := rc.AppendBatch("Nope", msgs); !errors.Is(err, ErrRefused) {
+		t.Fatalf("APPEND to a missing mailbox: %v, want ErrRefused", err)
+	}
+	if err := rc.AppendBatch("INBOX", msgs); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{[]byte("FLAGS"), []byte("INTERNALDATE")}
+	n, err := rc.Fetch([]byte(`FETCH 1:* (FLAGS INTERNALDATE)`), want)
+	if err != nil || n != 3 {
+		t.Fatalf("FETCH after the batch: %d messages, %v", n, err)
+	}
+	c, err := tg.DialLogin(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Logout()
+	err = c.Do(func() error {
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			return err
+		}
+		msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true, InternalDate: true}).Collect()
+		if err != nil {
+			return err
+		}
+		if len(msgs) != 1 || !msgs[0].InternalDate.Equal(date) ||
+			!slices.Contains(msgs[0].Flags, imap.FlagSeen) || !slices.Contains(msgs[0].Flags, imap.FlagFlagged) {
+			return fmt.Errorf("message 1: %+v", msgs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
