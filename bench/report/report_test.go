@@ -59,10 +59,15 @@ func TestComparisonTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"== fetch-envelope", "postbus/dovecot", "3.00×", "== summary", "p99"} {
+	for _, want := range []string{"== fetch-envelope", "postbus/dovecot", "3.00×", "== summary", "p99",
+		"login: a server completed no operation within the run"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+	// A side without operations has no ratio, not 0×.
+	if !regexp.MustCompile(`(?m)^\s*login\s+50\.0\s+0\.0\s+-\s+0/0`).MatchString(out) {
+		t.Errorf("summary line of login (dovecot: no operation):\n%s", out)
 	}
 	buf.Reset()
 	WriteTable(&buf, []workload.Result{result("select", "x", 12.5, time.Millisecond)})

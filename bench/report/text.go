@@ -102,10 +102,24 @@ func WriteComparison(w io.Writer, cs []Comparison) error {
 	fmt.Fprintln(w, "\n== summary: throughput (ops/s), ratio postbus/dovecot")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tpostbus\tdovecot\tratio\terrors p/d\t")
+	var none []string
 	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f×\t%d/%d\t\n", c.Workload, c.Postbus.OpsPerSec, c.Dovecot.OpsPerSec, c.Ratio, c.Postbus.Errors, c.Dovecot.Errors)
+		ratio := fmt.Sprintf("%.2f×", c.Ratio)
+		if c.Dovecot.Ops == 0 || c.Postbus.Ops == 0 {
+			// No operation finished on one side within the run: there is
+			// no ratio to print (JSON keeps 0).
+			ratio = "-"
+			none = append(none, c.Workload)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%s\t%d/%d\t\n", c.Workload, c.Postbus.OpsPerSec, c.Dovecot.OpsPerSec, ratio, c.Postbus.Errors, c.Dovecot.Errors)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, name := range none {
+		fmt.Fprintf(w, "%s: a server completed no operation within the run (longer --duration measures it)\n", name)
+	}
+	return nil
 }
 
 // cpuPerOp is the server's CPU milliseconds per successful operation: the
