@@ -140,9 +140,7 @@ func TestDuplicateTransferKeepsReceivedShard(t *testing.T) {
 
 	// The flip a sends after the first answer: b serves what it received.
 	putEntry(t, cli, s, cluster.ShardEntry{Owner: "b", Epoch: 2, State: cluster.StateActive})
-	if err := b.Member.Map().WaitFor(ctx, func(*cluster.ShardMap) bool { return b.Member.Serving(s) }); err != nil {
-		t.Fatal(err)
-	}
+	waitServingShard(ctx, t, b, s)
 	cb := client(t, b.Addr)
 	sel, err := cb.Select(ctx, &metadatapb.SelectRequest{User: user, MailboxId: inbox.Id})
 	if err != nil || len(sel.Uids) != 1 || sel.Mailbox.UidNext != 2 {
@@ -211,9 +209,7 @@ func TestHandoffNotResentFromStaleMap(t *testing.T) {
 		}
 		return false
 	})
-	if err := b.Member.Map().WaitFor(ctx, func(*cluster.ShardMap) bool { return b.Member.Serving(s) }); err != nil {
-		t.Fatal(err)
-	}
+	waitServingShard(ctx, t, b, s)
 	for deadline := time.Now().Add(10 * time.Second); a.Member.HandoffRunning(s); {
 		if time.Now().After(deadline) {
 			t.Fatal("the handoff did not end")
@@ -234,5 +230,19 @@ func TestHandoffNotResentFromStaleMap(t *testing.T) {
 	}
 	if _, err := client(t, b.Addr).GetMailbox(ctx, &metadatapb.GetMailboxRequest{User: user, Name: "INBOX"}); err != nil {
 		t.Fatalf("at the new owner: %v", err)
+	}
+}
+
+// waitServingShard waits until n serves shard s. Serving follows the map
+// asynchronously (the member starts serving after it has processed the
+// map change), so it is polled: waiting for a map change could miss it.
+func waitServingShard(ctx context.Context, t *testing.T, n *clustertest.Node, s uint32) {
+	t.Helper()
+	for !n.Member.Serving(s) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node %s does not serve shard %d: %v", n.ID, s, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
