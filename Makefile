@@ -34,6 +34,7 @@ FUZZ_TARGETS = \
 	./frontend:FuzzSession \
 	./frontend:FuzzCompressedSession \
 	./frontend/proxyproto:FuzzParseHeader \
+	./frontend/deliver:FuzzCRLFReader \
 	./frontend/mailimport:FuzzMbox \
 	./frontend/mailimport:FuzzMessageFile \
 	./metadata/internal/search:FuzzMatch \

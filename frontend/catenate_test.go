@@ -115,7 +115,9 @@ func TestCatenateBuild(t *testing.T) {
 		{"URL without UIDVALIDITY", `URL "/inbox/;uid=1"`, catSource},
 		{"URL of a section", `URL "` + abs + `/;SECTION=1"`, part1},
 		{"URL of a section, PARTIAL", `URL "` + abs + `/;SECTION=1/;PARTIAL=4.6"`, part1[4:10]},
-		{"URL PARTIAL to the end", `URL "` + abs + `/;PARTIAL=` + itoa(len(catSource)-8) + `"`, catSource[len(catSource)-8:]},
+		// The partial starts after a CR: the bare LF it leaves becomes CRLF,
+		// as every delivered message's do.
+		{"URL PARTIAL to the end", `URL "` + abs + `/;PARTIAL=` + itoa(len(catSource)-8) + `"`, "\r" + catSource[len(catSource)-8:]},
 		{"URL PARTIAL past the end", `URL "` + abs + `/;SECTION=1/;PARTIAL=1000.5" TEXT ` + lit("x"), "x"},
 		{"HEADER.FIELDS section", `URL "` + abs + `/;SECTION=HEADER.FIELDS%20(Subject)"`, fields},
 		{"URL as a literal", "URL " + lit(abs+"/;SECTION=TEXT"), text},
@@ -201,7 +203,8 @@ func TestCatenateSyncLiteral(t *testing.T) {
 		t.Fatalf("APPEND: %q", tagged)
 	}
 	r.expect("s", "EXAMINE Drafts", "OK")
-	if got := fetchSection(t, r, "1", ""); got != "hello\nFrom" {
+	// The TEXT part's bare LF is stored as CRLF (frontend/deliver/crlf.go).
+	if got := fetchSection(t, r, "1", ""); got != "hello\r\nFrom" {
 		t.Errorf("message %q", got)
 	}
 }

@@ -117,11 +117,6 @@ func globMatch(pattern, s string) bool {
 // in testdata/dovediff/DIFFERENCES.md, which says why postbus answers as
 // it does. Each entry must match at least one finding.
 var dovediffAllowed = []allowedDiff{
-	// D1: postbus stores and serves bare LF as received (DESIGN.md).
-	{"D1", "*", "bare-lf.lf.eml"},
-	{"D1", "SORT (SIZE) UTF-8 ALL", "*"},
-	{"D1", "SORT (REVERSE SIZE) UTF-8 ALL", "*"},
-	{"D1", "SORT (CC SIZE) UTF-8 FROM example.org", "*"},
 	// D2: the CRLF before a boundary belongs to the boundary, also after
 	// a nested multipart's close delimiter (RFC 2046 §5.1.1).
 	{"D2", "BODY[1]", "corpus/*"},

@@ -59,14 +59,15 @@ func (p *Prepared) SentDate() time.Time {
 	return time.Unix(p.meta.SentDate, 0).In(time.FixedZone("", int(p.meta.SentDateZone)))
 }
 
-// Prepare reads a whole message from r, analyses it and stores it durably in
-// the blob store. It fails with base.ErrTooBig when r yields more than
-// MaxSize octets, with an error wrapping ErrSpool when it cannot buffer it,
+// Prepare reads a whole message from r, turns its bare LFs into CRLF
+// (crlfReader), analyses it and stores it durably in the blob store. It
+// fails with base.ErrTooBig when the message is more than MaxSize octets
+// (counted after that), with an error wrapping ErrSpool when it cannot buffer it,
 // and with r's own error when reading fails.
 func (d *Deliverer) Prepare(ctx context.Context, r io.Reader) (*Prepared, error) {
 	sp := spool{dir: d.TempDir, max: d.MaxSize}
 	defer sp.close()
-	if err := sp.fill(r); err != nil {
+	if err := sp.fill(newCRLFReader(r)); err != nil {
 		return nil, err
 	}
 	meta, err := message.Analyze(sp.readerAt(), sp.size)
