@@ -41,32 +41,27 @@ func (s *Store) messages(user string, mbox uint64, set *metadatapb.UidSet, meta 
 		if _, err := v.mailbox(mbox); err != nil {
 			return err
 		}
-		var metaIt *pebble.Iterator
+		var metaIt *stepIter
 		if meta != NoMeta {
 			p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
-			var err error
-			if metaIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)}); err != nil {
+			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
+			if err != nil {
 				return fmt.Errorf("state: iter: %w", err)
 			}
-			defer metaIt.Close()
+			defer it.Close()
+			metaIt = &stepIter{Iterator: it}
 		}
 		var scratch []byte
-		positioned := false
 		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			if st.ModSeq <= changedSince {
 				return true, nil
 			}
 			rec := &metadatapb.MessageRecord{State: statePB(uid, st)}
 			if metaIt != nil {
-				// States and metas are sorted alike, so the meta of this
-				// message is usually the next key: step there, and seek
-				// only when that is not it (a gap in the set, the first).
-				k := schema.MsgMetaKey(v.shard, user, mbox, uid)
-				found := positioned && metaIt.Next() && string(metaIt.Key()) == string(k)
-				if !found && (!metaIt.SeekGE(k) || string(metaIt.Key()) != string(k)) {
+				// States and metas are sorted alike (stepIter).
+				if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
 					return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
 				}
-				positioned = true
 				val, err := metaIt.ValueAndErr()
 				if err != nil {
 					return false, err

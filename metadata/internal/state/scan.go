@@ -79,16 +79,16 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 			return err
 		}
 		p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
-		var metaIt *pebble.Iterator
+		var metaIt *stepIter
 		openMeta := func() error {
 			if metaIt != nil {
 				return nil
 			}
-			var err error
-			metaIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
+			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
 			if err != nil {
 				return fmt.Errorf("state: iter: %w", err)
 			}
+			metaIt = &stepIter{Iterator: it}
 			return nil
 		}
 		defer func() {
@@ -96,20 +96,19 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 				metaIt.Close()
 			}
 		}()
-		var digestIt *pebble.Iterator
+		var digestIt *stepIter
 		if digest {
 			dp := schema.MailboxPrefix(v.shard, schema.TableMsgDigest, user, mbox)
-			var err error
-			if digestIt, err = v.r.NewIter(&pebble.IterOptions{LowerBound: dp, UpperBound: schema.PrefixEnd(dp)}); err != nil {
+			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: dp, UpperBound: schema.PrefixEnd(dp)})
+			if err != nil {
 				return fmt.Errorf("state: iter: %w", err)
 			}
-			defer digestIt.Close()
+			defer it.Close()
+			digestIt = &stepIter{Iterator: it}
 		}
-		digestPositioned := false
 		var (
 			m          ScanMsg
 			scratch    []byte
-			positioned bool
 			headerMeta metadatapb.MessageMeta
 		)
 		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
@@ -118,13 +117,7 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 			if digestIt != nil {
 				// Digests are sorted like states, at most one per
 				// message: step, and seek only on a gap.
-				k := schema.MsgDigestKey(v.shard, user, mbox, uid)
-				found := digestPositioned && digestIt.Next() && string(digestIt.Key()) == string(k)
-				if !found {
-					found = digestIt.SeekGE(k) && string(digestIt.Key()) == string(k)
-				}
-				digestPositioned = true
-				if found {
+				if digestIt.seek(schema.MsgDigestKey(v.shard, user, mbox, uid)) {
 					var err error
 					if m.Digest, err = digestIt.ValueAndErr(); err != nil {
 						return false, err
@@ -141,12 +134,9 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 				return false, err
 			}
 			// Metas are sorted like states: step, and seek only on a gap.
-			k := schema.MsgMetaKey(v.shard, user, mbox, uid)
-			found := positioned && metaIt.Next() && string(metaIt.Key()) == string(k)
-			if !found && (!metaIt.SeekGE(k) || string(metaIt.Key()) != string(k)) {
+			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
 				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
 			}
-			positioned = true
 			val, err := metaIt.ValueAndErr()
 			if err != nil {
 				return false, err
@@ -175,4 +165,23 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 			return true, fn(&m)
 		})
 	})
+}
+
+// stepIter reads the keys of a table that is sorted like the states being
+// walked (metas, digests: at most one per message): the wanted key is
+// usually the next one, so seek steps there and seeks only on a gap (the
+// first message, a UID set with holes, a message without an entry).
+type stepIter struct {
+	*pebble.Iterator
+	positioned bool
+}
+
+// seek positions the iterator on k and reports whether k exists.
+func (it *stepIter) seek(k []byte) bool {
+	found := it.positioned && it.Next() && string(it.Key()) == string(k)
+	if !found {
+		found = it.SeekGE(k) && string(it.Key()) == string(k)
+	}
+	it.positioned = true
+	return found
 }
