@@ -54,7 +54,8 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 		case "MODSEQ":
 			hasModseq = true
 		case "BODY[]", "BINARY[]":
-			needMeta = true
+			// The node filters HEADER.FIELDS of the message itself.
+			needMeta = needMeta || !nodeHeaderSection(it)
 			if !it.Peek {
 				setSeen = true
 			}
@@ -122,16 +123,19 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
+	filters, hdrIdx := headerFilters(items)
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
 		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: needMeta, WantObjectIds: needIDs,
-		ChangedSince: a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
-		MetaFields:   metaFieldsIf(needMeta, items),
-		RawMeta:      true, // decoded here, once (MessageRecord.meta_raw)
+		ChangedSince:  a.ChangedSince, // RFC 7162 §3.1.4.1; 0 without the modifier
+		MetaFields:    metaFieldsIf(needMeta, items),
+		RawMeta:       true, // decoded here, once (MessageRecord.meta_raw)
+		HeaderFilters: filters,
 	})
 	if err != nil {
 		return rpcErr(err)
 	}
 	names := fetchNames(items)
+	w := fetchWriter{items: items, names: names, hdrIdx: hdrIdx}
 	for {
 		batch, err := stream.Recv()
 		if err == io.EOF {
@@ -157,7 +161,10 @@ func (c *conn) cmdFetch(cmd *wire.Command) error {
 			if needMeta && rec.Meta == nil {
 				return errors.New("frontend: metadata returned a record without meta")
 			}
-			if err := c.writeFetch(ctx, seq, rec, items, names); err != nil {
+			if len(rec.HeaderSections) != len(filters) {
+				return fmt.Errorf("frontend: metadata answered %d header sections of uid %d, want %d", len(rec.HeaderSections), rec.State.Uid, len(filters))
+			}
+			if err := c.writeFetch(ctx, seq, rec, &w); err != nil {
 				return err
 			}
 		}
@@ -174,9 +181,17 @@ type section struct {
 	binary  bool   // send as literal8
 }
 
+// fetchWriter is what writeFetch needs of a FETCH command, computed once
+// for all its messages.
+type fetchWriter struct {
+	items  []wire.FetchItem
+	names  []string // response names of the section items (fetchNames)
+	hdrIdx []int    // per item, its MessageRecord.header_sections index or -1 (headerFilters)
+}
+
 // writeFetch writes one "* seq FETCH (...)" response.
-// names[i] is the response name of section item i (fetchNames).
-func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.MessageRecord, items []wire.FetchItem, names []string) error {
+func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.MessageRecord, w *fetchWriter) error {
+	items, names := w.items, w.names
 	meta := rec.Meta
 	var open func(ctx context.Context, off, n int64) (io.ReadCloser, error)
 	if meta != nil {
@@ -197,6 +212,13 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 	}()
 	sizes := make([]int64, len(items))
 	for i, it := range items {
+		if k := w.hdrIdx[i]; k >= 0 {
+			// Filtered by the node; ours to modify.
+			b := message.ApplyPartial(rec.HeaderSections[k], it.Partial)
+			replaceNUL(b)
+			secs[i] = &section{mem: b}
+			continue
+		}
 		sec, bin, ok := sectionOf(it)
 		if !ok {
 			continue
@@ -328,6 +350,18 @@ func (n nulFree) Read(p []byte) (int, error) {
 }
 
 func (n nulFree) Close() error { return n.c.Close() }
+
+// replaceNUL is nulFree for a section in memory.
+func replaceNUL(b []byte) {
+	for {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return
+		}
+		b[i] = 0x80
+		b = b[i+1:]
+	}
+}
 
 // sectionOf returns the body section an item reads, whether it is a BINARY
 // one, and whether the item reads a section at all.

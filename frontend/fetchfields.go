@@ -1,6 +1,11 @@
 package frontend
 
-import "github.com/postbus/postbus/frontend/internal/wire"
+import (
+	"strings"
+
+	"github.com/postbus/postbus/frontend/internal/wire"
+	"github.com/postbus/postbus/proto/metadatapb"
+)
 
 // MessageMeta field numbers (proto/metadata.proto) that FETCH items read.
 // Asking the metadata node for only these (FetchRequest.meta_fields) keeps
@@ -37,6 +42,9 @@ func fetchMetaFields(items []wire.FetchItem) []uint32 {
 		}
 	}
 	for _, it := range items {
+		if nodeHeaderSection(it) {
+			continue // FetchRequest.header_filters
+		}
 		switch it.Name {
 		case "UID", "FLAGS", "MODSEQ", "EMAILID", "THREADID": // ids: FetchRequest.want_object_ids
 		case "INTERNALDATE":
@@ -90,4 +98,36 @@ func metaFieldsIf(needMeta bool, items []wire.FetchItem) []uint32 {
 		return nil
 	}
 	return fetchMetaFields(items)
+}
+
+// nodeHeaderSection reports whether the metadata node answers item it
+// itself (FetchRequest.header_filters): BODY[HEADER.FIELDS (...)] or
+// BODY[HEADER.FIELDS.NOT (...)] of the message, not of a part. That is
+// what a client's message list asks for, page after page; the node sends
+// the few fields rather than the header block and MIME tree.
+func nodeHeaderSection(it wire.FetchItem) bool {
+	if it.Name != "BODY[]" || it.Section == nil || len(it.Section.Part) > 0 {
+		return false
+	}
+	spec := strings.ToUpper(it.Section.Specifier)
+	return spec == "HEADER.FIELDS" || spec == "HEADER.FIELDS.NOT"
+}
+
+// headerFilters returns the node-answered sections of items (one filter
+// each) and, per item, the index of its answer in
+// MessageRecord.header_sections, or -1.
+func headerFilters(items []wire.FetchItem) ([]*metadatapb.HeaderFilter, []int) {
+	var fs []*metadatapb.HeaderFilter
+	idx := make([]int, len(items))
+	for i, it := range items {
+		idx[i] = -1
+		if nodeHeaderSection(it) {
+			idx[i] = len(fs)
+			fs = append(fs, &metadatapb.HeaderFilter{
+				Fields: it.Section.Fields,
+				Not:    strings.EqualFold(it.Section.Specifier, "HEADER.FIELDS.NOT"),
+			})
+		}
+	}
+	return fs, idx
 }

@@ -270,7 +270,8 @@ func notifyFetchItems(in []wire.FetchItem) ([]wire.FetchItem, bool, error) {
 			if !it.Peek {
 				return nil, false, bad("", "NOTIFY: "+it.Name+" would set \\Seen, use the .PEEK form")
 			}
-			needMeta = true
+			// The node filters HEADER.FIELDS of the message itself.
+			needMeta = needMeta || !nodeHeaderSection(it)
 		case "RFC822", "RFC822.TEXT":
 			return nil, false, bad("", "NOTIFY: "+it.Name+" would set \\Seen, use BODY.PEEK")
 		default:

@@ -152,14 +152,16 @@ func (c *conn) notifyNewFetch(added []uint32) error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
+	filters, hdrIdx := headerFilters(se.fetch)
 	stream, err := c.srv.cfg.Metadata.Fetch(ctx, &metadatapb.FetchRequest{
 		User: c.user, MailboxId: sel.id, Uids: sel.uidSet(uids), WantMeta: se.needMeta,
-		MetaFields: metaFieldsIf(se.needMeta, se.fetch),
+		MetaFields:    metaFieldsIf(se.needMeta, se.fetch),
+		HeaderFilters: filters,
 	})
 	if err != nil {
 		return rpcErr(err)
 	}
-	names := fetchNames(se.fetch)
+	w := fetchWriter{items: se.fetch, names: fetchNames(se.fetch), hdrIdx: hdrIdx}
 	for {
 		batch, err := stream.Recv()
 		if err == io.EOF {
@@ -169,11 +171,11 @@ func (c *conn) notifyNewFetch(added []uint32) error {
 			return rpcErr(err)
 		}
 		for _, rec := range batch.Messages {
-			if rec.State == nil || (se.needMeta && rec.Meta == nil) {
+			if rec.State == nil || (se.needMeta && rec.Meta == nil) || len(rec.HeaderSections) != len(filters) {
 				continue
 			}
 			if seq := sel.seqOf(rec.State.Uid); seq != 0 {
-				if err := c.writeFetch(ctx, seq, rec, se.fetch, names); err != nil {
+				if err := c.writeFetch(ctx, seq, rec, &w); err != nil {
 					return err
 				}
 			}

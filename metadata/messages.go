@@ -70,11 +70,15 @@ func (n *Node) Fetch(req *metadatapb.FetchRequest, stream metadatapb.Metadata_Fe
 	if req.WantObjectIds {
 		fields |= state.MetaFieldsOf(metaFieldEmailID, metaFieldThreadID)
 	}
-	read := n.st.Messages
-	if req.RawMeta && req.WantMeta && !req.WantObjectIds {
-		read = n.st.MessagesRaw // passed on encoded (FetchRequest.raw_meta)
+	read := state.Read{
+		Meta: fields,
+		// Passed on encoded (FetchRequest.raw_meta) when only the meta
+		// is wanted: object ids need it decoded.
+		Raw:          req.RawMeta && req.WantMeta && !req.WantObjectIds,
+		ChangedSince: req.ChangedSince,
+		Headers:      req.HeaderFilters,
 	}
-	err = read(req.User, req.MailboxId, set, fields, req.ChangedSince, func(r *metadatapb.MessageRecord) error {
+	err = n.st.MessagesRead(req.User, req.MailboxId, set, read, func(r *metadatapb.MessageRecord) error {
 		if req.WantObjectIds {
 			r.EmailId, r.ThreadId = r.Meta.GetEmailId(), r.Meta.GetThreadId()
 		}

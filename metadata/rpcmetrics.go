@@ -51,6 +51,12 @@ func (m *RPCMetrics) ServerOptions() []grpc.ServerOption {
 	}
 }
 
+// Interceptors returns the interceptors ServerOptions installs, for a
+// server reached without gRPC (metadata/inproc).
+func (m *RPCMetrics) Interceptors() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+	return m.unary, m.stream
+}
+
 func (m *RPCMetrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := handler(ctx, req)

@@ -113,7 +113,7 @@ func metadataNode(ctx context.Context, f *metadataFlags, logger *slog.Logger) er
 	}
 	defer member.Close()
 	rm.member(ctx, member)
-	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(member)...)...)
+	gs := grpc.NewServer(append(rm.node(node).ServerOptions(), cluster.ServerOptions(member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	metadatapb.RegisterAdminServer(gs, node.Admin())
 	clusterpb.RegisterClusterServer(gs, member)

@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"google.golang.org/grpc"
 
 	"github.com/postbus/postbus/blobstore"
 	"github.com/postbus/postbus/blobstore/instrumented"
@@ -51,9 +50,9 @@ func (r *roleMetrics) fe() *femetrics.Metrics {
 
 // node registers the metadata node's Pebble collector and returns the
 // server options of its RPC metrics, to put before any other options.
-func (r *roleMetrics) node(n *metadata.Node) []grpc.ServerOption {
+func (r *roleMetrics) node(n *metadata.Node) *metadata.RPCMetrics {
 	r.reg.MustRegister(metadata.NewPebbleCollector(n))
-	return metadata.NewRPCMetrics(r.reg).ServerOptions()
+	return metadata.NewRPCMetrics(r.reg)
 }
 
 // member registers a cluster member's gauges and counts its handoffs until

@@ -22,6 +22,7 @@ import (
 	"github.com/postbus/postbus/frontend/router"
 	"github.com/postbus/postbus/metadata"
 	"github.com/postbus/postbus/metadata/cluster"
+	"github.com/postbus/postbus/metadata/inproc"
 	"github.com/postbus/postbus/proto/metadatapb"
 )
 
@@ -209,11 +210,12 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	defer sc.close()
 
 	rm.member(ctx, sc.member)
-	gs := grpc.NewServer(append(rm.node(node), cluster.ServerOptions(sc.member)...)...)
+	rpcm := rm.node(node)
+	gs := grpc.NewServer(append(rpcm.ServerOptions(), cluster.ServerOptions(sc.member)...)...)
 	metadatapb.RegisterMetadataServer(gs, node)
 	metadatapb.RegisterAdminServer(gs, node.Admin())
-	inproc := bufconn.Listen(1 << 20)
-	go gs.Serve(inproc)
+	nodeL := bufconn.Listen(1 << 20)
+	go gs.Serve(nodeL)
 	os.Remove(sockPath) // stale: nobody answered above
 	adminL, err := net.Listen("unix", sockPath)
 	if err != nil {
@@ -227,7 +229,7 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 
 	dialInproc := func(string) (*grpc.ClientConn, error) {
 		return grpc.NewClient("passthrough:///inproc", append(metadatapb.DialOptions(),
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return nodeL.DialContext(ctx) }),
 			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	}
 	cc, err := dialInproc(serveNodeAddr)
@@ -236,8 +238,19 @@ func serve(ctx context.Context, f *serveFlags, logger *slog.Logger) error {
 	}
 	defer cc.Close()
 	startServeGC(ctx, f.gc, blobs, cc, logger) // gc.go
-	// The frontend reaches the node through the router, as in a cluster.
-	md := router.New(sc.member.Map(), router.Options{Dial: dialInproc, Logger: logger.With("role", "frontend")})
+	// The frontend reaches the node through the router, as in a cluster,
+	// but calls it in-process, without marshalling (metadata/inproc),
+	// under the interceptors the gRPC server runs.
+	mu, ms := rpcm.Interceptors()
+	local := inproc.New(node, inproc.Options{
+		Unary:  []grpc.UnaryServerInterceptor{mu, sc.member.UnaryInterceptor()},
+		Stream: []grpc.StreamServerInterceptor{ms, sc.member.StreamInterceptor()},
+	})
+	md := router.New(sc.member.Map(), router.Options{
+		Dial:   dialInproc,
+		Local:  map[string]metadatapb.MetadataClient{serveNodeAddr: local},
+		Logger: logger.With("role", "frontend"),
+	})
 	defer md.Close()
 
 	fcfg := f.frontendConfig(certs.TLSConfig(), md, blobs, logger.With("role", "frontend"))

@@ -32,6 +32,10 @@ type Options struct {
 	// Dial opens a connection to a node address; nil means plaintext gRPC
 	// with a short reconnect backoff (DialOptions).
 	Dial func(addr string) (*grpc.ClientConn, error)
+	// Local are node addresses served in this process, with the client
+	// that calls each without a connection (metadata/inproc); Dial is not
+	// used for them.
+	Local map[string]metadatapb.MetadataClient
 	// RetryBudget bounds the time one call spends waiting for the map to
 	// settle after NOT_OWNER or during a handoff; 0 means 5 s.
 	RetryBudget time.Duration
@@ -99,6 +103,9 @@ func (r *Router) conn(addr string) (metadatapb.MetadataClient, error) {
 	defer r.mu.Unlock()
 	if r.mu.closed {
 		return nil, ErrClosed
+	}
+	if c, ok := r.opts.Local[addr]; ok {
+		return c, nil
 	}
 	cc := r.mu.conns[addr]
 	if cc == nil {

@@ -2062,7 +2062,13 @@ type FetchRequest struct {
 	// With want_meta: send the selected fields still encoded, in
 	// MessageRecord.meta_raw, instead of meta. The node then copies bytes
 	// instead of decoding and re-encoding every record.
-	RawMeta       bool `protobuf:"varint,8,opt,name=raw_meta,json=rawMeta,proto3" json:"raw_meta,omitempty"`
+	RawMeta bool `protobuf:"varint,8,opt,name=raw_meta,json=rawMeta,proto3" json:"raw_meta,omitempty"`
+	// Top-level header sections the node filters itself (BODY[HEADER.FIELDS
+	// (...)] and HEADER.FIELDS.NOT of the message, RFC 9051 §6.4.5), answered
+	// in MessageRecord.header_sections: a message list page then moves the
+	// few fields asked for instead of the header block and MIME tree. Needs
+	// no want_meta.
+	HeaderFilters []*HeaderFilter `protobuf:"bytes,9,rep,name=header_filters,json=headerFilters,proto3" json:"header_filters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2153,6 +2159,66 @@ func (x *FetchRequest) GetRawMeta() bool {
 	return false
 }
 
+func (x *FetchRequest) GetHeaderFilters() []*HeaderFilter {
+	if x != nil {
+		return x.HeaderFilters
+	}
+	return nil
+}
+
+// HeaderFilter is one HEADER.FIELDS or HEADER.FIELDS.NOT field list.
+type HeaderFilter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fields        []string               `protobuf:"bytes,1,rep,name=fields,proto3" json:"fields,omitempty"`
+	Not           bool                   `protobuf:"varint,2,opt,name=not,proto3" json:"not,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeaderFilter) Reset() {
+	*x = HeaderFilter{}
+	mi := &file_metadata_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeaderFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeaderFilter) ProtoMessage() {}
+
+func (x *HeaderFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_metadata_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeaderFilter.ProtoReflect.Descriptor instead.
+func (*HeaderFilter) Descriptor() ([]byte, []int) {
+	return file_metadata_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *HeaderFilter) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *HeaderFilter) GetNot() bool {
+	if x != nil {
+		return x.Not
+	}
+	return false
+}
+
 type MessageRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	State *MessageState          `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
@@ -2162,14 +2228,17 @@ type MessageRecord struct {
 	ThreadId string `protobuf:"bytes,4,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// With FetchRequest.raw_meta: the encoded MessageMeta (the selected
 	// fields), instead of meta.
-	MetaRaw       []byte `protobuf:"bytes,5,opt,name=meta_raw,json=metaRaw,proto3" json:"meta_raw,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MetaRaw []byte `protobuf:"bytes,5,opt,name=meta_raw,json=metaRaw,proto3" json:"meta_raw,omitempty"`
+	// One per FetchRequest.header_filters, in its order: the filtered fields
+	// and the blank line, exactly as the section's literal carries them.
+	HeaderSections [][]byte `protobuf:"bytes,6,rep,name=header_sections,json=headerSections,proto3" json:"header_sections,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MessageRecord) Reset() {
 	*x = MessageRecord{}
-	mi := &file_metadata_proto_msgTypes[27]
+	mi := &file_metadata_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2250,7 @@ func (x *MessageRecord) String() string {
 func (*MessageRecord) ProtoMessage() {}
 
 func (x *MessageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[27]
+	mi := &file_metadata_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2263,7 @@ func (x *MessageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageRecord.ProtoReflect.Descriptor instead.
 func (*MessageRecord) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{27}
+	return file_metadata_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MessageRecord) GetState() *MessageState {
@@ -2232,6 +2301,13 @@ func (x *MessageRecord) GetMetaRaw() []byte {
 	return nil
 }
 
+func (x *MessageRecord) GetHeaderSections() [][]byte {
+	if x != nil {
+		return x.HeaderSections
+	}
+	return nil
+}
+
 type FetchResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Messages      []*MessageRecord       `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
@@ -2241,7 +2317,7 @@ type FetchResponse struct {
 
 func (x *FetchResponse) Reset() {
 	*x = FetchResponse{}
-	mi := &file_metadata_proto_msgTypes[28]
+	mi := &file_metadata_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2329,7 @@ func (x *FetchResponse) String() string {
 func (*FetchResponse) ProtoMessage() {}
 
 func (x *FetchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[28]
+	mi := &file_metadata_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2342,7 @@ func (x *FetchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchResponse.ProtoReflect.Descriptor instead.
 func (*FetchResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{28}
+	return file_metadata_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FetchResponse) GetMessages() []*MessageRecord {
@@ -2291,7 +2367,7 @@ type StoreRequest struct {
 
 func (x *StoreRequest) Reset() {
 	*x = StoreRequest{}
-	mi := &file_metadata_proto_msgTypes[29]
+	mi := &file_metadata_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2379,7 @@ func (x *StoreRequest) String() string {
 func (*StoreRequest) ProtoMessage() {}
 
 func (x *StoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[29]
+	mi := &file_metadata_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2392,7 @@ func (x *StoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreRequest.ProtoReflect.Descriptor instead.
 func (*StoreRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{29}
+	return file_metadata_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *StoreRequest) GetUser() string {
@@ -2382,7 +2458,7 @@ type StoreResponse struct {
 
 func (x *StoreResponse) Reset() {
 	*x = StoreResponse{}
-	mi := &file_metadata_proto_msgTypes[30]
+	mi := &file_metadata_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2470,7 @@ func (x *StoreResponse) String() string {
 func (*StoreResponse) ProtoMessage() {}
 
 func (x *StoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[30]
+	mi := &file_metadata_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2483,7 @@ func (x *StoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreResponse.ProtoReflect.Descriptor instead.
 func (*StoreResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{30}
+	return file_metadata_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StoreResponse) GetMessages() []*MessageState {
@@ -2443,7 +2519,7 @@ type ExpungeRequest struct {
 
 func (x *ExpungeRequest) Reset() {
 	*x = ExpungeRequest{}
-	mi := &file_metadata_proto_msgTypes[31]
+	mi := &file_metadata_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2531,7 @@ func (x *ExpungeRequest) String() string {
 func (*ExpungeRequest) ProtoMessage() {}
 
 func (x *ExpungeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[31]
+	mi := &file_metadata_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2544,7 @@ func (x *ExpungeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpungeRequest.ProtoReflect.Descriptor instead.
 func (*ExpungeRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{31}
+	return file_metadata_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExpungeRequest) GetUser() string {
@@ -2509,7 +2585,7 @@ type ExpungeResponse struct {
 
 func (x *ExpungeResponse) Reset() {
 	*x = ExpungeResponse{}
-	mi := &file_metadata_proto_msgTypes[32]
+	mi := &file_metadata_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2521,7 +2597,7 @@ func (x *ExpungeResponse) String() string {
 func (*ExpungeResponse) ProtoMessage() {}
 
 func (x *ExpungeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[32]
+	mi := &file_metadata_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2534,7 +2610,7 @@ func (x *ExpungeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpungeResponse.ProtoReflect.Descriptor instead.
 func (*ExpungeResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{32}
+	return file_metadata_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ExpungeResponse) GetUids() []uint32 {
@@ -2564,7 +2640,7 @@ type CopyRequest struct {
 
 func (x *CopyRequest) Reset() {
 	*x = CopyRequest{}
-	mi := &file_metadata_proto_msgTypes[33]
+	mi := &file_metadata_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2652,7 @@ func (x *CopyRequest) String() string {
 func (*CopyRequest) ProtoMessage() {}
 
 func (x *CopyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[33]
+	mi := &file_metadata_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2665,7 @@ func (x *CopyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyRequest.ProtoReflect.Descriptor instead.
 func (*CopyRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{33}
+	return file_metadata_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CopyRequest) GetUser() string {
@@ -2640,7 +2716,7 @@ type CopyResponse struct {
 
 func (x *CopyResponse) Reset() {
 	*x = CopyResponse{}
-	mi := &file_metadata_proto_msgTypes[34]
+	mi := &file_metadata_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +2728,7 @@ func (x *CopyResponse) String() string {
 func (*CopyResponse) ProtoMessage() {}
 
 func (x *CopyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[34]
+	mi := &file_metadata_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +2741,7 @@ func (x *CopyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyResponse.ProtoReflect.Descriptor instead.
 func (*CopyResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{34}
+	return file_metadata_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CopyResponse) GetDestUidValidity() uint32 {
@@ -2736,7 +2812,7 @@ type SearchKey struct {
 
 func (x *SearchKey) Reset() {
 	*x = SearchKey{}
-	mi := &file_metadata_proto_msgTypes[35]
+	mi := &file_metadata_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2748,7 +2824,7 @@ func (x *SearchKey) String() string {
 func (*SearchKey) ProtoMessage() {}
 
 func (x *SearchKey) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[35]
+	mi := &file_metadata_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2761,7 +2837,7 @@ func (x *SearchKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchKey.ProtoReflect.Descriptor instead.
 func (*SearchKey) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{35}
+	return file_metadata_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SearchKey) GetKey() isSearchKey_Key {
@@ -3069,7 +3145,7 @@ type SearchKeys struct {
 
 func (x *SearchKeys) Reset() {
 	*x = SearchKeys{}
-	mi := &file_metadata_proto_msgTypes[36]
+	mi := &file_metadata_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3081,7 +3157,7 @@ func (x *SearchKeys) String() string {
 func (*SearchKeys) ProtoMessage() {}
 
 func (x *SearchKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[36]
+	mi := &file_metadata_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3094,7 +3170,7 @@ func (x *SearchKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchKeys.ProtoReflect.Descriptor instead.
 func (*SearchKeys) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{36}
+	return file_metadata_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SearchKeys) GetKeys() []*SearchKey {
@@ -3114,7 +3190,7 @@ type HeaderMatch struct {
 
 func (x *HeaderMatch) Reset() {
 	*x = HeaderMatch{}
-	mi := &file_metadata_proto_msgTypes[37]
+	mi := &file_metadata_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3126,7 +3202,7 @@ func (x *HeaderMatch) String() string {
 func (*HeaderMatch) ProtoMessage() {}
 
 func (x *HeaderMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[37]
+	mi := &file_metadata_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3139,7 +3215,7 @@ func (x *HeaderMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeaderMatch.ProtoReflect.Descriptor instead.
 func (*HeaderMatch) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{37}
+	return file_metadata_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HeaderMatch) GetField() string {
@@ -3170,7 +3246,7 @@ type DateMatch struct {
 
 func (x *DateMatch) Reset() {
 	*x = DateMatch{}
-	mi := &file_metadata_proto_msgTypes[38]
+	mi := &file_metadata_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3182,7 +3258,7 @@ func (x *DateMatch) String() string {
 func (*DateMatch) ProtoMessage() {}
 
 func (x *DateMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[38]
+	mi := &file_metadata_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3195,7 +3271,7 @@ func (x *DateMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DateMatch.ProtoReflect.Descriptor instead.
 func (*DateMatch) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{38}
+	return file_metadata_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DateMatch) GetOp() DateOp {
@@ -3238,7 +3314,7 @@ type SearchRequest struct {
 
 func (x *SearchRequest) Reset() {
 	*x = SearchRequest{}
-	mi := &file_metadata_proto_msgTypes[39]
+	mi := &file_metadata_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3326,7 @@ func (x *SearchRequest) String() string {
 func (*SearchRequest) ProtoMessage() {}
 
 func (x *SearchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[39]
+	mi := &file_metadata_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3339,7 @@ func (x *SearchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchRequest.ProtoReflect.Descriptor instead.
 func (*SearchRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{39}
+	return file_metadata_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SearchRequest) GetUser() string {
@@ -3304,7 +3380,7 @@ type SearchResponse struct {
 
 func (x *SearchResponse) Reset() {
 	*x = SearchResponse{}
-	mi := &file_metadata_proto_msgTypes[40]
+	mi := &file_metadata_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3316,7 +3392,7 @@ func (x *SearchResponse) String() string {
 func (*SearchResponse) ProtoMessage() {}
 
 func (x *SearchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[40]
+	mi := &file_metadata_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3329,7 +3405,7 @@ func (x *SearchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResponse.ProtoReflect.Descriptor instead.
 func (*SearchResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{40}
+	return file_metadata_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SearchResponse) GetUids() []uint32 {
@@ -3362,7 +3438,7 @@ type ChangesRequest struct {
 
 func (x *ChangesRequest) Reset() {
 	*x = ChangesRequest{}
-	mi := &file_metadata_proto_msgTypes[41]
+	mi := &file_metadata_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3374,7 +3450,7 @@ func (x *ChangesRequest) String() string {
 func (*ChangesRequest) ProtoMessage() {}
 
 func (x *ChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[41]
+	mi := &file_metadata_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3387,7 +3463,7 @@ func (x *ChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangesRequest.ProtoReflect.Descriptor instead.
 func (*ChangesRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{41}
+	return file_metadata_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ChangesRequest) GetUser() string {
@@ -3433,7 +3509,7 @@ type ChangesResponse struct {
 
 func (x *ChangesResponse) Reset() {
 	*x = ChangesResponse{}
-	mi := &file_metadata_proto_msgTypes[42]
+	mi := &file_metadata_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +3521,7 @@ func (x *ChangesResponse) String() string {
 func (*ChangesResponse) ProtoMessage() {}
 
 func (x *ChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[42]
+	mi := &file_metadata_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +3534,7 @@ func (x *ChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangesResponse.ProtoReflect.Descriptor instead.
 func (*ChangesResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{42}
+	return file_metadata_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ChangesResponse) GetHighestModseq() uint64 {
@@ -3512,7 +3588,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_metadata_proto_msgTypes[43]
+	mi := &file_metadata_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3524,7 +3600,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[43]
+	mi := &file_metadata_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3537,7 +3613,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{43}
+	return file_metadata_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchRequest) GetUser() string {
@@ -3562,7 +3638,7 @@ type ChangeEvent struct {
 
 func (x *ChangeEvent) Reset() {
 	*x = ChangeEvent{}
-	mi := &file_metadata_proto_msgTypes[44]
+	mi := &file_metadata_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3574,7 +3650,7 @@ func (x *ChangeEvent) String() string {
 func (*ChangeEvent) ProtoMessage() {}
 
 func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[44]
+	mi := &file_metadata_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3587,7 +3663,7 @@ func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeEvent.ProtoReflect.Descriptor instead.
 func (*ChangeEvent) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{44}
+	return file_metadata_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ChangeEvent) GetMailboxId() uint64 {
@@ -3626,7 +3702,7 @@ type ListBlobRefsRequest struct {
 
 func (x *ListBlobRefsRequest) Reset() {
 	*x = ListBlobRefsRequest{}
-	mi := &file_metadata_proto_msgTypes[45]
+	mi := &file_metadata_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3638,7 +3714,7 @@ func (x *ListBlobRefsRequest) String() string {
 func (*ListBlobRefsRequest) ProtoMessage() {}
 
 func (x *ListBlobRefsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[45]
+	mi := &file_metadata_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3651,7 +3727,7 @@ func (x *ListBlobRefsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBlobRefsRequest.ProtoReflect.Descriptor instead.
 func (*ListBlobRefsRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{45}
+	return file_metadata_proto_rawDescGZIP(), []int{46}
 }
 
 type BlobRefs struct {
@@ -3664,7 +3740,7 @@ type BlobRefs struct {
 
 func (x *BlobRefs) Reset() {
 	*x = BlobRefs{}
-	mi := &file_metadata_proto_msgTypes[46]
+	mi := &file_metadata_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +3752,7 @@ func (x *BlobRefs) String() string {
 func (*BlobRefs) ProtoMessage() {}
 
 func (x *BlobRefs) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[46]
+	mi := &file_metadata_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +3765,7 @@ func (x *BlobRefs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlobRefs.ProtoReflect.Descriptor instead.
 func (*BlobRefs) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{46}
+	return file_metadata_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *BlobRefs) GetIds() []string {
@@ -3708,7 +3784,7 @@ type LogoutRequest struct {
 
 func (x *LogoutRequest) Reset() {
 	*x = LogoutRequest{}
-	mi := &file_metadata_proto_msgTypes[47]
+	mi := &file_metadata_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3720,7 +3796,7 @@ func (x *LogoutRequest) String() string {
 func (*LogoutRequest) ProtoMessage() {}
 
 func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[47]
+	mi := &file_metadata_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3733,7 +3809,7 @@ func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
 func (*LogoutRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{47}
+	return file_metadata_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *LogoutRequest) GetUser() string {
@@ -3753,7 +3829,7 @@ type RenameUserRequest struct {
 
 func (x *RenameUserRequest) Reset() {
 	*x = RenameUserRequest{}
-	mi := &file_metadata_proto_msgTypes[48]
+	mi := &file_metadata_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3765,7 +3841,7 @@ func (x *RenameUserRequest) String() string {
 func (*RenameUserRequest) ProtoMessage() {}
 
 func (x *RenameUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[48]
+	mi := &file_metadata_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3778,7 +3854,7 @@ func (x *RenameUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameUserRequest.ProtoReflect.Descriptor instead.
 func (*RenameUserRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{48}
+	return file_metadata_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RenameUserRequest) GetUser() string {
@@ -3803,7 +3879,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_metadata_proto_msgTypes[49]
+	mi := &file_metadata_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3815,7 +3891,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[49]
+	mi := &file_metadata_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3828,7 +3904,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{49}
+	return file_metadata_proto_rawDescGZIP(), []int{50}
 }
 
 type NodeStatusResponse struct {
@@ -3844,7 +3920,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_metadata_proto_msgTypes[50]
+	mi := &file_metadata_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3856,7 +3932,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[50]
+	mi := &file_metadata_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3869,7 +3945,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{50}
+	return file_metadata_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *NodeStatusResponse) GetShards() uint32 {
@@ -3916,7 +3992,7 @@ type GetQuotaRequest struct {
 
 func (x *GetQuotaRequest) Reset() {
 	*x = GetQuotaRequest{}
-	mi := &file_metadata_proto_msgTypes[51]
+	mi := &file_metadata_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3928,7 +4004,7 @@ func (x *GetQuotaRequest) String() string {
 func (*GetQuotaRequest) ProtoMessage() {}
 
 func (x *GetQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[51]
+	mi := &file_metadata_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3941,7 +4017,7 @@ func (x *GetQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQuotaRequest.ProtoReflect.Descriptor instead.
 func (*GetQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{51}
+	return file_metadata_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetQuotaRequest) GetUser() string {
@@ -3963,7 +4039,7 @@ type SetQuotaRequest struct {
 
 func (x *SetQuotaRequest) Reset() {
 	*x = SetQuotaRequest{}
-	mi := &file_metadata_proto_msgTypes[52]
+	mi := &file_metadata_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4051,7 @@ func (x *SetQuotaRequest) String() string {
 func (*SetQuotaRequest) ProtoMessage() {}
 
 func (x *SetQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[52]
+	mi := &file_metadata_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4064,7 @@ func (x *SetQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQuotaRequest.ProtoReflect.Descriptor instead.
 func (*SetQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{52}
+	return file_metadata_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SetQuotaRequest) GetUser() string {
@@ -4025,7 +4101,7 @@ type Quota struct {
 
 func (x *Quota) Reset() {
 	*x = Quota{}
-	mi := &file_metadata_proto_msgTypes[53]
+	mi := &file_metadata_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4037,7 +4113,7 @@ func (x *Quota) String() string {
 func (*Quota) ProtoMessage() {}
 
 func (x *Quota) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[53]
+	mi := &file_metadata_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4050,7 +4126,7 @@ func (x *Quota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quota.ProtoReflect.Descriptor instead.
 func (*Quota) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{53}
+	return file_metadata_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Quota) GetStorageLimitKib() uint64 {
@@ -4090,7 +4166,7 @@ type ExportUserRequest struct {
 
 func (x *ExportUserRequest) Reset() {
 	*x = ExportUserRequest{}
-	mi := &file_metadata_proto_msgTypes[54]
+	mi := &file_metadata_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4102,7 +4178,7 @@ func (x *ExportUserRequest) String() string {
 func (*ExportUserRequest) ProtoMessage() {}
 
 func (x *ExportUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[54]
+	mi := &file_metadata_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4115,7 +4191,7 @@ func (x *ExportUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportUserRequest.ProtoReflect.Descriptor instead.
 func (*ExportUserRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{54}
+	return file_metadata_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ExportUserRequest) GetUser() string {
@@ -4138,7 +4214,7 @@ type UserData struct {
 
 func (x *UserData) Reset() {
 	*x = UserData{}
-	mi := &file_metadata_proto_msgTypes[55]
+	mi := &file_metadata_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4150,7 +4226,7 @@ func (x *UserData) String() string {
 func (*UserData) ProtoMessage() {}
 
 func (x *UserData) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[55]
+	mi := &file_metadata_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4163,7 +4239,7 @@ func (x *UserData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserData.ProtoReflect.Descriptor instead.
 func (*UserData) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{55}
+	return file_metadata_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UserData) GetUser() string {
@@ -4205,7 +4281,7 @@ type UserKey struct {
 
 func (x *UserKey) Reset() {
 	*x = UserKey{}
-	mi := &file_metadata_proto_msgTypes[56]
+	mi := &file_metadata_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4217,7 +4293,7 @@ func (x *UserKey) String() string {
 func (*UserKey) ProtoMessage() {}
 
 func (x *UserKey) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[56]
+	mi := &file_metadata_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4230,7 +4306,7 @@ func (x *UserKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserKey.ProtoReflect.Descriptor instead.
 func (*UserKey) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{56}
+	return file_metadata_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UserKey) GetTable() uint32 {
@@ -4264,7 +4340,7 @@ type DeleteUserIfUnchangedRequest struct {
 
 func (x *DeleteUserIfUnchangedRequest) Reset() {
 	*x = DeleteUserIfUnchangedRequest{}
-	mi := &file_metadata_proto_msgTypes[57]
+	mi := &file_metadata_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4276,7 +4352,7 @@ func (x *DeleteUserIfUnchangedRequest) String() string {
 func (*DeleteUserIfUnchangedRequest) ProtoMessage() {}
 
 func (x *DeleteUserIfUnchangedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[57]
+	mi := &file_metadata_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4289,7 +4365,7 @@ func (x *DeleteUserIfUnchangedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserIfUnchangedRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserIfUnchangedRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{57}
+	return file_metadata_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeleteUserIfUnchangedRequest) GetUser() string {
@@ -4316,7 +4392,7 @@ type SortCriterion struct {
 
 func (x *SortCriterion) Reset() {
 	*x = SortCriterion{}
-	mi := &file_metadata_proto_msgTypes[58]
+	mi := &file_metadata_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4328,7 +4404,7 @@ func (x *SortCriterion) String() string {
 func (*SortCriterion) ProtoMessage() {}
 
 func (x *SortCriterion) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[58]
+	mi := &file_metadata_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4341,7 +4417,7 @@ func (x *SortCriterion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SortCriterion.ProtoReflect.Descriptor instead.
 func (*SortCriterion) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{58}
+	return file_metadata_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SortCriterion) GetBy() SortBy {
@@ -4371,7 +4447,7 @@ type SortRequest struct {
 
 func (x *SortRequest) Reset() {
 	*x = SortRequest{}
-	mi := &file_metadata_proto_msgTypes[59]
+	mi := &file_metadata_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4383,7 +4459,7 @@ func (x *SortRequest) String() string {
 func (*SortRequest) ProtoMessage() {}
 
 func (x *SortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[59]
+	mi := &file_metadata_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4396,7 +4472,7 @@ func (x *SortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SortRequest.ProtoReflect.Descriptor instead.
 func (*SortRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{59}
+	return file_metadata_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SortRequest) GetUser() string {
@@ -4443,7 +4519,7 @@ type SortResponse struct {
 
 func (x *SortResponse) Reset() {
 	*x = SortResponse{}
-	mi := &file_metadata_proto_msgTypes[60]
+	mi := &file_metadata_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4455,7 +4531,7 @@ func (x *SortResponse) String() string {
 func (*SortResponse) ProtoMessage() {}
 
 func (x *SortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[60]
+	mi := &file_metadata_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4468,7 +4544,7 @@ func (x *SortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SortResponse.ProtoReflect.Descriptor instead.
 func (*SortResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{60}
+	return file_metadata_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SortResponse) GetUids() []uint32 {
@@ -4491,7 +4567,7 @@ type ThreadRequest struct {
 
 func (x *ThreadRequest) Reset() {
 	*x = ThreadRequest{}
-	mi := &file_metadata_proto_msgTypes[61]
+	mi := &file_metadata_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4503,7 +4579,7 @@ func (x *ThreadRequest) String() string {
 func (*ThreadRequest) ProtoMessage() {}
 
 func (x *ThreadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[61]
+	mi := &file_metadata_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4516,7 +4592,7 @@ func (x *ThreadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadRequest.ProtoReflect.Descriptor instead.
 func (*ThreadRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{61}
+	return file_metadata_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ThreadRequest) GetUser() string {
@@ -4568,7 +4644,7 @@ type ThreadResponse struct {
 
 func (x *ThreadResponse) Reset() {
 	*x = ThreadResponse{}
-	mi := &file_metadata_proto_msgTypes[62]
+	mi := &file_metadata_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4580,7 +4656,7 @@ func (x *ThreadResponse) String() string {
 func (*ThreadResponse) ProtoMessage() {}
 
 func (x *ThreadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[62]
+	mi := &file_metadata_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4593,7 +4669,7 @@ func (x *ThreadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadResponse.ProtoReflect.Descriptor instead.
 func (*ThreadResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{62}
+	return file_metadata_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ThreadResponse) GetUids() []uint32 {
@@ -4625,7 +4701,7 @@ type MetadataEntry struct {
 
 func (x *MetadataEntry) Reset() {
 	*x = MetadataEntry{}
-	mi := &file_metadata_proto_msgTypes[63]
+	mi := &file_metadata_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4637,7 +4713,7 @@ func (x *MetadataEntry) String() string {
 func (*MetadataEntry) ProtoMessage() {}
 
 func (x *MetadataEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[63]
+	mi := &file_metadata_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4650,7 +4726,7 @@ func (x *MetadataEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetadataEntry.ProtoReflect.Descriptor instead.
 func (*MetadataEntry) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{63}
+	return file_metadata_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *MetadataEntry) GetName() string {
@@ -4694,7 +4770,7 @@ type GetMetadataRequest struct {
 
 func (x *GetMetadataRequest) Reset() {
 	*x = GetMetadataRequest{}
-	mi := &file_metadata_proto_msgTypes[64]
+	mi := &file_metadata_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4706,7 +4782,7 @@ func (x *GetMetadataRequest) String() string {
 func (*GetMetadataRequest) ProtoMessage() {}
 
 func (x *GetMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[64]
+	mi := &file_metadata_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4719,7 +4795,7 @@ func (x *GetMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetadataRequest.ProtoReflect.Descriptor instead.
 func (*GetMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{64}
+	return file_metadata_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetMetadataRequest) GetUser() string {
@@ -4785,7 +4861,7 @@ type MailboxMetadata struct {
 
 func (x *MailboxMetadata) Reset() {
 	*x = MailboxMetadata{}
-	mi := &file_metadata_proto_msgTypes[65]
+	mi := &file_metadata_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4797,7 +4873,7 @@ func (x *MailboxMetadata) String() string {
 func (*MailboxMetadata) ProtoMessage() {}
 
 func (x *MailboxMetadata) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[65]
+	mi := &file_metadata_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4810,7 +4886,7 @@ func (x *MailboxMetadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxMetadata.ProtoReflect.Descriptor instead.
 func (*MailboxMetadata) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{65}
+	return file_metadata_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *MailboxMetadata) GetMailbox() string {
@@ -4839,7 +4915,7 @@ type GetMetadataResponse struct {
 
 func (x *GetMetadataResponse) Reset() {
 	*x = GetMetadataResponse{}
-	mi := &file_metadata_proto_msgTypes[66]
+	mi := &file_metadata_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4851,7 +4927,7 @@ func (x *GetMetadataResponse) String() string {
 func (*GetMetadataResponse) ProtoMessage() {}
 
 func (x *GetMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[66]
+	mi := &file_metadata_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4864,7 +4940,7 @@ func (x *GetMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMetadataResponse.ProtoReflect.Descriptor instead.
 func (*GetMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{66}
+	return file_metadata_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetMetadataResponse) GetMailboxes() []*MailboxMetadata {
@@ -4893,7 +4969,7 @@ type SetMetadataRequest struct {
 
 func (x *SetMetadataRequest) Reset() {
 	*x = SetMetadataRequest{}
-	mi := &file_metadata_proto_msgTypes[67]
+	mi := &file_metadata_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4905,7 +4981,7 @@ func (x *SetMetadataRequest) String() string {
 func (*SetMetadataRequest) ProtoMessage() {}
 
 func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[67]
+	mi := &file_metadata_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4918,7 +4994,7 @@ func (x *SetMetadataRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataRequest.ProtoReflect.Descriptor instead.
 func (*SetMetadataRequest) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{67}
+	return file_metadata_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetMetadataRequest) GetUser() string {
@@ -4953,7 +5029,7 @@ type SetMetadataResponse struct {
 
 func (x *SetMetadataResponse) Reset() {
 	*x = SetMetadataResponse{}
-	mi := &file_metadata_proto_msgTypes[68]
+	mi := &file_metadata_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4965,7 +5041,7 @@ func (x *SetMetadataResponse) String() string {
 func (*SetMetadataResponse) ProtoMessage() {}
 
 func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_metadata_proto_msgTypes[68]
+	mi := &file_metadata_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4978,7 +5054,7 @@ func (x *SetMetadataResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMetadataResponse.ProtoReflect.Descriptor instead.
 func (*SetMetadataResponse) Descriptor() ([]byte, []int) {
-	return file_metadata_proto_rawDescGZIP(), []int{68}
+	return file_metadata_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetMetadataResponse) GetRefusal() MetadataRefusal {
@@ -5137,7 +5213,7 @@ const file_metadata_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\rR\x05start\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\rR\x04stop\"?\n" +
 	"\x06UidSet\x125\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\x98\x02\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1d.postbus.metadata.v1.UidRangeR\x06ranges\"\xe2\x02\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
@@ -5148,13 +5224,18 @@ const file_metadata_proto_rawDesc = "" +
 	"\x0fwant_object_ids\x18\x06 \x01(\bR\rwantObjectIds\x12\x1f\n" +
 	"\vmeta_fields\x18\a \x03(\rR\n" +
 	"metaFields\x12\x19\n" +
-	"\braw_meta\x18\b \x01(\bR\arawMeta\"\xd1\x01\n" +
+	"\braw_meta\x18\b \x01(\bR\arawMeta\x12H\n" +
+	"\x0eheader_filters\x18\t \x03(\v2!.postbus.metadata.v1.HeaderFilterR\rheaderFilters\"8\n" +
+	"\fHeaderFilter\x12\x16\n" +
+	"\x06fields\x18\x01 \x03(\tR\x06fields\x12\x10\n" +
+	"\x03not\x18\x02 \x01(\bR\x03not\"\xfa\x01\n" +
 	"\rMessageRecord\x127\n" +
 	"\x05state\x18\x01 \x01(\v2!.postbus.metadata.v1.MessageStateR\x05state\x124\n" +
 	"\x04meta\x18\x02 \x01(\v2 .postbus.metadata.v1.MessageMetaR\x04meta\x12\x19\n" +
 	"\bemail_id\x18\x03 \x01(\tR\aemailId\x12\x1b\n" +
 	"\tthread_id\x18\x04 \x01(\tR\bthreadId\x12\x19\n" +
-	"\bmeta_raw\x18\x05 \x01(\fR\ametaRaw\"O\n" +
+	"\bmeta_raw\x18\x05 \x01(\fR\ametaRaw\x12'\n" +
+	"\x0fheader_sections\x18\x06 \x03(\fR\x0eheaderSections\"O\n" +
 	"\rFetchResponse\x12>\n" +
 	"\bmessages\x18\x01 \x03(\v2\".postbus.metadata.v1.MessageRecordR\bmessages\"\x8f\x02\n" +
 	"\fStoreRequest\x12\x12\n" +
@@ -5435,7 +5516,7 @@ func file_metadata_proto_rawDescGZIP() []byte {
 }
 
 var file_metadata_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_metadata_proto_goTypes = []any{
 	(StoreOp)(0),                         // 0: postbus.metadata.v1.StoreOp
 	(DateOp)(0),                          // 1: postbus.metadata.v1.DateOp
@@ -5470,48 +5551,49 @@ var file_metadata_proto_goTypes = []any{
 	(*UidRange)(nil),                     // 30: postbus.metadata.v1.UidRange
 	(*UidSet)(nil),                       // 31: postbus.metadata.v1.UidSet
 	(*FetchRequest)(nil),                 // 32: postbus.metadata.v1.FetchRequest
-	(*MessageRecord)(nil),                // 33: postbus.metadata.v1.MessageRecord
-	(*FetchResponse)(nil),                // 34: postbus.metadata.v1.FetchResponse
-	(*StoreRequest)(nil),                 // 35: postbus.metadata.v1.StoreRequest
-	(*StoreResponse)(nil),                // 36: postbus.metadata.v1.StoreResponse
-	(*ExpungeRequest)(nil),               // 37: postbus.metadata.v1.ExpungeRequest
-	(*ExpungeResponse)(nil),              // 38: postbus.metadata.v1.ExpungeResponse
-	(*CopyRequest)(nil),                  // 39: postbus.metadata.v1.CopyRequest
-	(*CopyResponse)(nil),                 // 40: postbus.metadata.v1.CopyResponse
-	(*SearchKey)(nil),                    // 41: postbus.metadata.v1.SearchKey
-	(*SearchKeys)(nil),                   // 42: postbus.metadata.v1.SearchKeys
-	(*HeaderMatch)(nil),                  // 43: postbus.metadata.v1.HeaderMatch
-	(*DateMatch)(nil),                    // 44: postbus.metadata.v1.DateMatch
-	(*SearchRequest)(nil),                // 45: postbus.metadata.v1.SearchRequest
-	(*SearchResponse)(nil),               // 46: postbus.metadata.v1.SearchResponse
-	(*ChangesRequest)(nil),               // 47: postbus.metadata.v1.ChangesRequest
-	(*ChangesResponse)(nil),              // 48: postbus.metadata.v1.ChangesResponse
-	(*WatchRequest)(nil),                 // 49: postbus.metadata.v1.WatchRequest
-	(*ChangeEvent)(nil),                  // 50: postbus.metadata.v1.ChangeEvent
-	(*ListBlobRefsRequest)(nil),          // 51: postbus.metadata.v1.ListBlobRefsRequest
-	(*BlobRefs)(nil),                     // 52: postbus.metadata.v1.BlobRefs
-	(*LogoutRequest)(nil),                // 53: postbus.metadata.v1.LogoutRequest
-	(*RenameUserRequest)(nil),            // 54: postbus.metadata.v1.RenameUserRequest
-	(*NodeStatusRequest)(nil),            // 55: postbus.metadata.v1.NodeStatusRequest
-	(*NodeStatusResponse)(nil),           // 56: postbus.metadata.v1.NodeStatusResponse
-	(*GetQuotaRequest)(nil),              // 57: postbus.metadata.v1.GetQuotaRequest
-	(*SetQuotaRequest)(nil),              // 58: postbus.metadata.v1.SetQuotaRequest
-	(*Quota)(nil),                        // 59: postbus.metadata.v1.Quota
-	(*ExportUserRequest)(nil),            // 60: postbus.metadata.v1.ExportUserRequest
-	(*UserData)(nil),                     // 61: postbus.metadata.v1.UserData
-	(*UserKey)(nil),                      // 62: postbus.metadata.v1.UserKey
-	(*DeleteUserIfUnchangedRequest)(nil), // 63: postbus.metadata.v1.DeleteUserIfUnchangedRequest
-	(*SortCriterion)(nil),                // 64: postbus.metadata.v1.SortCriterion
-	(*SortRequest)(nil),                  // 65: postbus.metadata.v1.SortRequest
-	(*SortResponse)(nil),                 // 66: postbus.metadata.v1.SortResponse
-	(*ThreadRequest)(nil),                // 67: postbus.metadata.v1.ThreadRequest
-	(*ThreadResponse)(nil),               // 68: postbus.metadata.v1.ThreadResponse
-	(*MetadataEntry)(nil),                // 69: postbus.metadata.v1.MetadataEntry
-	(*GetMetadataRequest)(nil),           // 70: postbus.metadata.v1.GetMetadataRequest
-	(*MailboxMetadata)(nil),              // 71: postbus.metadata.v1.MailboxMetadata
-	(*GetMetadataResponse)(nil),          // 72: postbus.metadata.v1.GetMetadataResponse
-	(*SetMetadataRequest)(nil),           // 73: postbus.metadata.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),          // 74: postbus.metadata.v1.SetMetadataResponse
+	(*HeaderFilter)(nil),                 // 33: postbus.metadata.v1.HeaderFilter
+	(*MessageRecord)(nil),                // 34: postbus.metadata.v1.MessageRecord
+	(*FetchResponse)(nil),                // 35: postbus.metadata.v1.FetchResponse
+	(*StoreRequest)(nil),                 // 36: postbus.metadata.v1.StoreRequest
+	(*StoreResponse)(nil),                // 37: postbus.metadata.v1.StoreResponse
+	(*ExpungeRequest)(nil),               // 38: postbus.metadata.v1.ExpungeRequest
+	(*ExpungeResponse)(nil),              // 39: postbus.metadata.v1.ExpungeResponse
+	(*CopyRequest)(nil),                  // 40: postbus.metadata.v1.CopyRequest
+	(*CopyResponse)(nil),                 // 41: postbus.metadata.v1.CopyResponse
+	(*SearchKey)(nil),                    // 42: postbus.metadata.v1.SearchKey
+	(*SearchKeys)(nil),                   // 43: postbus.metadata.v1.SearchKeys
+	(*HeaderMatch)(nil),                  // 44: postbus.metadata.v1.HeaderMatch
+	(*DateMatch)(nil),                    // 45: postbus.metadata.v1.DateMatch
+	(*SearchRequest)(nil),                // 46: postbus.metadata.v1.SearchRequest
+	(*SearchResponse)(nil),               // 47: postbus.metadata.v1.SearchResponse
+	(*ChangesRequest)(nil),               // 48: postbus.metadata.v1.ChangesRequest
+	(*ChangesResponse)(nil),              // 49: postbus.metadata.v1.ChangesResponse
+	(*WatchRequest)(nil),                 // 50: postbus.metadata.v1.WatchRequest
+	(*ChangeEvent)(nil),                  // 51: postbus.metadata.v1.ChangeEvent
+	(*ListBlobRefsRequest)(nil),          // 52: postbus.metadata.v1.ListBlobRefsRequest
+	(*BlobRefs)(nil),                     // 53: postbus.metadata.v1.BlobRefs
+	(*LogoutRequest)(nil),                // 54: postbus.metadata.v1.LogoutRequest
+	(*RenameUserRequest)(nil),            // 55: postbus.metadata.v1.RenameUserRequest
+	(*NodeStatusRequest)(nil),            // 56: postbus.metadata.v1.NodeStatusRequest
+	(*NodeStatusResponse)(nil),           // 57: postbus.metadata.v1.NodeStatusResponse
+	(*GetQuotaRequest)(nil),              // 58: postbus.metadata.v1.GetQuotaRequest
+	(*SetQuotaRequest)(nil),              // 59: postbus.metadata.v1.SetQuotaRequest
+	(*Quota)(nil),                        // 60: postbus.metadata.v1.Quota
+	(*ExportUserRequest)(nil),            // 61: postbus.metadata.v1.ExportUserRequest
+	(*UserData)(nil),                     // 62: postbus.metadata.v1.UserData
+	(*UserKey)(nil),                      // 63: postbus.metadata.v1.UserKey
+	(*DeleteUserIfUnchangedRequest)(nil), // 64: postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	(*SortCriterion)(nil),                // 65: postbus.metadata.v1.SortCriterion
+	(*SortRequest)(nil),                  // 66: postbus.metadata.v1.SortRequest
+	(*SortResponse)(nil),                 // 67: postbus.metadata.v1.SortResponse
+	(*ThreadRequest)(nil),                // 68: postbus.metadata.v1.ThreadRequest
+	(*ThreadResponse)(nil),               // 69: postbus.metadata.v1.ThreadResponse
+	(*MetadataEntry)(nil),                // 70: postbus.metadata.v1.MetadataEntry
+	(*GetMetadataRequest)(nil),           // 71: postbus.metadata.v1.GetMetadataRequest
+	(*MailboxMetadata)(nil),              // 72: postbus.metadata.v1.MailboxMetadata
+	(*GetMetadataResponse)(nil),          // 73: postbus.metadata.v1.GetMetadataResponse
+	(*SetMetadataRequest)(nil),           // 74: postbus.metadata.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),          // 75: postbus.metadata.v1.SetMetadataResponse
 }
 var file_metadata_proto_depIdxs = []int32{
 	14, // 0: postbus.metadata.v1.ListMailboxesResponse.mailboxes:type_name -> postbus.metadata.v1.Mailbox
@@ -5523,108 +5605,109 @@ var file_metadata_proto_depIdxs = []int32{
 	14, // 6: postbus.metadata.v1.SelectResponse.mailbox:type_name -> postbus.metadata.v1.Mailbox
 	30, // 7: postbus.metadata.v1.UidSet.ranges:type_name -> postbus.metadata.v1.UidRange
 	31, // 8: postbus.metadata.v1.FetchRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	24, // 9: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
-	22, // 10: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
-	33, // 11: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
-	31, // 12: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	0,  // 13: postbus.metadata.v1.StoreRequest.op:type_name -> postbus.metadata.v1.StoreOp
-	24, // 14: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
-	31, // 15: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	31, // 16: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
-	42, // 17: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
-	42, // 18: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
-	41, // 19: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
-	31, // 20: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
-	43, // 21: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
-	44, // 22: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
-	44, // 23: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
-	44, // 24: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
-	41, // 25: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
-	1,  // 26: postbus.metadata.v1.DateMatch.op:type_name -> postbus.metadata.v1.DateOp
-	41, // 27: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	24, // 28: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
-	62, // 29: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
-	2,  // 30: postbus.metadata.v1.SortCriterion.by:type_name -> postbus.metadata.v1.SortBy
-	41, // 31: postbus.metadata.v1.SortRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	64, // 32: postbus.metadata.v1.SortRequest.criteria:type_name -> postbus.metadata.v1.SortCriterion
-	41, // 33: postbus.metadata.v1.ThreadRequest.key:type_name -> postbus.metadata.v1.SearchKey
-	3,  // 34: postbus.metadata.v1.ThreadRequest.algorithm:type_name -> postbus.metadata.v1.ThreadAlgorithm
-	4,  // 35: postbus.metadata.v1.GetMetadataRequest.depth:type_name -> postbus.metadata.v1.MetadataDepth
-	69, // 36: postbus.metadata.v1.MailboxMetadata.entries:type_name -> postbus.metadata.v1.MetadataEntry
-	71, // 37: postbus.metadata.v1.GetMetadataResponse.mailboxes:type_name -> postbus.metadata.v1.MailboxMetadata
-	69, // 38: postbus.metadata.v1.SetMetadataRequest.entries:type_name -> postbus.metadata.v1.MetadataEntry
-	5,  // 39: postbus.metadata.v1.SetMetadataResponse.refusal:type_name -> postbus.metadata.v1.MetadataRefusal
-	7,  // 40: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
-	9,  // 41: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
-	10, // 42: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
-	11, // 43: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
-	13, // 44: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
-	15, // 45: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
-	17, // 46: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
-	18, // 47: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
-	19, // 48: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
-	20, // 49: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
-	21, // 50: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
-	26, // 51: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
-	28, // 52: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
-	32, // 53: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
-	35, // 54: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
-	37, // 55: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
-	39, // 56: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
-	45, // 57: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
-	47, // 58: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
-	49, // 59: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
-	57, // 60: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
-	58, // 61: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
-	65, // 62: postbus.metadata.v1.Metadata.Sort:input_type -> postbus.metadata.v1.SortRequest
-	67, // 63: postbus.metadata.v1.Metadata.Thread:input_type -> postbus.metadata.v1.ThreadRequest
-	70, // 64: postbus.metadata.v1.Metadata.GetMetadata:input_type -> postbus.metadata.v1.GetMetadataRequest
-	73, // 65: postbus.metadata.v1.Metadata.SetMetadata:input_type -> postbus.metadata.v1.SetMetadataRequest
-	51, // 66: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
-	53, // 67: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
-	54, // 68: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
-	55, // 69: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
-	60, // 70: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
-	61, // 71: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
-	63, // 72: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
-	8,  // 73: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
-	6,  // 74: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
-	6,  // 75: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
-	12, // 76: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
-	6,  // 77: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
-	16, // 78: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
-	14, // 79: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
-	14, // 80: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
-	6,  // 81: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
-	6,  // 82: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
-	6,  // 83: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
-	27, // 84: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
-	29, // 85: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
-	34, // 86: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
-	36, // 87: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
-	38, // 88: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
-	40, // 89: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
-	46, // 90: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
-	48, // 91: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
-	50, // 92: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
-	59, // 93: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
-	59, // 94: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
-	66, // 95: postbus.metadata.v1.Metadata.Sort:output_type -> postbus.metadata.v1.SortResponse
-	68, // 96: postbus.metadata.v1.Metadata.Thread:output_type -> postbus.metadata.v1.ThreadResponse
-	72, // 97: postbus.metadata.v1.Metadata.GetMetadata:output_type -> postbus.metadata.v1.GetMetadataResponse
-	74, // 98: postbus.metadata.v1.Metadata.SetMetadata:output_type -> postbus.metadata.v1.SetMetadataResponse
-	52, // 99: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
-	6,  // 100: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
-	6,  // 101: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
-	56, // 102: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
-	61, // 103: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
-	6,  // 104: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
-	6,  // 105: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
-	73, // [73:106] is the sub-list for method output_type
-	40, // [40:73] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	33, // 9: postbus.metadata.v1.FetchRequest.header_filters:type_name -> postbus.metadata.v1.HeaderFilter
+	24, // 10: postbus.metadata.v1.MessageRecord.state:type_name -> postbus.metadata.v1.MessageState
+	22, // 11: postbus.metadata.v1.MessageRecord.meta:type_name -> postbus.metadata.v1.MessageMeta
+	34, // 12: postbus.metadata.v1.FetchResponse.messages:type_name -> postbus.metadata.v1.MessageRecord
+	31, // 13: postbus.metadata.v1.StoreRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	0,  // 14: postbus.metadata.v1.StoreRequest.op:type_name -> postbus.metadata.v1.StoreOp
+	24, // 15: postbus.metadata.v1.StoreResponse.messages:type_name -> postbus.metadata.v1.MessageState
+	31, // 16: postbus.metadata.v1.ExpungeRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	31, // 17: postbus.metadata.v1.CopyRequest.uids:type_name -> postbus.metadata.v1.UidSet
+	43, // 18: postbus.metadata.v1.SearchKey.and:type_name -> postbus.metadata.v1.SearchKeys
+	43, // 19: postbus.metadata.v1.SearchKey.or:type_name -> postbus.metadata.v1.SearchKeys
+	42, // 20: postbus.metadata.v1.SearchKey.not:type_name -> postbus.metadata.v1.SearchKey
+	31, // 21: postbus.metadata.v1.SearchKey.uids:type_name -> postbus.metadata.v1.UidSet
+	44, // 22: postbus.metadata.v1.SearchKey.header:type_name -> postbus.metadata.v1.HeaderMatch
+	45, // 23: postbus.metadata.v1.SearchKey.internal_date:type_name -> postbus.metadata.v1.DateMatch
+	45, // 24: postbus.metadata.v1.SearchKey.sent_date:type_name -> postbus.metadata.v1.DateMatch
+	45, // 25: postbus.metadata.v1.SearchKey.save_date:type_name -> postbus.metadata.v1.DateMatch
+	42, // 26: postbus.metadata.v1.SearchKeys.keys:type_name -> postbus.metadata.v1.SearchKey
+	1,  // 27: postbus.metadata.v1.DateMatch.op:type_name -> postbus.metadata.v1.DateOp
+	42, // 28: postbus.metadata.v1.SearchRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	24, // 29: postbus.metadata.v1.ChangesResponse.changed:type_name -> postbus.metadata.v1.MessageState
+	63, // 30: postbus.metadata.v1.UserData.keys:type_name -> postbus.metadata.v1.UserKey
+	2,  // 31: postbus.metadata.v1.SortCriterion.by:type_name -> postbus.metadata.v1.SortBy
+	42, // 32: postbus.metadata.v1.SortRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	65, // 33: postbus.metadata.v1.SortRequest.criteria:type_name -> postbus.metadata.v1.SortCriterion
+	42, // 34: postbus.metadata.v1.ThreadRequest.key:type_name -> postbus.metadata.v1.SearchKey
+	3,  // 35: postbus.metadata.v1.ThreadRequest.algorithm:type_name -> postbus.metadata.v1.ThreadAlgorithm
+	4,  // 36: postbus.metadata.v1.GetMetadataRequest.depth:type_name -> postbus.metadata.v1.MetadataDepth
+	70, // 37: postbus.metadata.v1.MailboxMetadata.entries:type_name -> postbus.metadata.v1.MetadataEntry
+	72, // 38: postbus.metadata.v1.GetMetadataResponse.mailboxes:type_name -> postbus.metadata.v1.MailboxMetadata
+	70, // 39: postbus.metadata.v1.SetMetadataRequest.entries:type_name -> postbus.metadata.v1.MetadataEntry
+	5,  // 40: postbus.metadata.v1.SetMetadataResponse.refusal:type_name -> postbus.metadata.v1.MetadataRefusal
+	7,  // 41: postbus.metadata.v1.Metadata.CreateUser:input_type -> postbus.metadata.v1.CreateUserRequest
+	9,  // 42: postbus.metadata.v1.Metadata.DeleteUser:input_type -> postbus.metadata.v1.DeleteUserRequest
+	10, // 43: postbus.metadata.v1.Metadata.SetPassword:input_type -> postbus.metadata.v1.SetPasswordRequest
+	11, // 44: postbus.metadata.v1.Metadata.ListUsers:input_type -> postbus.metadata.v1.ListUsersRequest
+	13, // 45: postbus.metadata.v1.Metadata.Authenticate:input_type -> postbus.metadata.v1.AuthenticateRequest
+	15, // 46: postbus.metadata.v1.Metadata.ListMailboxes:input_type -> postbus.metadata.v1.ListMailboxesRequest
+	17, // 47: postbus.metadata.v1.Metadata.GetMailbox:input_type -> postbus.metadata.v1.GetMailboxRequest
+	18, // 48: postbus.metadata.v1.Metadata.CreateMailbox:input_type -> postbus.metadata.v1.CreateMailboxRequest
+	19, // 49: postbus.metadata.v1.Metadata.DeleteMailbox:input_type -> postbus.metadata.v1.DeleteMailboxRequest
+	20, // 50: postbus.metadata.v1.Metadata.RenameMailbox:input_type -> postbus.metadata.v1.RenameMailboxRequest
+	21, // 51: postbus.metadata.v1.Metadata.SetSubscribed:input_type -> postbus.metadata.v1.SetSubscribedRequest
+	26, // 52: postbus.metadata.v1.Metadata.Append:input_type -> postbus.metadata.v1.AppendRequest
+	28, // 53: postbus.metadata.v1.Metadata.Select:input_type -> postbus.metadata.v1.SelectRequest
+	32, // 54: postbus.metadata.v1.Metadata.Fetch:input_type -> postbus.metadata.v1.FetchRequest
+	36, // 55: postbus.metadata.v1.Metadata.Store:input_type -> postbus.metadata.v1.StoreRequest
+	38, // 56: postbus.metadata.v1.Metadata.Expunge:input_type -> postbus.metadata.v1.ExpungeRequest
+	40, // 57: postbus.metadata.v1.Metadata.Copy:input_type -> postbus.metadata.v1.CopyRequest
+	46, // 58: postbus.metadata.v1.Metadata.Search:input_type -> postbus.metadata.v1.SearchRequest
+	48, // 59: postbus.metadata.v1.Metadata.Changes:input_type -> postbus.metadata.v1.ChangesRequest
+	50, // 60: postbus.metadata.v1.Metadata.Watch:input_type -> postbus.metadata.v1.WatchRequest
+	58, // 61: postbus.metadata.v1.Metadata.GetQuota:input_type -> postbus.metadata.v1.GetQuotaRequest
+	59, // 62: postbus.metadata.v1.Metadata.SetQuota:input_type -> postbus.metadata.v1.SetQuotaRequest
+	66, // 63: postbus.metadata.v1.Metadata.Sort:input_type -> postbus.metadata.v1.SortRequest
+	68, // 64: postbus.metadata.v1.Metadata.Thread:input_type -> postbus.metadata.v1.ThreadRequest
+	71, // 65: postbus.metadata.v1.Metadata.GetMetadata:input_type -> postbus.metadata.v1.GetMetadataRequest
+	74, // 66: postbus.metadata.v1.Metadata.SetMetadata:input_type -> postbus.metadata.v1.SetMetadataRequest
+	52, // 67: postbus.metadata.v1.Admin.ListBlobRefs:input_type -> postbus.metadata.v1.ListBlobRefsRequest
+	54, // 68: postbus.metadata.v1.Admin.Logout:input_type -> postbus.metadata.v1.LogoutRequest
+	55, // 69: postbus.metadata.v1.Admin.RenameUser:input_type -> postbus.metadata.v1.RenameUserRequest
+	56, // 70: postbus.metadata.v1.Admin.NodeStatus:input_type -> postbus.metadata.v1.NodeStatusRequest
+	61, // 71: postbus.metadata.v1.Admin.ExportUser:input_type -> postbus.metadata.v1.ExportUserRequest
+	62, // 72: postbus.metadata.v1.Admin.ImportUser:input_type -> postbus.metadata.v1.UserData
+	64, // 73: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:input_type -> postbus.metadata.v1.DeleteUserIfUnchangedRequest
+	8,  // 74: postbus.metadata.v1.Metadata.CreateUser:output_type -> postbus.metadata.v1.CreateUserResponse
+	6,  // 75: postbus.metadata.v1.Metadata.DeleteUser:output_type -> postbus.metadata.v1.Empty
+	6,  // 76: postbus.metadata.v1.Metadata.SetPassword:output_type -> postbus.metadata.v1.Empty
+	12, // 77: postbus.metadata.v1.Metadata.ListUsers:output_type -> postbus.metadata.v1.ListUsersResponse
+	6,  // 78: postbus.metadata.v1.Metadata.Authenticate:output_type -> postbus.metadata.v1.Empty
+	16, // 79: postbus.metadata.v1.Metadata.ListMailboxes:output_type -> postbus.metadata.v1.ListMailboxesResponse
+	14, // 80: postbus.metadata.v1.Metadata.GetMailbox:output_type -> postbus.metadata.v1.Mailbox
+	14, // 81: postbus.metadata.v1.Metadata.CreateMailbox:output_type -> postbus.metadata.v1.Mailbox
+	6,  // 82: postbus.metadata.v1.Metadata.DeleteMailbox:output_type -> postbus.metadata.v1.Empty
+	6,  // 83: postbus.metadata.v1.Metadata.RenameMailbox:output_type -> postbus.metadata.v1.Empty
+	6,  // 84: postbus.metadata.v1.Metadata.SetSubscribed:output_type -> postbus.metadata.v1.Empty
+	27, // 85: postbus.metadata.v1.Metadata.Append:output_type -> postbus.metadata.v1.AppendResponse
+	29, // 86: postbus.metadata.v1.Metadata.Select:output_type -> postbus.metadata.v1.SelectResponse
+	35, // 87: postbus.metadata.v1.Metadata.Fetch:output_type -> postbus.metadata.v1.FetchResponse
+	37, // 88: postbus.metadata.v1.Metadata.Store:output_type -> postbus.metadata.v1.StoreResponse
+	39, // 89: postbus.metadata.v1.Metadata.Expunge:output_type -> postbus.metadata.v1.ExpungeResponse
+	41, // 90: postbus.metadata.v1.Metadata.Copy:output_type -> postbus.metadata.v1.CopyResponse
+	47, // 91: postbus.metadata.v1.Metadata.Search:output_type -> postbus.metadata.v1.SearchResponse
+	49, // 92: postbus.metadata.v1.Metadata.Changes:output_type -> postbus.metadata.v1.ChangesResponse
+	51, // 93: postbus.metadata.v1.Metadata.Watch:output_type -> postbus.metadata.v1.ChangeEvent
+	60, // 94: postbus.metadata.v1.Metadata.GetQuota:output_type -> postbus.metadata.v1.Quota
+	60, // 95: postbus.metadata.v1.Metadata.SetQuota:output_type -> postbus.metadata.v1.Quota
+	67, // 96: postbus.metadata.v1.Metadata.Sort:output_type -> postbus.metadata.v1.SortResponse
+	69, // 97: postbus.metadata.v1.Metadata.Thread:output_type -> postbus.metadata.v1.ThreadResponse
+	73, // 98: postbus.metadata.v1.Metadata.GetMetadata:output_type -> postbus.metadata.v1.GetMetadataResponse
+	75, // 99: postbus.metadata.v1.Metadata.SetMetadata:output_type -> postbus.metadata.v1.SetMetadataResponse
+	53, // 100: postbus.metadata.v1.Admin.ListBlobRefs:output_type -> postbus.metadata.v1.BlobRefs
+	6,  // 101: postbus.metadata.v1.Admin.Logout:output_type -> postbus.metadata.v1.Empty
+	6,  // 102: postbus.metadata.v1.Admin.RenameUser:output_type -> postbus.metadata.v1.Empty
+	57, // 103: postbus.metadata.v1.Admin.NodeStatus:output_type -> postbus.metadata.v1.NodeStatusResponse
+	62, // 104: postbus.metadata.v1.Admin.ExportUser:output_type -> postbus.metadata.v1.UserData
+	6,  // 105: postbus.metadata.v1.Admin.ImportUser:output_type -> postbus.metadata.v1.Empty
+	6,  // 106: postbus.metadata.v1.Admin.DeleteUserIfUnchanged:output_type -> postbus.metadata.v1.Empty
+	74, // [74:107] is the sub-list for method output_type
+	41, // [41:74] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_metadata_proto_init() }
@@ -5632,7 +5715,7 @@ func file_metadata_proto_init() {
 	if File_metadata_proto != nil {
 		return
 	}
-	file_metadata_proto_msgTypes[35].OneofWrappers = []any{
+	file_metadata_proto_msgTypes[36].OneofWrappers = []any{
 		(*SearchKey_All)(nil),
 		(*SearchKey_And)(nil),
 		(*SearchKey_Or)(nil),
@@ -5659,7 +5742,7 @@ func file_metadata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_metadata_proto_rawDesc), len(file_metadata_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   69,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -38,11 +38,12 @@ var filterSeeds = []string{
 	"\u212a: kelvin\r\nK: k\r\n\r\n",
 	": empty name\r\nFrom : spaced\r\n\r\n",
 	"",
+	strings.Repeat("x", 70) + ": long name\r\n" + strings.Repeat("X", 70) + ": LONG\r\n\r\n",
 }
 
 func TestFilterFieldsMatchesReference(t *testing.T) {
 	for _, raw := range filterSeeds {
-		for _, names := range [][]string{{"From", "to", "SUBJECT"}, {"k"}, {"x"}, {}, {"From "}} {
+		for _, names := range [][]string{{"From", "to", "SUBJECT"}, {"k"}, {"\u212a"}, {"x"}, {}, {"From "}, {strings.Repeat("x", 70), "To"}} {
 			for _, not := range []bool{false, true} {
 				got, want := filterFields([]byte(raw), names, not), filterFieldsReference([]byte(raw), names, not)
 				if !bytes.Equal(got, want) {

@@ -3,6 +3,8 @@ package message
 import (
 	"bytes"
 	"strings"
+
+	"github.com/postbus/postbus/internal/headerfields"
 )
 
 // field is one header field as written: raw holds the whole field with its
@@ -98,114 +100,9 @@ func unfold(v []byte) string {
 }
 
 // filterFields returns the fields of the raw header block whose names are
-// (not=false) or are not (not=true) in names, in message order with their
-// folding, followed by the blank line (RFC 9051 §6.4.5 HEADER.FIELDS):
-// "the blank line is included in all header fetches, except in the case of
-// a message which has no body and no blank line".
+// (not=false) or are not (not=true) in names: the HEADER.FIELDS and
+// HEADER.FIELDS.NOT sections (internal/headerfields, which the metadata
+// node also uses to filter on its side).
 func filterFields(raw []byte, names []string, not bool) []byte {
-	// One pass over the lines, without building the parsed header: this
-	// runs for every message of a FETCH of a message list page.
-	out := make([]byte, 0, len(raw))
-	keep := false // whether the current field (and its continuations) is kept
-	for len(raw) > 0 {
-		n := bytes.IndexByte(raw, '\n') + 1
-		if n == 0 {
-			n = len(raw)
-		}
-		line := raw[:n]
-		raw = raw[n:]
-		switch {
-		case isBlankLine(line):
-			return append(out, line...)
-		case line[0] == ' ' || line[0] == '\t':
-			// A continuation belongs to the field before it; after a
-			// line that is no field, it is dropped with that line.
-		default:
-			// A line without a colon is a field without a name: it never
-			// matches, so HEADER.FIELDS.NOT keeps it (as parseHeader).
-			listed := false
-			if i := bytes.IndexByte(line, ':'); i > 0 {
-				name := bytes.TrimSpace(line[:i])
-				listed = len(name) > 0 && nameListed(name, names)
-			}
-			keep = listed != not
-		}
-		if keep {
-			out = append(out, line...)
-			if line[len(line)-1] != '\n' {
-				// The last field of a header that ends without a line
-				// break.
-				out = append(out, "\r\n"...)
-			}
-		}
-	}
-	return out // no blank line in the message: none added (RFC 9051 §6.4.5)
-}
-
-// nameListed reports whether name equals one of names under
-// strings.EqualFold.
-func nameListed(name []byte, names []string) bool {
-	ascii := -1 // whether name is ASCII, once needed
-	for _, n := range names {
-		if len(n) == len(name) {
-			if equalFoldASCII(name, n) {
-				return true
-			}
-			continue
-		}
-		// Non-ASCII may fold across lengths (K, U+212A, is k).
-		if ascii < 0 {
-			ascii = 0
-			if isASCII(name) {
-				ascii = 1
-			}
-		}
-		if (ascii == 0 || !isASCIIString(n)) && strings.EqualFold(string(name), n) {
-			return true
-		}
-	}
-	return false
-}
-
-func isASCIIString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldASCII is strings.EqualFold for a field name, which RFC 5322
-// §3.6.8 limits to printable ASCII; other bytes compare exactly (after
-// the general fold, for names that break the rule).
-func equalFoldASCII(b []byte, s string) bool {
-	for i := 0; i < len(b); i++ {
-		c, d := b[i], s[i]
-		if c == d {
-			continue
-		}
-		if c >= 0x80 || d >= 0x80 {
-			return strings.EqualFold(string(b), s)
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if 'A' <= d && d <= 'Z' {
-			d += 'a' - 'A'
-		}
-		if c != d {
-			return false
-		}
-	}
-	return true
+	return headerfields.Filter(make([]byte, 0, len(raw)), raw, names, not)
 }

@@ -19,19 +19,26 @@ import (
 // the mailbox does not exist.
 func (s *Store) Messages(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, changedSince uint64,
 	fn func(*metadatapb.MessageRecord) error) error {
-	return s.messages(user, mbox, set, meta, false, changedSince, fn)
+	return s.MessagesRead(user, mbox, set, Read{Meta: meta, ChangedSince: changedSince}, fn)
 }
 
-// MessagesRaw is Messages with the selected meta fields left encoded, in
-// MessageRecord.MetaRaw (a copy the record owns), instead of decoded into
-// MessageRecord.Meta: a FETCH passes them on to the frontend without
-// decoding and encoding them again.
-func (s *Store) MessagesRaw(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, changedSince uint64,
-	fn func(*metadatapb.MessageRecord) error) error {
-	return s.messages(user, mbox, set, meta, true, changedSince, fn)
+// Read says what MessagesRead reads of each message besides its state.
+type Read struct {
+	Meta MetaFields // the meta fields to return; NoMeta: none
+	// Raw leaves the selected meta fields encoded, in MessageRecord.MetaRaw
+	// (a copy the record owns), instead of decoded into Meta: a FETCH
+	// passes them on to the frontend without decoding and encoding them
+	// again.
+	Raw          bool
+	ChangedSince uint64 // only messages with a greater modseq
+	// Headers are top-level header sections to answer, in order, in
+	// MessageRecord.HeaderSections, filtered from the stored header
+	// (headerfields.Filter; FetchRequest.header_filters).
+	Headers []*metadatapb.HeaderFilter
 }
 
-func (s *Store) messages(user string, mbox uint64, set *metadatapb.UidSet, meta MetaFields, raw bool, changedSince uint64,
+// MessagesRead is Messages with r saying what is read.
+func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r Read,
 	fn func(*metadatapb.MessageRecord) error) error {
 	ranges := allUIDs
 	if set != nil {
@@ -42,7 +49,7 @@ func (s *Store) messages(user string, mbox uint64, set *metadatapb.UidSet, meta 
 			return err
 		}
 		var metaIt *stepIter
-		if meta != NoMeta {
+		if r.Meta != NoMeta || len(r.Headers) > 0 {
 			p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
 			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
 			if err != nil {
@@ -52,31 +59,66 @@ func (s *Store) messages(user string, mbox uint64, set *metadatapb.UidSet, meta 
 			metaIt = &stepIter{Iterator: it}
 		}
 		var scratch []byte
+		var sections sectionArena
+		var recs recordAlloc
+		filters := compileHeaders(r.Headers)
 		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
-			if st.ModSeq <= changedSince {
+			if st.ModSeq <= r.ChangedSince {
 				return true, nil
 			}
-			rec := &metadatapb.MessageRecord{State: statePB(uid, st)}
-			if metaIt != nil {
-				// States and metas are sorted alike (stepIter).
-				if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
-					return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
-				}
-				val, err := metaIt.ValueAndErr()
-				if err != nil {
-					return false, err
-				}
-				if raw {
-					if rec.MetaRaw, scratch, err = filterMeta(val, meta, scratch); err != nil {
-						return false, fmt.Errorf("state: message %d meta: %w", uid, err)
-					}
-				} else if rec.Meta, scratch, err = decodeMeta(val, meta, scratch); err != nil {
+			rec := recs.next(uid, st)
+			if metaIt == nil {
+				return true, fn(rec)
+			}
+			// States and metas are sorted alike (stepIter).
+			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
+				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+			}
+			val, err := metaIt.ValueAndErr()
+			if err != nil {
+				return false, err
+			}
+			switch {
+			case r.Meta == NoMeta:
+			case r.Raw:
+				if rec.MetaRaw, scratch, err = filterMeta(val, r.Meta, scratch); err != nil {
 					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+				}
+			default:
+				if rec.Meta, scratch, err = decodeMeta(val, r.Meta, scratch); err != nil {
+					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+				}
+			}
+			if len(r.Headers) > 0 {
+				if rec.HeaderSections, err = sections.filter(val, filters); err != nil {
+					return false, fmt.Errorf("state: message %d header: %w", uid, err)
 				}
 			}
 			return true, fn(rec)
 		})
 	})
+}
+
+// recordAlloc hands out records with their states from blocks: one
+// allocation per block instead of two per message of a FETCH.
+type recordAlloc struct {
+	recs   []metadatapb.MessageRecord
+	states []metadatapb.MessageState
+}
+
+// recordBlock is the number of records per block: a FETCH batch.
+const recordBlock = 64
+
+func (a *recordAlloc) next(uid uint32, st schema.MsgState) *metadatapb.MessageRecord {
+	if len(a.recs) == 0 {
+		a.recs = make([]metadatapb.MessageRecord, recordBlock)
+		a.states = make([]metadatapb.MessageState, recordBlock)
+	}
+	r, s := &a.recs[0], &a.states[0]
+	a.recs, a.states = a.recs[1:], a.states[1:]
+	s.Uid, s.Modseq, s.Flags = uid, st.ModSeq, flagList(st)
+	r.State = s
+	return r
 }
 
 // Changes returns what changed in a mailbox after since: messages added or

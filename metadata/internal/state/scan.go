@@ -17,13 +17,17 @@ var headerOnly = MetaFieldsOf(metaFieldHeader)
 const metaFieldHeader = 9
 
 // metaHeader returns the header field of an encoded MessageMeta, aliasing
-// raw.
+// raw. Like filterMeta it relies on proto.Marshal writing fields in
+// ascending order: it stops past the header, before the MIME tree.
 func metaHeader(raw []byte) ([]byte, error) {
 	var hdr []byte
 	for b := raw; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return nil, fmt.Errorf("meta tag: %w: %v", schema.ErrCorrupt, protowire.ParseError(n))
+		}
+		if num > metaFieldHeader {
+			break
 		}
 		b = b[n:]
 		if num == metaFieldHeader && typ == protowire.BytesType {
