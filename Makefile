@@ -31,6 +31,7 @@ FUZZ_TARGETS = \
 	./frontend/internal/wire:FuzzNotify \
 	./frontend/internal/message:FuzzAnalyze \
 	./frontend/internal/message:FuzzFilterFields \
+	./internal/headerfields:FuzzListHeader \
 	./frontend:FuzzSession \
 	./frontend:FuzzCompressedSession \
 	./frontend/proxyproto:FuzzParseHeader \

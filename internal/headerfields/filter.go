@@ -30,15 +30,19 @@ type Set struct {
 	// ascii: every name is ASCII, so an ASCII field name can only equal
 	// a name of its own length (strings.EqualFold folds some non-ASCII
 	// letters to ASCII ones of another length: K, U+212A, is k).
-	ascii bool
-	lens  uint64 // bit n set: some name has length n (n < 64)
-	long  bool   // some name is 64 octets or longer
+	ascii    bool
+	lens     uint64 // bit n set: some name has length n (n < 64)
+	long     bool   // some name is 64 octets or longer
+	fromList bool   // see Listed
 }
 
 // Compile returns the Set of Filter(_, _, names, not).
 func Compile(names []string, not bool) *Set {
-	s := &Set{names: names, not: not, ascii: true}
+	s := &Set{names: names, not: not, ascii: true, fromList: !not}
 	for _, n := range names {
+		if s.fromList && !inList(n) {
+			s.fromList = false
+		}
 		if !isASCIIString(n) {
 			s.ascii = false
 		}

@@ -27,6 +27,13 @@ const (
 	TableMsgDigest byte = 0x1F
 	// TableAnnotation (RFC 5464 METADATA).
 	TableAnnotation byte = 0x20
+	// TableMsgListHeader holds per message the lines of its header that
+	// message lists ask for (headerfields.ListHeader), so that a FETCH of
+	// BODY[HEADER.FIELDS (...)] naming only such fields reads a few
+	// hundred bytes rather than the meta record: derived from the meta,
+	// written with it, and optional (a message without one, or with one
+	// of another list version, is answered from its header).
+	TableMsgListHeader byte = 0x21
 	// Tables from 0x30 on hold derived data: rebuilt from the tables
 	// above, never exported, dropped freely (DerivedTables).
 	TableTextIndex byte = 0x30
@@ -36,7 +43,7 @@ const (
 var UserTables = []byte{
 	TableUser, TableMailboxName, TableMailbox, TableSubscription,
 	TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex,
-	TableQuota, TableThread, TableMsgDigest, TableAnnotation,
+	TableQuota, TableThread, TableMsgDigest, TableAnnotation, TableMsgListHeader,
 }
 
 // DerivedTables lists the per-user tables of derived data. They are not
@@ -47,7 +54,7 @@ var DerivedTables = []byte{TableTextIndex}
 
 // MailboxTables lists the per-message tables of one mailbox (keys under
 // MailboxPrefix), derived ones included, for whole-mailbox deletion.
-var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableMsgDigest, TableTextIndex}
+var MailboxTables = []byte{TableMsgState, TableMsgMeta, TableModSeq, TableExpunge, TableBlobIndex, TableMsgDigest, TableMsgListHeader, TableTextIndex}
 
 // GlobalShard is the reserved shard prefix of global keys.
 const GlobalShard uint32 = 0xFFFFFFFF
@@ -155,6 +162,11 @@ func MsgMetaKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
 // MsgDigestKey is the key of a message's header search digest.
 func MsgDigestKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
 	return binary.BigEndian.AppendUint32(MailboxPrefix(shard, TableMsgDigest, user, mbox), uid)
+}
+
+// MsgListHeaderKey is the key of a message's list header.
+func MsgListHeaderKey(shard uint32, user string, mbox uint64, uid uint32) []byte {
+	return binary.BigEndian.AppendUint32(MailboxPrefix(shard, TableMsgListHeader, user, mbox), uid)
 }
 
 // ModSeqKey is the modseq index entry of a message.

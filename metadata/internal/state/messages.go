@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/postbus/postbus/internal/headerfields"
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/schema"
 	"github.com/postbus/postbus/metadata/internal/search"
@@ -102,6 +103,9 @@ func (t *txn) writeMessage(mbox uint64, uid uint32, st schema.MsgState, meta []b
 		if err := t.set(schema.MsgDigestKey(t.shard, t.user, mbox, uid), search.Digest(hdr)); err != nil {
 			return err
 		}
+		if err := t.set(schema.MsgListHeaderKey(t.shard, t.user, mbox, uid), headerfields.ListHeader(hdr)); err != nil {
+			return err
+		}
 		k, err := t.blobIndexKey(mbox, uid, meta)
 		if err != nil {
 			return err
@@ -134,6 +138,7 @@ func (t *txn) removeMessage(mbox uint64, uid uint32, st schema.MsgState, modseq 
 		idx,
 		schema.ModSeqKey(t.shard, t.user, mbox, st.ModSeq, uid),
 		schema.MsgDigestKey(t.shard, t.user, mbox, uid),
+		schema.MsgListHeaderKey(t.shard, t.user, mbox, uid),
 	} {
 		if err := t.del(k); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/postbus/postbus/internal/headerfields"
 	"github.com/postbus/postbus/metadata/base"
 	"github.com/postbus/postbus/metadata/internal/schema"
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -48,55 +49,101 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 		if _, err := v.mailbox(mbox); err != nil {
 			return err
 		}
-		var metaIt *stepIter
-		if r.Meta != NoMeta || len(r.Headers) > 0 {
-			p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
-			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
-			if err != nil {
-				return fmt.Errorf("state: iter: %w", err)
-			}
-			defer it.Close()
-			metaIt = &stepIter{Iterator: it}
-		}
 		var scratch []byte
 		var sections sectionArena
 		var recs recordAlloc
 		filters := compileHeaders(r.Headers)
+		// Header sections naming only list fields are answered from the
+		// list header; a message stored without one falls back to its
+		// meta.
+		var listIt *stepIter
+		if listed(filters) {
+			it, err := v.mailboxIter(schema.TableMsgListHeader, mbox)
+			if err != nil {
+				return err
+			}
+			defer it.Close()
+			listIt = it
+		}
+		var metaIt *stepIter
+		defer func() {
+			if metaIt != nil {
+				metaIt.Close()
+			}
+		}()
+		metaOf := func(uid uint32) ([]byte, error) {
+			if metaIt == nil {
+				it, err := v.mailboxIter(schema.TableMsgMeta, mbox)
+				if err != nil {
+					return nil, err
+				}
+				metaIt = it
+			}
+			// States and metas are sorted alike (stepIter).
+			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
+				return nil, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+			}
+			return metaIt.ValueAndErr()
+		}
 		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			if st.ModSeq <= r.ChangedSince {
 				return true, nil
 			}
 			rec := recs.next(uid, st)
-			if metaIt == nil {
+			var val []byte
+			if r.Meta != NoMeta {
+				var err error
+				if val, err = metaOf(uid); err != nil {
+					return false, err
+				}
+				switch {
+				case r.Raw:
+					if rec.MetaRaw, scratch, err = filterMeta(val, r.Meta, scratch); err != nil {
+						return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+					}
+				default:
+					if rec.Meta, scratch, err = decodeMeta(val, r.Meta, scratch); err != nil {
+						return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+					}
+				}
+			}
+			if len(filters) == 0 {
 				return true, fn(rec)
 			}
-			// States and metas are sorted alike (stepIter).
-			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
-				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
-			}
-			val, err := metaIt.ValueAndErr()
-			if err != nil {
-				return false, err
-			}
-			switch {
-			case r.Meta == NoMeta:
-			case r.Raw:
-				if rec.MetaRaw, scratch, err = filterMeta(val, r.Meta, scratch); err != nil {
-					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+			var hdr []byte
+			ok := false
+			if listIt != nil && listIt.seek(schema.MsgListHeaderKey(v.shard, user, mbox, uid)) {
+				stored, err := listIt.ValueAndErr()
+				if err != nil {
+					return false, err
 				}
-			default:
-				if rec.Meta, scratch, err = decodeMeta(val, r.Meta, scratch); err != nil {
-					return false, fmt.Errorf("state: message %d meta: %w", uid, err)
-				}
+				hdr, ok = headerfields.FromList(stored)
 			}
-			if len(r.Headers) > 0 {
-				if rec.HeaderSections, err = sections.filter(val, filters); err != nil {
+			if !ok {
+				var err error
+				if val == nil {
+					if val, err = metaOf(uid); err != nil {
+						return false, err
+					}
+				}
+				if hdr, err = metaHeader(val); err != nil {
 					return false, fmt.Errorf("state: message %d header: %w", uid, err)
 				}
 			}
+			rec.HeaderSections = sections.filter(hdr, filters)
 			return true, fn(rec)
 		})
 	})
+}
+
+// mailboxIter opens a stepIter over one mailbox's keys of a table.
+func (v *view) mailboxIter(table byte, mbox uint64) (*stepIter, error) {
+	p := schema.MailboxPrefix(v.shard, table, v.user, mbox)
+	it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
+	if err != nil {
+		return nil, fmt.Errorf("state: iter: %w", err)
+	}
+	return &stepIter{Iterator: it}, nil
 }
 
 // recordAlloc hands out records with their states from blocks: one
