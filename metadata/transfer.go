@@ -103,6 +103,7 @@ func (n *Node) DropShard(shard uint32) error {
 	if err := n.db.DeleteRange(lo, hi, pebble.Sync); err != nil {
 		return fmt.Errorf("metadata: drop shard %d: %w", shard, err)
 	}
+	n.st.Invalidate() // written past the Store
 	return nil
 }
 
@@ -161,6 +162,7 @@ func (w *ShardImport) flush() error {
 	if err := w.b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("metadata: import shard %d: %w", w.shard, err)
 	}
+	w.n.st.Invalidate() // written past the Store
 	w.b.Close()
 	w.b = w.n.db.NewBatch()
 	return nil

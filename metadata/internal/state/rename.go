@@ -25,6 +25,7 @@ const LogoutMailbox = ^uint64(0)
 // The whole user goes through one batch: atomic, at the price of holding
 // the user's keys (message meta included) in memory for the commit.
 func (s *Store) RenameUser(from, to string) error {
+	defer s.cache.invalidate() // the states move to other keys
 	if err := ValidateUser(from); err != nil {
 		return err
 	}

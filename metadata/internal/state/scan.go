@@ -78,9 +78,14 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 	if set != nil {
 		ranges = normalize(set)
 	}
+	epoch := s.cache.epoch.Load() // before the snapshot (stateCache)
 	return s.read(user, func(v *view) error {
-		if _, err := v.mailbox(mbox); err != nil {
+		mb, err := v.mailbox(mbox)
+		if err != nil {
 			return err
+		}
+		if meta == NoMeta && !digest && int(mb.Messages) <= s.cache.limit {
+			return s.scanCached(v, mbox, stampOf(epoch, mb), ranges, fn)
 		}
 		p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
 		var metaIt *stepIter
@@ -169,6 +174,71 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 			return true, fn(&m)
 		})
 	})
+}
+
+// scanCached is Scan of states only, from the state cache, filled first
+// when it does not hold the mailbox as of st.
+func (s *Store) scanCached(v *view, mbox uint64, st stamp, ranges []uidRange, fn func(*ScanMsg) error) error {
+	k := cacheKey{shard: v.shard, user: v.user, mbox: mbox}
+	e := s.cache.get(k, st)
+	if e == nil {
+		var err error
+		if e, err = v.loadStates(mbox, st); err != nil {
+			return err
+		}
+		s.cache.put(k, e)
+	}
+	var m ScanMsg
+	return e.each(ranges, func(i int) (bool, error) {
+		ms := &e.states[i]
+		m = ScanMsg{UID: e.uids[i], ModSeq: ms.ModSeq, Flags: e.flags[i], Size: ms.Size, Dates: ms.Dates}
+		return true, fn(&m)
+	})
+}
+
+// loadStates reads every state of a mailbox, with dates read from the
+// meta for records written without them.
+func (v *view) loadStates(mbox uint64, st stamp) (*mailboxStates, error) {
+	e := &mailboxStates{stamp: st}
+	e.uids = make([]uint32, 0, st.messages)
+	e.states = make([]schema.MsgState, 0, st.messages)
+	e.flags = make([][]string, 0, st.messages)
+	var metaIt *stepIter
+	defer func() {
+		if metaIt != nil {
+			metaIt.Close()
+		}
+	}()
+	err := v.forEachState(mbox, allUIDs, func(uid uint32, ms schema.MsgState) (bool, error) {
+		if !ms.HasDates {
+			if metaIt == nil {
+				it, err := v.mailboxIter(schema.TableMsgMeta, mbox)
+				if err != nil {
+					return false, err
+				}
+				metaIt = it
+			}
+			if !metaIt.seek(schema.MsgMetaKey(v.shard, v.user, mbox, uid)) {
+				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+			}
+			val, err := metaIt.ValueAndErr()
+			if err != nil {
+				return false, err
+			}
+			if ms.Dates, err = schema.MetaDates(val); err != nil {
+				return false, fmt.Errorf("state: message %d meta: %w", uid, err)
+			}
+			ms.HasDates = true
+		}
+		e.uids = append(e.uids, uid)
+		e.states = append(e.states, ms)
+		e.flags = append(e.flags, flagList(ms))
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // stepIter reads the keys of a table that is sorted like the states being

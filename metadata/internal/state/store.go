@@ -26,12 +26,18 @@ type Store struct {
 	pub    Publisher
 	seed   maphash.Seed
 	locks  [64]sync.Mutex // per-user writer serialisation, striped
+	cache  *stateCache    // decoded states of searched mailboxes
 }
 
 // New returns a Store over db, whose shard count is shards. pub may be nil.
 func New(db *pebble.DB, shards uint32, pub Publisher) *Store {
-	return &Store{db: db, shards: shards, pub: pub, seed: maphash.MakeSeed()}
+	return &Store{db: db, shards: shards, pub: pub, seed: maphash.MakeSeed(), cache: newStateCache(DefaultStateCacheMessages)}
 }
+
+// Invalidate forgets what the Store keeps in memory of the database's
+// contents. The owner calls it after writing to the database other than
+// through the Store (a shard received from another node, or dropped).
+func (s *Store) Invalidate() { s.cache.invalidate() }
 
 // reader is what both an indexed batch and a snapshot offer.
 type reader interface {

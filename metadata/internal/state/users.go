@@ -64,6 +64,9 @@ func (s *Store) DeleteUser(user string) error {
 	if err := ValidateUser(user); err != nil {
 		return err
 	}
+	// A user made again under the name may bring back mailbox ids and
+	// stamps the state cache has seen (stateCache).
+	defer s.cache.invalidate()
 	return s.update(user, func(t *txn) error {
 		if _, err := t.view().userRecord(); err != nil {
 			return err

@@ -101,6 +101,7 @@ func (s *Store) ImportUser(user string, keys []UserKV, checksum uint64) error {
 	if !hasUser {
 		return fmt.Errorf("state: import of %q: no user record: %w", user, base.ErrInvalidArgument)
 	}
+	defer s.cache.invalidate() // as DeleteUser
 	return s.update(user, func(t *txn) error {
 		if _, err := t.view().userRecord(); err == nil {
 			return fmt.Errorf("state: user %q: %w", user, base.ErrUserExists)
@@ -130,6 +131,7 @@ func (s *Store) DeleteUserIfUnchanged(user string, checksum uint64) error {
 	if err := ValidateUser(user); err != nil {
 		return err
 	}
+	defer s.cache.invalidate() // as DeleteUser
 	return s.update(user, func(t *txn) error {
 		if _, err := t.view().userRecord(); err != nil {
 			return err
