@@ -88,23 +88,25 @@ func checkLine(line []byte) error {
 	if !bytes.HasSuffix(line, crlf) {
 		return fmt.Errorf("%w: command line without its final CRLF", ErrTarget)
 	}
-	body := line[:len(line)-len(crlf)]
+	end := len(line) - len(crlf)
 	off := 0
 	for {
-		at, n, _ := nextLiteral(body[off:])
-		seg := body[off:]
+		// The final CRLF may complete a literal header ("… {5}" CRLF):
+		// one with nothing after it.
+		at, n, _ := nextLiteral(line[off:])
+		segEnd := end
 		if at >= 0 {
-			seg = body[off : off+at-len(crlf)]
+			at += off
+			segEnd = at - len(crlf)
 		}
-		if bytes.IndexAny(seg, "\r\n") >= 0 {
+		if seg := line[off:segEnd]; bytes.IndexAny(seg, "\r\n") >= 0 {
 			return fmt.Errorf("%w: CR or LF outside a literal in command %q", ErrTarget, seg)
 		}
 		if at < 0 {
 			return nil
 		}
-		at += off
-		if n > len(body)-at {
-			return fmt.Errorf("%w: command announces a literal of %d octets, %d follow", ErrTarget, n, len(body)-at)
+		if follow := max(end-at, 0); n > follow {
+			return fmt.Errorf("%w: command announces a literal of %d octets, %d follow", ErrTarget, n, follow)
 		}
 		off = at + n
 	}
