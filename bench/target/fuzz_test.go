@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzReadFetch feeds arbitrary server output to the FETCH reader: it must
@@ -64,6 +65,12 @@ func FuzzReadSearch(f *testing.F) {
 			l.buf = make([]byte, 2)
 		}
 		n, err := l.readSearch([]byte("R1"))
+		// The byte-wise path alone (one byte per read, so the fast path
+		// never sees a whole number) must agree.
+		slow := newLexer(iotest.OneByteReader(bytes.NewReader(data)))
+		if sn, serr := slow.readSearch([]byte("R1")); sn != n || (serr == nil) != (err == nil) {
+			t.Fatalf("read whole: %d, %v; byte by byte: %d, %v", n, err, sn, serr)
+		}
 		if err != nil && !errors.Is(err, ErrTarget) {
 			t.Fatalf("error outside ErrTarget: %v", err)
 		}

@@ -88,6 +88,11 @@ func (l *lexer) readSearch(tag []byte) (int64, error) {
 func (l *lexer) searchNumbers() (int64, error) {
 	var n int64
 	for {
+		k, i := scanNumbers(l.buf[l.r:l.w])
+		n += k
+		l.r += i
+		// One token the slow way: across a buffer boundary, the end of
+		// the line, MODSEQ, or an error to report.
 		c, err := l.readByte()
 		if err != nil {
 			return n, err
@@ -119,6 +124,32 @@ func (l *lexer) searchNumbers() (int64, error) {
 		}
 		n++
 	}
+}
+
+// scanNumbers is searchNumbers' fast path: it counts the well-formed
+// SP nz-number tokens at the start of b that end inside it and returns
+// their count and length. It stops before anything else — a token that
+// may go on past b, the end of the line, a malformed number — for the
+// byte-wise path to read or report.
+func scanNumbers(b []byte) (int64, int) {
+	var n int64
+	i := 0
+	for i+1 < len(b) && b[i] == ' ' && b[i+1] >= '1' && b[i+1] <= '9' {
+		j := i + 2
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == len(b) {
+			break
+		}
+		// nz-number is 32 bits: at most 4294967295, ten digits.
+		if d := j - i - 1; d > 10 || d == 10 && string(b[i+1:j]) > "4294967295" {
+			break
+		}
+		n++
+		i = j
+	}
+	return n, i
 }
 
 // searchModSeq reads "(MODSEQ" SP mod-sequence-value ")" with the cursor
