@@ -52,10 +52,12 @@ func (w *leanSearchWorker) op(r *rand.Rand) (opResult, error) {
 	w.next++
 	before := w.traffic()
 	hits, err := w.c.Search(q.cmd)
-	res := opResult{msgs: hits, bytes: w.traffic() - before}
+	res := opResult{bytes: w.traffic() - before}
 	if err != nil {
+		// No hits for a failed search, as with go-imap (search).
 		return res, fmt.Errorf("%w: SEARCH %s: %w", ErrWorkload, q.q, err)
 	}
+	res.msgs = hits
 	if q.expect >= 0 && hits != int64(q.expect) {
 		res.mismatch = true
 		err = fmt.Errorf("%w: SEARCH %s: %d hits, want %d", ErrWorkload, q.q, hits, q.expect)
