@@ -153,6 +153,32 @@ func checkLeanSearchMatchesGoIMAP(ctx context.Context, t *testing.T, tg *target.
 			})
 		}
 	}
+	t.Run("search/failures", func(t *testing.T) {
+		// A wrong expectation is a mismatch; a refused command an error
+		// that counts no hits, and the connection stays usable.
+		q := gen.Queries(corpus.FlagQuery, msgs)[0]
+		cmd, err := searchCommand(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gen.Expect(q, msgs)
+		w := &leanSearchWorker{c: rc, queries: []leanQuery{
+			{query{q, want + 1}, cmd},
+			{query{corpus.Query{Name: "bad"}, -1}, []byte("UID SEARCH NOSUCHKEY 1")},
+			{query{q, want}, cmd},
+		}}
+		res, err := w.op(nil)
+		if !errors.Is(err, ErrWorkload) || !res.mismatch || res.msgs != int64(want) {
+			t.Errorf("wrong expectation: %+v, %v; want a mismatch with %d hits", res, err, want)
+		}
+		res, err = w.op(nil)
+		if !errors.Is(err, target.ErrRefused) || res.mismatch || res.msgs != 0 || res.bytes == 0 {
+			t.Errorf("refused search: %+v, %v; want ErrRefused, no hits", res, err)
+		}
+		if res, err = w.op(nil); err != nil || res.msgs != int64(want) {
+			t.Errorf("search after a refusal: %+v, %v", res, err)
+		}
+	})
 	for _, name := range []string{"search-header", "search-body", "search-flags"} {
 		for _, cl := range []Client{ClientLean, ClientGoIMAP} {
 			t.Run(fmt.Sprintf("Run/%s/%s", name, cl), func(t *testing.T) {
