@@ -99,7 +99,7 @@ func checkLine(line []byte) error {
 			at += off
 			segEnd = at - len(crlf)
 		}
-		if seg := line[off:segEnd]; bytes.IndexAny(seg, "\r\n") >= 0 {
+		if seg := line[off:segEnd]; bytes.ContainsAny(seg, "\r\n") {
 			return fmt.Errorf("%w: CR or LF outside a literal in command %q", ErrTarget, seg)
 		}
 		if at < 0 {

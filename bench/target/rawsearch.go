@@ -20,19 +20,22 @@ const maxNZNumber = 1<<32 - 1
 //
 //   - "* SEARCH" *(SP nz-number) (RFC 3501 §7.2.5; RFC 9051 §9
 //     obsolete-search-response), optionally ended by CONDSTORE's
-//     SP "(MODSEQ " mod-sequence-value ")" (RFC 7162 §3.1.5); an empty
+//     SP "(MODSEQ " mod-sequence-value ")" (RFC 7162 §3.1.6); an empty
 //     result is a bare "* SEARCH". Several SEARCH responses add up.
 //   - "* ESEARCH" [SP "(TAG " tag-string ")"] [SP "UID"]
-//     *(SP search-return-data) (RFC 4731 §3.1, RFC 9051 §7.3.4): the
+//     *(SP search-return-data) (RFC 4466 §2.6.2, RFC 4731 §3.1,
+//     RFC 9051 §7.3.4), which a server may send instead: the
 //     numbers of its ALL sequence-set are counted, ranges by their size;
-//     MIN, MAX, COUNT and unknown return data are checked and skipped.
+//     MIN, MAX, COUNT, MODSEQ and unknown return data are skipped as
+//     values (lexed, not interpreted).
 //
-// Numbers are counted, never kept, so the reader allocates nothing. Like
-// go-imap's, the count is of the result set as sent: a server repeating
-// a number would be counted twice here, which no server does. Every
-// number must be an nz-number, else the response is malformed. Other
-// untagged responses are skipped; BYE, a continuation request, a foreign
-// tag or a NO/BAD completion end it with an error, as in readFetch.
+// Numbers are counted, never kept, so the reader allocates nothing. So,
+// unlike go-imap, which gathers them into a set, it would count a number
+// a server repeated twice; no server does, and the workloads check every
+// count against the corpus. Every number must be an nz-number, else the
+// response is malformed. Other untagged responses are skipped; BYE, a
+// continuation request, a foreign tag or a NO/BAD completion end it with
+// an error, as in readFetch.
 func (l *lexer) readSearch(tag []byte) (int64, error) {
 	var n int64
 	for {
@@ -109,7 +112,7 @@ func (l *lexer) searchNumbers() (int64, error) {
 			return n, err
 		}
 		if c == '(' {
-			// RFC 7162 §3.1.5: the highest mod-sequence of the result
+			// RFC 7162 §3.1.6: the highest mod-sequence of the result
 			// ends the response, after at least one number.
 			if n == 0 {
 				return n, malformed("MODSEQ in a SEARCH response without numbers")
