@@ -50,6 +50,7 @@ FUZZ_TARGETS = \
 	./metadata/internal/threading:FuzzReferences \
 	./bench/corpus:FuzzMbox \
 	./bench/target:FuzzReadFetch \
+	./bench/target:FuzzReadSearch \
 	./blobstore:FuzzValidID
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -31,9 +31,21 @@
 // client more CPU than either server spends producing them (about 28×
 // the lean client's CPU for a 2000-message fetch-envelope, see
 // target.BenchmarkFetchEnvelope2000), so both servers showed the same
-// ops/s: the figures measured the client. `--client goimap` (Options.Client)
-// restores the decoding client for these workloads; every other workload
-// (load, login, select, append, search, mixed) always uses go-imap.
+// ops/s: the figures measured the client.
+//
+// The three SEARCH workloads (search-header, search-body, search-flags)
+// use the same lean client by default: RawConn.Search sends the bytes
+// go-imap sends for the query (strings quoted, or synchronizing literals
+// after the server's "+"), and the reader counts the UIDs of "* SEARCH"
+// responses (or of an ESEARCH ALL set) as it checks each is an nz-number,
+// keeping none. go-imap collects them into a UIDSet, which costs it over
+// ten times the lean client's CPU per UID (target.BenchmarkReadSearch,
+// 20,000 UIDs), so at 100k messages the go-imap client used more CPU than
+// the server on search-flags.
+//
+// `--client goimap` (Options.Client) restores go-imap for these seven
+// workloads; every other workload (load, login, select, append, mixed)
+// always uses go-imap.
 //
 // Figures taken with different clients are not comparable: the method
 // changed with the lean client (issue 5), and its client CPU column is the

@@ -88,7 +88,8 @@ func processCPU() time.Duration {
 }
 
 // cannedServer accepts connections on 127.0.0.1 and answers LOGIN and
-// EXAMINE/SELECT with OK (EXISTS exists) and any FETCH with body and OK.
+// EXAMINE/SELECT with OK (EXISTS exists) and any FETCH or SEARCH with body
+// and OK.
 func cannedServer(b *testing.B, body []byte, exists int) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -125,7 +126,7 @@ func serveCanned(c net.Conn, body []byte, exists int) {
 		}
 		verb, _, _ := bytes.Cut(bytes.TrimSpace(rest), []byte(" "))
 		switch {
-		case bytes.EqualFold(verb, []byte("FETCH")):
+		case bytes.EqualFold(verb, []byte("FETCH")), bytes.EqualFold(verb, []byte("SEARCH")):
 			bw.Write(body)
 		case bytes.EqualFold(verb, []byte("EXAMINE")), bytes.EqualFold(verb, []byte("SELECT")):
 			fmt.Fprintf(bw, "* %d EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n", exists)

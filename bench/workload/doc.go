@@ -8,10 +8,12 @@
 // process itself used, so a saturated client is visible (ClientCPUPct near
 // 100 × cores means the numbers measure the client, not the server).
 //
-// The FETCH workloads read responses with target.RawConn unless
-// Options.Client is ClientGoIMAP (see the package bench documentation);
-// either way each operation's message count is that of the FETCH
-// responses, and a response lacking a data item asked for is an error.
+// The FETCH and SEARCH workloads read responses with target.RawConn
+// unless Options.Client is ClientGoIMAP (see the package bench
+// documentation); either way a FETCH operation's message count is that of
+// the FETCH responses, a response lacking a data item asked for is an
+// error, and a SEARCH operation's is its hit count. Both clients send the
+// same commands (searchCommand renders a query as go-imap does).
 //
 // Searches are checked: with a generated corpus each query's expected hit
 // count is known (corpus.Generator.Expect), and a different answer counts

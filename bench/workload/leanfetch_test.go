@@ -20,8 +20,9 @@ import (
 // real Dovecot and sends each FETCH workload's command over the same
 // ranges through both clients: the lean client must count exactly the
 // messages go-imap decodes and read the same response bytes (up to the
-// tags' lengths). Then every FETCH workload runs through Run with each
-// client.
+// tags' lengths). Every query of every SEARCH workload goes through both
+// clients too (checkLeanSearchMatchesGoIMAP). Then every FETCH and SEARCH
+// workload runs through Run with each client.
 func TestLeanMatchesGoIMAP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -155,6 +156,8 @@ func checkLeanMatchesGoIMAP(ctx context.Context, t *testing.T, tg *target.Target
 			})
 		}
 	}
+
+	checkLeanSearchMatchesGoIMAP(ctx, t, tg, gen, s, rc, msgs)
 
 	for _, sp := range specs {
 		for _, cl := range []Client{ClientLean, ClientGoIMAP} {

@@ -42,8 +42,8 @@ type Options struct {
 	CheckHits bool
 	// Seed makes the workers' random choices reproducible.
 	Seed uint64
-	// Client is the IMAP client of the FETCH workloads (ClientLean); the
-	// other workloads always use go-imap.
+	// Client is the IMAP client of the FETCH and SEARCH workloads
+	// (ClientLean); the other workloads always use go-imap.
 	Client Client
 
 	expectMu    sync.Mutex
@@ -93,13 +93,14 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// Client names the IMAP client of the FETCH workloads.
+// Client names the IMAP client of the FETCH and SEARCH workloads.
 type Client string
 
 const (
-	// ClientLean sends FETCH commands and lexes the responses with
-	// target.RawConn: it counts and checks FETCH responses without
-	// decoding them, so the client's CPU stays far below the servers'.
+	// ClientLean sends FETCH and SEARCH commands and lexes the responses
+	// with target.RawConn: it counts and checks FETCH responses and
+	// counts SEARCH hits without decoding them, so the client's CPU stays
+	// far below the servers'.
 	ClientLean Client = "lean"
 	// ClientGoIMAP decodes every response with go-imap v2's imapclient,
 	// as a real client would (and as the first published figures did).

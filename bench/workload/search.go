@@ -19,14 +19,20 @@ type query struct {
 	expect int
 }
 
+// searchWorker runs a SEARCH workload through go-imap.
 type searchWorker struct {
 	*session
 	queries []query
 	next    int
 }
 
+// newSearch opens a SEARCH workload's worker: the lean client
+// (leansearch.go) unless Options.Client is ClientGoIMAP.
 func newSearch(kind corpus.QueryKind) func(e *env) (worker, error) {
 	return func(e *env) (worker, error) {
+		if e.opt.Client != ClientGoIMAP {
+			return newLeanSearch(e, kind)
+		}
 		s, err := openSession(e, true)
 		if err != nil {
 			return nil, err
@@ -42,7 +48,8 @@ func (w *searchWorker) op(r *rand.Rand) (opResult, error) {
 	return search(w.session, q)
 }
 
-// search runs one UID SEARCH and checks its hit count.
+// search runs one UID SEARCH through go-imap and checks its hit count
+// (the mixed workload's search too).
 func search(s *session, q query) (opResult, error) {
 	before := s.traffic()
 	var hits int
