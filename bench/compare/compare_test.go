@@ -32,7 +32,10 @@ func TestCompareEveryWorkload(t *testing.T) {
 	defer cancel()
 	var progress bytes.Buffer
 	out, err := Run(ctx, Options{PostbusBinary: postbusBin, Users: 1, Messages: 24, Seed: 3,
-		MaxAttachment: 128 << 10, Duration: 200 * time.Millisecond, Concurrency: 2, MaxOps: 200, Progress: &progress})
+		// A mixed session (LOGIN with its argon2id check … LOGOUT) takes
+		// Dovecot 100–130 ms on these cores; 500 ms leaves room for a
+		// loaded CI machine to finish one.
+		MaxAttachment: 128 << 10, Duration: 500 * time.Millisecond, Concurrency: 2, MaxOps: 200, Progress: &progress})
 	if err != nil {
 		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
 	}

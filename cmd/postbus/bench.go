@@ -35,7 +35,7 @@ Usage:
 Target flags: --addr HOST:PORT --tls implicit|starttls|none --ca FILE --insecure
               --server-name NAME --user PATTERN --pass PATTERN (%d is the user number)
               --server-pid PID (a local server: report its CPU and memory too)
-Client flag:  --client lean|goimap: the FETCH workloads' client: lean (default; lexes the
+Client flag:  --client lean|goimap: the FETCH and SEARCH workloads' client: lean (default; lexes the
               responses without decoding them, see bench/doc.go) or goimap (go-imap v2)
 Corpus flags: --users N --messages M --seed S --max-attachment BYTES
               --large-min BYTES --large-rate F (the long tail of attachment sizes), or --corpus PATH
@@ -161,7 +161,7 @@ func benchRun(ctx context.Context, args []string) error {
 	maxOps := fs.Int64("max-ops", 1_000_000, "bound on operations per workload")
 	asJSON := fs.Bool("json", false, "print full results as JSON instead of a table")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
-	client := fs.String("client", string(workload.ClientLean), "client of the FETCH workloads: lean or goimap")
+	client := fs.String("client", string(workload.ClientLean), "client of the FETCH and SEARCH workloads: lean or goimap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func benchCompare(ctx context.Context, args []string) error {
 	format := fs.String("dovecot-format", "maildir", "Dovecot mailbox format: maildir or sdbox")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
 	resultsJSON := fs.String("results-json", "", "also write the full results (latencies, CDFs) as JSON to FILE")
-	client := fs.String("client", string(workload.ClientLean), "client of the FETCH workloads: lean or goimap")
+	client := fs.String("client", string(workload.ClientLean), "client of the FETCH and SEARCH workloads: lean or goimap")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
