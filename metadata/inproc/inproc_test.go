@@ -280,7 +280,6 @@ func TestInterceptorsRunInOrder(t *testing.T) {
 type peekStream struct {
 	grpc.ServerStream
 	note func(string)
-	name string
 }
 
 func (p *peekStream) RecvMsg(m any) error {
