@@ -28,6 +28,7 @@
 //	table 0x1F msg digest   [shard][0x1F][user 0][mbox u64][uid u32] -> search.Digest (derived)
 //	table 0x20 annotation   [shard][0x20][user 0]                   -> AnnotationUsage
 //	                        [shard][0x20][user 0][mbox u64][entry]  -> annotation value
+//	table 0x21 list header  [shard][0x21][user 0][mbox u64][uid u32] -> headerfields.ListHeader (derived)
 //	table 0x30 text index   [shard][0x30][user 0][mbox u64][0x00][start u32] -> TextSegment
 //	                        [shard][0x30][user 0][mbox u64][0x01][start u32][trigram u32] -> postings
 //
