@@ -52,8 +52,8 @@ func TestAnalyzeStructures(t *testing.T) {
 		name:          "nested message/rfc822",
 		msg:           msgNested,
 		envelope:      `("Thu, 3 Apr 2025 12:00:00 -0500" "Fwd: hello" ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "you" "example.com")) NIL NIL NIL NIL)`,
-		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0 NIL NIL NIL NIL) "alternative" ("boundary" "y") NIL NIL NIL) 14 NIL NIL NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)`,
-		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0) "alternative") 14) "mixed")`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 251 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0 NIL NIL NIL NIL) "alternative" ("boundary" "y") NIL NIL NIL) 15 NIL NIL NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0)("message" "rfc822" NIL NIL NIL "7bit" 251 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0) "alternative") 15) "mixed")`,
 	}, {
 		// Envelope strings stay encoded (RFC 9051 §7.5.2, as Dovecot).
 		name:          "RFC 2047 subject and addresses",
@@ -101,20 +101,41 @@ func TestAnalyzeStructures(t *testing.T) {
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
 		bodyStructure: `("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 4 1 NIL ("inline" ("filename*" "utf-8''na%C3%AFve.txt")) ("en" "de") "http://example.com/x")`,
 	}, {
-		name:          "unparseable content-type falls back to text/plain",
+		// Dovecot differential D6: a type without subtype is kept as
+		// written, with an empty subtype (and lines when it is "text").
+		name:          "content-type without subtype is kept",
 		msg:           crlf("Content-Type: garbage\nContent-Transfer-Encoding: 8bit\n\nhi\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "8bit" 4 1 NIL NIL NIL NIL)`,
+		bodyStructure: `("garbage" "" NIL NIL NIL "8bit" 4 NIL NIL NIL NIL)`,
 	}, {
-		name:          "multipart without boundary is text/plain",
+		name:          "content-type text without subtype is text",
+		msg:           crlf("Content-Type: text\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "" ("charset" "us-ascii") NIL NIL "7bit" 4 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "malformed content-type has the empty type",
+		msg:           crlf("Content-Type: text/plain/extra; charset=x\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("" "" NIL NIL NIL "7bit" 4 NIL NIL NIL NIL)`,
+	}, {
+		name:          "multipart without subtype is an attachment",
+		msg:           crlf("Content-Type: multipart\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("application" "octet-stream" NIL NIL NIL "7bit" 4 NIL NIL NIL NIL)`,
+	}, {
+		// D5: one empty part, the body unsplit.
+		name:          "multipart without boundary has one empty part",
 		msg:           crlf("Content-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 18 4 NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) "mixed" NIL NIL NIL NIL)`,
 	}, {
-		name:          "base64 message/rfc822 is an opaque attachment",
+		// D4: walked as a message over the encoded text, whose one line
+		// is a header cut short by the boundary (its line break belongs
+		// to the message/rfc822 part's body, not to the inner header).
+		name:          "base64 message/rfc822 is walked as a message",
 		msg:           crlf("Content-Type: multipart/mixed; boundary=z\n\n--z\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA0KDQp5DQo=\n--z--\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `(("application" "octet-stream" NIL NIL NIL "base64" 24 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
+		bodyStructure: `(("message" "rfc822" NIL NIL NIL "base64" 26 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) 1 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
 	}, {
 		name:          "address oddities",
 		msg:           crlf("From: <>\nTo: undisclosed, <@route.example,@r2.example:user@example.com>, \"quoted \\\"name\\\"\" <q@example.com>\nCc: user@\nSubject:\n\n"),
@@ -192,11 +213,13 @@ func TestAnalyzeOffsets(t *testing.T) {
 		t.Errorf("part 1 = %q %q", h, b)
 	}
 	rfc := root.Children[1]
-	if rfc.ContentType != "message/rfc822" || rfc.Message == nil || rfc.Lines != 14 {
+	if rfc.ContentType != "message/rfc822" || rfc.Message == nil || rfc.Lines != 15 {
 		t.Fatalf("part 2 = %+v", rfc)
 	}
 	start := strings.Index(raw, "From: orig@")
-	end := strings.Index(raw, "\r\n--x--")
+	// The inner multipart's close delimiter line, its line break
+	// included, ends the part (D2 in DIFFERENCES.md).
+	end := strings.Index(raw, "--y--\r\n") + len("--y--\r\n")
 	if _, b := at(rfc); b != raw[start:end] {
 		t.Errorf("part 2 body = %q", b)
 	}

@@ -83,6 +83,41 @@ func (h *header) getAll(name string) []string {
 	return vs
 }
 
+// getRaw returns the value of the first (or, with last, the last) field
+// called name as Dovecot keeps it for the ENVELOPE and BODYSTRUCTURE
+// strings it sends unparsed (Date, Subject before white space is
+// collapsed, In-Reply-To, Message-ID, Content-ID, Content-Description,
+// Content-MD5, Content-Location): white space right after the colon
+// skipped, line breaks removed (RFC 5322 §2.2.3 unfolding), every other
+// octet kept, the white space that began a continuation line and trailing
+// white space included. RFC 5322 §2.2.3 removes only the CRLF, so
+// "Message-ID:" CRLF SP "<id>" unfolds to " <id>".
+func (h *header) getRaw(name string, last bool) (string, bool) {
+	var v []byte
+	found := false
+	for i := range h.fields {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
+			v, found = h.fields[i].value, true
+			if !last {
+				break
+			}
+		}
+	}
+	if !found {
+		return "", false
+	}
+	v = bytes.TrimLeft(v, " \t")
+	var b strings.Builder
+	b.Grow(len(v))
+	for _, c := range v {
+		if c == '\r' || c == '\n' || c == 0 {
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
 // unfold removes the line breaks of a folded value (RFC 5322 §2.2.3) and the
 // white space around it. NULs, which no IMAP string may carry, are dropped.
 func unfold(v []byte) string {

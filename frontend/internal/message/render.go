@@ -51,9 +51,10 @@ func (r *render) nstr(s *string) {
 	r.str(*s)
 }
 
-// field writes the unfolded value of a header field, NIL when absent.
+// field writes the value of the first field called name as written (see
+// header.getRaw), NIL when absent.
 func (r *render) field(h *header, name string) {
-	if v, ok := h.get(name); ok {
+	if v, ok := h.getRaw(name, false); ok {
 		r.str(v)
 		return
 	}
@@ -90,16 +91,18 @@ func (r *render) envelope(h *header) {
 
 // lastField writes the last field called name, NIL when absent. RFC 5322
 // §3.6 allows these fields once; when a message repeats one, the last
-// wins, as in Dovecot. Text for humans (the subject) has its white space
-// runs collapsed to one space, as RFC 5322 §3.2.2 reads folding white
-// space and Dovecot sends it.
+// wins, as in Dovecot. The value is sent as written (header.getRaw): a
+// msg-id folded onto the next line keeps the white space of that line,
+// which RFC 5322 §3.6.4 makes CFWS around the msg-id, part of the field
+// (the ENVELOPE string is the field, RFC 9051 §7.5.2, not the msg-id).
+// Text for humans (the subject) has its white space runs collapsed to one
+// space, as RFC 5322 §3.2.2 reads folding white space and Dovecot sends it.
 func (r *render) lastField(h *header, name string, human bool) {
-	vs := h.getAll(name)
-	if len(vs) == 0 {
+	v, ok := h.getRaw(name, true)
+	if !ok {
 		r.raw("NIL")
 		return
 	}
-	v := vs[len(vs)-1]
 	if human {
 		v = collapseSpace(v)
 	}
@@ -193,7 +196,7 @@ func (r *render) body(n *node, ext bool) {
 	r.raw(" ")
 	r.field(&n.hdr, "Content-Description")
 	r.raw(" ")
-	if v := n.part.TransferEncoding; v != "" {
+	if v := n.part.TransferEncoding; validCTE(v) {
 		// Lower case: Outlook for iOS is known to choke on upper-case
 		// encodings (go-imap's server notes the same).
 		r.str(v)
@@ -248,12 +251,12 @@ func (r *render) params(ps []param) {
 // disposition writes body-fld-dsp from Content-Disposition (RFC 2183).
 func (r *render) disposition(n *node) {
 	v, ok := n.hdr.get("Content-Disposition")
-	if !ok || v == "" {
+	if !ok {
 		r.raw("NIL")
 		return
 	}
-	d, ps := parseParamField(v)
-	if d == "" {
+	d, ps, ok := parseDisposition(v)
+	if !ok {
 		r.raw("NIL")
 		return
 	}
@@ -265,16 +268,24 @@ func (r *render) disposition(n *node) {
 }
 
 // language writes body-fld-lang from Content-Language (RFC 3282), always
-// in the list form.
+// in the list form: the atoms of the comma-separated list, up to the first
+// thing that is not one (as Dovecot reads it).
 func (r *render) language(n *node) {
-	v, ok := n.hdr.get("Content-Language")
+	v, _ := n.hdr.get("Content-Language")
 	var tags []string
-	if ok {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				tags = append(tags, t)
-			}
+	l := &lexer{s: v}
+	l.skipCFWS()
+	for {
+		var b strings.Builder
+		if l.atom(&b) == broken {
+			break
 		}
+		tags = append(tags, b.String())
+		if l.peek() != ',' {
+			break
+		}
+		l.pos++
+		l.skipCFWS()
 	}
 	if len(tags) == 0 {
 		r.raw("NIL")

@@ -24,6 +24,7 @@ type scanner struct {
 	brk       int    // length of its terminator: 2 CRLF, 1 LF, 0 none (EOF)
 	prevBrk   int    // terminator length of the line before it
 	lastCR    bool   // the previous chunk of a long line ended in CR
+	again     bool   // next returns the current line again (unread)
 }
 
 func newScanner(r io.ReaderAt, size int64) *scanner {
@@ -36,6 +37,12 @@ func newScanner(r io.ReaderAt, size int64) *scanner {
 // next reads the next line, keeping at most keep bytes of it in s.text. It
 // returns false at EOF (no more bytes).
 func (s *scanner) next(keep int) (bool, error) {
+	if s.again {
+		s.again = false
+		s.pos += s.length
+		s.lfs += int64(min(s.brk, 1))
+		return true, nil
+	}
 	if s.pos >= s.size {
 		return false, nil
 	}
@@ -91,6 +98,15 @@ func (s *scanner) next(keep int) (bool, error) {
 		return false, io.ErrUnexpectedEOF
 	}
 	return true, nil
+}
+
+// unread makes the next call to next return the current line again, as
+// it is (kept with the keep of the call that read it); until then pos and
+// lfs are as before the line. Only the line just read can be unread.
+func (s *scanner) unread() {
+	s.again = true
+	s.pos = s.start
+	s.lfs -= int64(min(s.brk, 1))
 }
 
 // blank reports whether the current line is empty (just its terminator).

@@ -53,7 +53,9 @@ func TestOpenSection(t *testing.T) {
 	nested, simple := msgNested, msgSimple
 	nestedHdr := nested[:strings.Index(nested, "\r\n\r\n")+4]
 	innerStart := strings.Index(nested, "From: orig@")
-	innerEnd := strings.Index(nested, "\r\n--x--")
+	// The inner multipart's close delimiter line, line break included,
+	// is the last line of the part (DIFFERENCES.md D2).
+	innerEnd := strings.Index(nested, "--y--\r\n") + len("--y--\r\n")
 	inner := nested[innerStart:innerEnd]
 	innerHdr := inner[:strings.Index(inner, "\r\n\r\n")+4]
 	innerText := inner[len(innerHdr):]
