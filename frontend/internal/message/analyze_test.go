@@ -137,6 +137,15 @@ func TestAnalyzeStructures(t *testing.T) {
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
 		bodyStructure: `(("message" "rfc822" NIL NIL NIL "base64" 26 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) 1 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
 	}, {
+		// D7: Date, Subject, In-Reply-To and Message-ID as written:
+		// white space after the colon skipped, line breaks removed, the
+		// white space of a continuation line and trailing white space
+		// kept (the subject's runs collapsed), as Dovecot sends them.
+		name:          "fields folded right after the colon",
+		msg:           crlf("Date:\n Thu, 5 Nov 2026 12:00:00 +0000\nSubject:\n folded   subject \nIn-Reply-To:   <irt@example.org>  \nMessage-ID:\n\t<tab@example.org>\nTo:\n b@example.org\n\nx\n"),
+		envelope:      "(\" Thu, 5 Nov 2026 12:00:00 +0000\" \"folded subject\" NIL NIL NIL ((NIL NIL \"b\" \"example.org\")) NIL NIL \"<irt@example.org>  \" \"\t<tab@example.org>\")",
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 1 NIL NIL NIL NIL)`,
+	}, {
 		name:          "address oddities",
 		msg:           crlf("From: <>\nTo: undisclosed, <@route.example,@r2.example:user@example.com>, \"quoted \\\"name\\\"\" <q@example.com>\nCc: user@\nSubject:\n\n"),
 		envelope:      `(NIL "" ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")) ((NIL NIL "undisclosed" "MISSING_DOMAIN")(NIL "@route.example,@r2.example" "user" "example.com")("quoted \"name\"" NIL "q" "example.com")) ((NIL NIL "user" "MISSING_DOMAIN")) NIL NIL NIL)`,
