@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Records Dovecot's FETCH (ENVELOPE BODY BODYSTRUCTURE) of the dovediff edge cases
 for TestDovecotStructures, by running Debian's /usr/lib/dovecot/imap pre-authenticated
-over a pipe, as frontend/dovediff_test.go does. Run from the repository root:
+over a pipe, as frontend/dovediff_test.go does (as root: the mail is accessed as
+nobody, uid 65534). Run from the repository root:
   python3 frontend/internal/message/testdata/record-dovecot.py \
     frontend/testdata/dovediff frontend/internal/message/testdata/dovecot-structures.txt"""
-import os, sys, subprocess, tempfile, shutil, json, glob
+import os, sys, subprocess, tempfile, shutil, glob, re
 d = tempfile.mkdtemp(prefix='dvg', dir=None); os.chmod(d, 0o777)
 mail = os.path.join(d, 'mail'); os.mkdir(mail); os.chmod(mail, 0o777)
 open(d+'/dovecot.conf','w').write(f"protocols = imap\nmail_location = maildir:{mail}\nbase_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/log\nssl = no\nmail_uid = 65534\nmail_gid = 65534\nfirst_valid_uid = 0\nfirst_valid_gid = 0\n")
@@ -17,7 +18,6 @@ inp += b's SELECT INBOX\r\nf FETCH 1:* (ENVELOPE BODY BODYSTRUCTURE)\r\nz LOGOUT
 out = subprocess.run(['/usr/lib/dovecot/imap','-c',d+'/dovecot.conf'], input=inp, capture_output=True, env={'USER':'nobody','HOME':d}).stdout.decode('latin1')  # latin1: one char per octet, written back as octets
 body = out[out.index('\r\n* 1 FETCH')+2: out.index('\r\nf OK')]
 # split responses: each starts with "* N FETCH" at a line start
-import re
 parts = re.split(r'(?:^|\r\n)(?=\* \d+ FETCH \()', body)
 parts = [p for p in parts if p]
 assert len(parts) == len(files), (len(parts), len(files))
