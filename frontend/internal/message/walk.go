@@ -194,7 +194,9 @@ func (w *walker) cutTerm(idx int, isClose bool, hdrStart int64) term {
 // boundary right after its header starts its body as usual.
 func (w *walker) cutAfterHeader(n *node) (term, bool, error) {
 	s := w.s
-	ok, err := s.next(maxLineKeep)
+	// Kept as much of as a header line would be: for a message/rfc822
+	// part, the line is the first of the encapsulated header.
+	ok, err := s.next(maxHeaderSize + maxLineKeep)
 	if err != nil || !ok {
 		return term{}, false, err
 	}
