@@ -155,9 +155,21 @@ func TestAnalyzeStructures(t *testing.T) {
 		// fields, the last wins; white space runs in the subject and in
 		// display names collapse; Content-MD5 is body-fld-md5.
 		name:          "repeated fields, folded subject, Content-MD5",
-		msg:           crlf("Subject: first\nSubject:  second\n  folded\there \nFrom: \"A  \tB\" <a@x>\nDate: one\nDate: two\nMessage-ID: <1@x>\nMessage-ID: <2@x>\nContent-MD5: Q2hlY2s=\n\nx"),
+		msg:           crlf("MIME-Version: 1.0\nSubject: first\nSubject:  second\n  folded\there \nFrom: \"A  \tB\" <a@x>\nDate: one\nDate: two\nMessage-ID: <1@x>\nMessage-ID: <2@x>\nContent-MD5: Q2hlY2s=\n\nx"),
 		envelope:      `("two" "second folded here" (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) NIL NIL NIL NIL "<2@x>")`,
 		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0 "Q2hlY2s=" NIL NIL NIL)`,
+	}, {
+		// RFC 2045 §4: without MIME-Version (or, for Dovecot, Content-Type)
+		// a message's Content-* fields are not MIME and not reported.
+		name:          "Content-* fields of a message that is not MIME",
+		msg:           crlf("Subject: x\nContent-Transfer-Encoding: base64\nContent-ID: <x>\nContent-Disposition: attachment\nContent-Language: en\nContent-MD5: Q2hlY2s=\n\naGVsbG8=\n"),
+		envelope:      `(NIL "x" NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "Content-Type alone makes a message MIME",
+		msg:           crlf("Content-Type: text/plain\nContent-Transfer-Encoding: base64\nContent-ID: <x>\n\naGVsbG8=\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") "<x>" NIL "base64" 10 1 NIL NIL NIL NIL)`,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -151,10 +151,11 @@ func (l *lexer) atom(b *strings.Builder) int {
 // token reads an RFC 2045 token, possibly empty.
 func (l *lexer) token(b *strings.Builder) int { return l.run(b, isTokenChar) }
 
-// dotAtom reads atoms joined by dots, with CFWS allowed around the dots
-// as RFC 822 did (RFC 5322 §4.4 obs-domain; local parts have their own
-// reader, localDotAtom); it has to
-// start with an atom but may end in a dot ("a.b.@example.org").
+// dotAtom reads the atoms of a domain joined by dots (RFC 5322 §3.4.1),
+// with CFWS allowed around the dots, as RFC 822 did (§4.4 obs-domain),
+// but an atom after each dot, as Dovecot reads it: "b . c" is b.c; "b.",
+// "b. " and "b..c" are broken. Local parts have their own reader,
+// localDotAtom.
 func (l *lexer) dotAtom(b *strings.Builder) int {
 	if l.end() || !isAtext(l.peek()) {
 		return broken
@@ -168,8 +169,8 @@ func (l *lexer) dotAtom(b *strings.Builder) int {
 		}
 		l.pos++
 		b.WriteByte('.')
-		if ret := l.skipCFWS(); ret != more {
-			return ret
+		if l.skipCFWS() != more || !isAtext(l.peek()) {
+			return broken
 		}
 	}
 }

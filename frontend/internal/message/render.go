@@ -61,6 +61,16 @@ func (r *render) field(h *header, name string) {
 	r.raw("NIL")
 }
 
+// contentField writes a Content-* field of n as field does, NIL when n is
+// a message without MIME-Version and Content-Type (see node.notMIME).
+func (r *render) contentField(n *node, name string) {
+	if n.notMIME {
+		r.raw("NIL")
+		return
+	}
+	r.field(&n.hdr, name)
+}
+
 // envelope writes ENVELOPE (RFC 9051 §7.5.2) from a header block.
 func (r *render) envelope(h *header) {
 	r.raw("(")
@@ -181,7 +191,7 @@ func (r *render) body(n *node, ext bool) {
 			r.raw(" ")
 			r.language(n)
 			r.raw(" ")
-			r.field(&n.hdr, "Content-Location")
+			r.contentField(n, "Content-Location")
 		}
 		r.raw(")")
 		return
@@ -192,11 +202,11 @@ func (r *render) body(n *node, ext bool) {
 	r.raw(" ")
 	r.params(n.params)
 	r.raw(" ")
-	r.field(&n.hdr, "Content-ID")
+	r.contentField(n, "Content-ID")
 	r.raw(" ")
-	r.field(&n.hdr, "Content-Description")
+	r.contentField(n, "Content-Description")
 	r.raw(" ")
-	if v := n.part.TransferEncoding; validCTE(v) {
+	if v := n.part.TransferEncoding; validCTE(v) && !n.notMIME {
 		// Lower case: Outlook for iOS is known to choke on upper-case
 		// encodings (go-imap's server notes the same).
 		r.str(v)
@@ -219,13 +229,13 @@ func (r *render) body(n *node, ext bool) {
 	}
 	if ext {
 		r.raw(" ")
-		r.field(&n.hdr, "Content-MD5") // body-fld-md5
+		r.contentField(n, "Content-MD5") // body-fld-md5
 		r.raw(" ")
 		r.disposition(n)
 		r.raw(" ")
 		r.language(n)
 		r.raw(" ")
-		r.field(&n.hdr, "Content-Location")
+		r.contentField(n, "Content-Location")
 	}
 	r.raw(")")
 }
@@ -251,7 +261,7 @@ func (r *render) params(ps []param) {
 // disposition writes body-fld-dsp from Content-Disposition (RFC 2183).
 func (r *render) disposition(n *node) {
 	v, ok := n.hdr.get("Content-Disposition")
-	if !ok {
+	if !ok || n.notMIME {
 		r.raw("NIL")
 		return
 	}
@@ -272,6 +282,9 @@ func (r *render) disposition(n *node) {
 // thing that is not one (as Dovecot reads it).
 func (r *render) language(n *node) {
 	v, _ := n.hdr.get("Content-Language")
+	if n.notMIME {
+		v = ""
+	}
 	var tags []string
 	l := &lexer{s: v}
 	l.skipCFWS()

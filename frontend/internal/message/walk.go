@@ -29,6 +29,7 @@ type node struct {
 	children []*node
 	msg      *node // encapsulated message (message/rfc822, message/global)
 	bodyLFs  int64 // LFs in the body
+	notMIME  bool  // a message without MIME-Version and Content-Type: its Content-* fields are not reported
 }
 
 // param is one decoded Content-Type or Content-Disposition parameter.
@@ -58,7 +59,9 @@ type walker struct {
 // entity parses one entity, header and body, starting at the scanner's
 // position. defType is the media type when Content-Type is absent
 // ("text/plain", or "message/rfc822" inside multipart/digest, RFC 2046 §5.1.5).
-func (w *walker) entity(depth int, defType string) (*node, term, error) {
+// bodyPart is true for a part of a multipart, false for a message (the
+// top level or an encapsulated one).
+func (w *walker) entity(depth int, defType string, bodyPart bool) (*node, term, error) {
 	w.parts++
 	n := &node{part: &metadatapb.MimePart{HeaderOffset: uint64(w.s.pos)}}
 	t, hasBody, err := w.header(n)
@@ -66,6 +69,15 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 		return nil, t, err
 	}
 	n.hdr = parseHeader(n.rawHdr)
+	if !bodyPart {
+		// RFC 2045 §4: a message's Content-* fields are MIME only with a
+		// MIME-Version field; Dovecot also takes a Content-Type field as
+		// the mark. Without either it reports none of them (BINARY and
+		// SEARCH still decode the body by its encoding, as Dovecot does).
+		_, mv := n.hdr.get("MIME-Version")
+		_, ct := n.hdr.get("Content-Type")
+		n.notMIME = !mv && !ct
+	}
 	n.classify(defType, depth >= maxDepth || w.parts >= maxParts)
 	if hasBody {
 		var cut bool
@@ -93,7 +105,7 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 		case n.typ == "multipart":
 			t, err = w.multipart(n, depth, bodyStart)
 		case n.isMessage():
-			n.msg, t, err = w.entity(depth+1, "text/plain")
+			n.msg, t, err = w.entity(depth+1, "text/plain", false)
 		default:
 			t, err = w.leaf(n, bodyStart)
 		}
@@ -343,7 +355,7 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 			continue
 		}
 		var c *node
-		c, t, err = w.entity(depth+1, childType)
+		c, t, err = w.entity(depth+1, childType, true)
 		if err == nil {
 			n.children = append(n.children, c)
 		}
