@@ -84,14 +84,7 @@ func (h *header) getAll(name string) []string {
 }
 
 // getRaw returns the value of the first (or, with last, the last) field
-// called name as Dovecot keeps it for the ENVELOPE and BODYSTRUCTURE
-// strings it sends unparsed (Date, Subject before white space is
-// collapsed, In-Reply-To, Message-ID, Content-ID, Content-Description,
-// Content-MD5, Content-Location): white space right after the colon
-// skipped, line breaks removed (RFC 5322 §2.2.3 unfolding), every other
-// octet kept, the white space that began a continuation line and trailing
-// white space included. RFC 5322 §2.2.3 removes only the CRLF, so
-// "Message-ID:" CRLF SP "<id>" unfolds to " <id>".
+// called name as Dovecot keeps it (see rawValue).
 func (h *header) getRaw(name string, last bool) (string, bool) {
 	var v []byte
 	found := false
@@ -106,6 +99,30 @@ func (h *header) getRaw(name string, last bool) (string, bool) {
 	if !found {
 		return "", false
 	}
+	return rawValue(v), true
+}
+
+// getAllRaw returns the values of every field called name, as getRaw.
+func (h *header) getAllRaw(name string) []string {
+	var vs []string
+	for i := range h.fields {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
+			vs = append(vs, rawValue(h.fields[i].value))
+		}
+	}
+	return vs
+}
+
+// rawValue is a field value as Dovecot keeps it for the ENVELOPE and
+// BODYSTRUCTURE strings it sends unparsed (Date, Subject before white
+// space is collapsed, In-Reply-To, Message-ID, Content-ID,
+// Content-Description, Content-MD5, Content-Location) and for the address
+// lists it parses: white space right after the colon skipped, line breaks
+// removed (RFC 5322 §2.2.3 unfolding), every other octet kept, the white
+// space that began a continuation line and trailing white space included.
+// RFC 5322 §2.2.3 removes only the CRLF, so "Message-ID:" CRLF SP "<id>"
+// unfolds to " <id>". NULs, which no IMAP string may carry, are dropped.
+func rawValue(v []byte) string {
 	v = bytes.TrimLeft(v, " \t")
 	var b strings.Builder
 	b.Grow(len(v))
@@ -115,7 +132,7 @@ func (h *header) getRaw(name string, last bool) (string, bool) {
 		}
 		b.WriteByte(c)
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // unfold removes the line breaks of a folded value (RFC 5322 §2.2.3) and the

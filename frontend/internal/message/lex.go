@@ -254,7 +254,8 @@ func (l *lexer) phrase(b *strings.Builder) int {
 }
 
 // domain reads the domain after '@': a dot-atom or a domain literal
-// (RFC 5322 §3.4.1), the literal kept as written, brackets included.
+// (RFC 5322 §3.4.1), the literal kept as written, brackets and quoted
+// pairs included; a '[' inside the literal breaks it.
 func (l *lexer) domain(b *strings.Builder) int {
 	l.pos++ // '@'
 	if l.skipCFWS() != more {
@@ -268,6 +269,10 @@ func (l *lexer) domain(b *strings.Builder) int {
 		case '\\':
 			l.pos++
 			if l.pos >= len(l.s) {
+				return broken
+			}
+		case '[': // not dtext (RFC 5322 §3.4.1)
+			if l.pos > start {
 				return broken
 			}
 		case ']':

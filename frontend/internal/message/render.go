@@ -140,10 +140,12 @@ func collapseSpace(s string) string {
 	return b.String()
 }
 
-// addresses parses every field called name (some messages repeat To:).
+// addresses parses every field called name (some messages repeat To:),
+// each as written (trailing white space can decide how Dovecot reads a
+// malformed address, and postbus reads it the same way).
 func addresses(h *header, name string) []addr {
 	var out []addr
-	for _, v := range h.getAll(name) {
+	for _, v := range h.getAllRaw(name) {
 		out = append(out, parseAddressList(v)...)
 	}
 	return out
