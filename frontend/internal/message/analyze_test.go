@@ -410,3 +410,27 @@ func TestDecodeTextUnknownCharset(t *testing.T) {
 		}
 	}
 }
+
+// TestRawValue pins the unparsed field values sent in ENVELOPE and
+// BODYSTRUCTURE, as Dovecot 2.3.19 sends them (DIFFERENCES.md D7).
+func TestRawValue(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{" <a@b>", "<a@b>"},
+		{"   <a@b>   ", "<a@b>   "},
+		{"\r\n <a@b>", " <a@b>"},
+		{"\r\n\t<a@b>", "\t<a@b>"},
+		{" ", ""},
+		{"  ", " "},
+		{"   ", "  "},
+		{"\t", ""},
+		{"", ""},
+		{" \r\n x", " x"},
+		{"  \r\n\t", " \t"},
+		{"x", "x"},
+		{" a\x00b\r\n", "ab"},
+	} {
+		if got := rawValue([]byte(tc.in)); got != tc.want {
+			t.Errorf("rawValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -121,9 +121,19 @@ func (h *header) getAllRaw(name string) []string {
 // removed (RFC 5322 §2.2.3 unfolding), every other octet kept, the white
 // space that began a continuation line and trailing white space included.
 // RFC 5322 §2.2.3 removes only the CRLF, so "Message-ID:" CRLF SP "<id>"
-// unfolds to " <id>". NULs, which no IMAP string may carry, are dropped.
+// unfolds to " <id>". When the first line holds nothing but white space,
+// Dovecot skips only its first octet ("Content-ID:" SP SP is " "), and so
+// does rawValue. NULs, which no IMAP string may carry, are dropped.
 func rawValue(v []byte) string {
-	v = bytes.TrimLeft(v, " \t")
+	first := v
+	if i := bytes.IndexAny(v, "\r\n"); i >= 0 {
+		first = v[:i]
+	}
+	if len(bytes.TrimLeft(first, " \t")) > 0 {
+		v = bytes.TrimLeft(v, " \t")
+	} else if len(first) > 0 {
+		v = v[1:]
+	}
 	var b strings.Builder
 	b.Grow(len(v))
 	for _, c := range v {

@@ -10,11 +10,11 @@ import (
 // written, lower-cased, and the parameters.
 //
 // Malformed values are read as Dovecot reads them, so that both servers
-// report the same BODYSTRUCTURE (DIFFERENCES.md D6): a type without a
-// subtype ("text", "garbage") is kept with an empty subtype and no
-// parameters; anything else that is not type "/" subtype followed by ";"
-// or the end (a quoted type, a comment inside a token, "text/",
-// "text/plain/extra") has an empty type and subtype. Neither is replaced by
+// report the same BODYSTRUCTURE (DIFFERENCES.md D6): a type that ends the
+// value ("text", "garbage", "text (comment") is kept with an empty subtype
+// and no parameters; anything else that is not type "/" subtype followed
+// by ";" or the end (a quoted type, a comment inside a token, "text/",
+// "text/plain/extra", "text; charset=x") has an empty type and subtype. Neither is replaced by
 // text/plain: RFC 2045 §5.2's advice to assume text/plain is about how to
 // display the part, and the part's own header says what it is; a client
 // that cannot use "garbage" "" shows it as an attachment.
@@ -30,11 +30,10 @@ func parseContentType(v string) mediaType {
 		return mediaType{}
 	}
 	var typ strings.Builder
-	switch l.token(&typ) {
-	case atEnd:
+	if l.token(&typ) != more {
+		// The value ends after the type (or in a comment that never
+		// closes): the type is kept, without subtype or parameters.
 		return mediaType{typ: strings.ToLower(typ.String())}
-	case broken:
-		return mediaType{}
 	}
 	if typ.Len() == 0 || l.peek() != '/' {
 		return mediaType{}

@@ -46,6 +46,12 @@ func TestParseContentType(t *testing.T) {
 		{`text/pl@in; charset=x`, `/ []`},
 		{`text/;charset=x`, `/ []`},
 		{`message/rfc822x`, `message/rfc822x []`},
+		{`boundary(u`, `boundary/ []`},
+		{`text(c)`, `text/ []`},
+		{`text/plain(u`, `/ []`},
+		{`text/plain (c)`, `text/plain []`},
+		{`text/plain(c)x`, `/ []`},
+		{`text /(u`, `/ []`},
 	} {
 		mt := parseContentType(tc.in)
 		if got := fmt.Sprintf("%s/%s %v", mt.typ, mt.sub, mt.params); got != tc.want {
