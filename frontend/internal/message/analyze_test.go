@@ -123,6 +123,14 @@ func TestAnalyzeStructures(t *testing.T) {
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
 		bodyStructure: `("application" "octet-stream" NIL NIL NIL "7bit" 4 NIL NIL NIL NIL)`,
 	}, {
+		// The unquoted boundary is "b" (RFC 2045 §5.1: "=" ends a token),
+		// so "--b=1-- x" is no close delimiter; as the last line, without
+		// line break, it starts no part (Dovecot's reading).
+		name:          "delimiter line at the end of the message",
+		msg:           crlf("Content-Type: multipart/related; boundary=b=1\n\n--b=1\n\nline one\n--b=1-- x"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL) "related" ("boundary" "b") NIL NIL NIL)`,
+	}, {
 		// D5: one empty part, the body unsplit.
 		name:          "multipart without boundary has one empty part",
 		msg:           crlf("Content-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n"),

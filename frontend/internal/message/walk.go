@@ -40,6 +40,7 @@ type param struct{ name, value string }
 type term struct {
 	idx     int
 	isClose bool
+	last    bool // the boundary line is the message's last, without line break
 	end     int64
 	lfs     int64
 	hdrEnd  int64 // where a header cut short by the boundary ends (see header)
@@ -191,7 +192,7 @@ func (w *walker) header(n *node) (t term, hasBody bool, err error) {
 // that precedes the boundary line, when that line break is the header's.
 func (w *walker) cutTerm(idx int, isClose bool, hdrStart int64) term {
 	s := w.s
-	t := term{idx: idx, isClose: isClose, end: s.start, lfs: s.lfs - int64(min(s.brk, 1)), hdrEnd: s.start}
+	t := term{idx: idx, isClose: isClose, last: s.brk == 0, end: s.start, lfs: s.lfs - int64(min(s.brk, 1)), hdrEnd: s.start}
 	if s.start-int64(s.prevBrk) >= hdrStart {
 		t.hdrEnd -= int64(s.prevBrk)
 	}
@@ -298,7 +299,7 @@ func (w *walker) scanBody(from int64, capture bool) (term, error) {
 			return term{idx: -1, end: s.pos, lfs: s.lfs}, nil
 		}
 		if idx, isClose := w.boundary(); idx >= 0 {
-			t := term{idx: idx, isClose: isClose, end: s.start, lfs: s.lfs - int64(min(s.brk, 1))}
+			t := term{idx: idx, isClose: isClose, last: s.brk == 0, end: s.start, lfs: s.lfs - int64(min(s.brk, 1))}
 			if s.prevBrk > 0 && s.start-int64(s.prevBrk) >= from {
 				t.end -= int64(s.prevBrk)
 				t.lfs--
@@ -346,7 +347,10 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 		childType = "message/rfc822"
 	}
 	t, err := w.scanBody(bodyStart, false) // preamble
-	for err == nil && t.idx == mine && !t.isClose {
+	// A delimiter line that ends the message without a line break starts
+	// no part: nothing follows it, not even an empty header (Dovecot
+	// reports no part there either).
+	for err == nil && t.idx == mine && !t.isClose && !t.last {
 		if w.parts >= maxParts {
 			// Past the limit the remaining parts are skipped: they
 			// stay inside this multipart's body but get no MimePart
