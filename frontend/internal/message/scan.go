@@ -2,7 +2,6 @@ package message
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 )
@@ -121,16 +120,4 @@ func (s *scanner) content() []byte {
 		t = t[:len(t)-s.brk]
 	}
 	return t
-}
-
-// matchBoundary reports whether the current line starts a boundary
-// delimiter line for b: "--" boundary, and "--" more for the close
-// delimiter (RFC 2046 §5.1.1). Like Dovecot, only the start of the line has
-// to match; whatever follows (transport padding, junk) is ignored.
-func (s *scanner) matchBoundary(b string) (match, isClose bool) {
-	t := s.content()
-	if len(t) < 2+len(b) || t[0] != '-' || t[1] != '-' || string(t[2:2+len(b)]) != b {
-		return false, false
-	}
-	return true, bytes.HasPrefix(t[2+len(b):], []byte("--"))
 }

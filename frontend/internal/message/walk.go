@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -264,22 +265,47 @@ func (n *node) classify(defType string, limited bool) {
 }
 
 // boundary returns the index in w.bounds of the boundary the current line
-// delimits, or -1. When several match (one boundary a prefix of another),
-// the longest wins, then the innermost.
+// delimits, or -1, and whether the line is its close delimiter. Only the
+// start of the line has to match (RFC 2046 §5.1.1, "NOTE TO IMPLEMENTORS":
+// "compare the boundary value with the beginning of each candidate
+// line"); what follows, transport padding or junk, is ignored.
+//
+// When several boundaries match (one a prefix of another), the choice is
+// Dovecot's: from the innermost outwards, a longer match replaces a
+// shorter one, and the search stops at a boundary that is the whole line
+// (without a final "--"). So with "b" inside "b-", "--b--" closes "b";
+// with "b-" inside "b", it is a delimiter of "b-"; with "ab" inside "abc",
+// "--abc" belongs to "abc".
 func (w *walker) boundary() (int, bool) {
-	if w.s.length < 3 || w.s.text[0] != '-' {
+	s := w.s
+	t := s.content()
+	if len(t) < 2 || t[0] != '-' || t[1] != '-' {
 		return -1, false
 	}
-	best, bestClose := -1, false
+	cand := t[2:]
+	whole := len(cand) // the line's boundary, if it is one exactly
+	if s.truncated {
+		whole = -1
+	} else if s.brk > 0 && whole > 2 && bytes.HasSuffix(cand, []byte("--")) {
+		whole -= 2
+	}
+	best := -1
 	for i := len(w.bounds) - 1; i >= 0; i-- {
-		if best >= 0 && len(w.bounds[i]) <= len(w.bounds[best]) {
+		b := w.bounds[i]
+		if !bytes.HasPrefix(cand, []byte(b)) {
 			continue
 		}
-		if ok, isClose := w.s.matchBoundary(w.bounds[i]); ok {
-			best, bestClose = i, isClose
+		if best < 0 || len(b) > len(w.bounds[best]) {
+			best = i
+			if len(b) == whole {
+				break
+			}
 		}
 	}
-	return best, bestClose
+	if best < 0 {
+		return -1, false
+	}
+	return best, bytes.HasPrefix(cand[len(w.bounds[best]):], []byte("--"))
 }
 
 // scanBody reads lines from from up to a boundary of an enclosing

@@ -45,6 +45,18 @@ func TestWalkEdgeCases(t *testing.T) {
 		msg:    crlf("Content-Type: multipart/mixed; boundary=ab\n\n--ab\nContent-Type: multipart/alternative; boundary=abc\n\n--abc\n\none\n--abc\n\ntwo\n--abc--\n--ab\n\nthree\n--ab--\n"),
 		bodies: []string{"one", "two", "three"},
 	}, {
+		// "b-" inside "b": "--b--" is a delimiter of the inner "b-"
+		// (the innermost match, longer than "b"), as in Dovecot.
+		name:   "inner boundary extends the outer one",
+		msg:    crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/alternative; boundary=b-\n\n--b-\n\none\n--b--\ntwo\n--b--\n"),
+		bodies: []string{"one", "", ""},
+	}, {
+		// "b" inside "b-": "--b--" closes the inner "b", which is the
+		// whole line without its "--"; "--b---" then closes "b-".
+		name:   "outer boundary extends the inner one",
+		msg:    crlf("Content-Type: multipart/mixed; boundary=b-\n\n--b-\nContent-Type: multipart/alternative; boundary=b\n\n--b\n\none\n--b--\ntwo\n--b---\n"),
+		bodies: []string{"one"},
+	}, {
 		// The same boundary reused inside (RFC 2046 §5.1.2 forbids it):
 		// the innermost multipart owns it until its close delimiter.
 		name:   "boundary reused by a nested multipart",
