@@ -469,6 +469,12 @@ var dovediffSearches = []string{
 	`BODY "digest one"`, `TEXT "digest two"`, `BODY "soft line break"`, `BODY "=C3=A9"`, `BODY "café"`,
 	`SUBJECT "   "`, `SUBJECT ""`, `FROM ""`, `TO "undisclosed"`, `CC "A Team"`, `FROM "Smith, John"`,
 	`FROM "boss"`, `TO "john doe"`, `HEADER X-Long ""`, `HEADER "this line has no colon" ""`,
+	// Body search in parts whose media type is malformed (D6): which
+	// parts count as text.
+	`BODY "no subtype"`, `BODY "garbage type"`, `BODY "param without value"`, `BODY "aGVsbG8"`, `BODY "hello world"`,
+	`BODY "Address syntax"`, `BODY "two blank lines"`, `TEXT "inner multipart message"`,
+	// message/* leaves and parts under an unknown encoding.
+	`BODY "Action: failed"`, `BODY "uuencoded words"`, `TEXT "uuencoded words"`, `BODY "the original"`,
 }
 
 // dovediffSortThread are SORT (RFC 5256 §3, RFC 5957 DISPLAYFROM/DISPLAYTO)
