@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,32 +118,8 @@ func globMatch(pattern, s string) bool {
 // in testdata/dovediff/DIFFERENCES.md, which says why postbus answers as
 // it does. Each entry must match at least one finding.
 var dovediffAllowed = []allowedDiff{
-	// D2: the CRLF before a boundary belongs to the boundary, also after
-	// a nested multipart's close delimiter (RFC 2046 §5.1.1).
-	{"D2", "BODY[1]", "corpus/*"},
-	{"D2", "BODY*", "nested-rfc822-twice.eml"},
-	{"D2", "BINARY[2]", "nested-rfc822-twice.eml"},
-	{"D2", "BINARY[2.2]", "nested-rfc822-twice.eml"},
-	{"D2", "length of Dovecot's BINARY[2*", "nested-rfc822-twice.eml"},
 	// D3: Dovecot 2.3's BINARY.SIZE is not the size of its BINARY.
 	{"D3", "BINARY.SIZE[*", "*"},
-	// D4: an encoded message/rfc822 is opaque application/octet-stream.
-	{"D4", "BODY*", "encoded-message.eml"},
-	{"D4", "BINARY[1*", "encoded-message.eml"},
-	{"D4", "length of Dovecot's BINARY[1]*", "encoded-message.eml"},
-	// D5: a multipart without boundary is text/plain.
-	{"D5", "BODY*", "multipart-no-boundary.eml"},
-	{"D5", "BINARY[1*", "multipart-no-boundary.eml"},
-	{"D5", "length of Dovecot's BINARY[1]*", "multipart-no-boundary.eml"},
-	{"D5", `SEARCH BODY "hi"`, "*"},
-	{"D5", `SEARCH BODY "Content-Type"`, "*"},
-	// D6: invalid Content-Type is text/plain; unquoted boundary kept whole.
-	{"D6", "BODY", "broken-content-type.eml"},
-	{"D6", "BODYSTRUCTURE", "broken-content-type.eml"},
-	// D7: a field folded right after its colon has no leading space.
-	{"D7", "ENVELOPE", "long-folded-headers.eml"},
-	// D8: a malformed address list is read as far as it goes.
-	{"D8", "ENVELOPE", "malformed-headers.eml"},
 	// D9: no blank line in header fetches of a message with neither body
 	// nor blank line (RFC 9051 §6.4.5).
 	{"D9", "BODY[HEADER.FIELDS (*", "header-only.eml"},
@@ -163,6 +140,17 @@ var dovediffAllowed = []allowedDiff{
 	// D14: FROM/TO/CC/BCC search the header field as written, comments
 	// included (a known gap: RFC 9051 says the envelope's field).
 	{"D14", `SEARCH FROM "boss"`, "*"},
+	// D15: Dovecot reads the header of an encapsulated message that a
+	// boundary cuts short on past the boundary, up to a blank line, for
+	// HEADER.FIELDS[.NOT] and BINARY of the message/rfc822 part (its
+	// BODYSTRUCTURE, BODY[n], BODY[n.HEADER] and sizes stop at the
+	// boundary, and postbus's agree with those).
+	{"D15", "BODY[1.HEADER.FIELDS*", "encoded-message.eml"},
+	{"D15", "BODY[1.HEADER.FIELDS*", "cut-headers.eml"},
+	{"D15", "BODY[4.HEADER.FIELDS*", "cut-headers.eml"},
+	{"D15", "BODY[8.HEADER.FIELDS*", "cut-headers.eml"},
+	{"D15", "BINARY[1]", "cut-headers.eml"},
+	{"D15", "length of Dovecot's BINARY[1] = BINARY.SIZE[1]", "cut-headers.eml"},
 }
 
 // differ runs commands on both servers and collects findings.
@@ -481,6 +469,12 @@ var dovediffSearches = []string{
 	`BODY "digest one"`, `TEXT "digest two"`, `BODY "soft line break"`, `BODY "=C3=A9"`, `BODY "café"`,
 	`SUBJECT "   "`, `SUBJECT ""`, `FROM ""`, `TO "undisclosed"`, `CC "A Team"`, `FROM "Smith, John"`,
 	`FROM "boss"`, `TO "john doe"`, `HEADER X-Long ""`, `HEADER "this line has no colon" ""`,
+	// Body search in parts whose media type is malformed (D6): which
+	// parts count as text.
+	`BODY "no subtype"`, `BODY "garbage type"`, `BODY "param without value"`, `BODY "aGVsbG8"`, `BODY "hello world"`,
+	`BODY "Address syntax"`, `BODY "two blank lines"`, `TEXT "inner multipart message"`,
+	// message/* leaves and parts under an unknown encoding.
+	`BODY "Action: failed"`, `BODY "uuencoded words"`, `TEXT "uuencoded words"`, `BODY "the original"`,
 }
 
 // dovediffSortThread are SORT (RFC 5256 §3, RFC 5957 DISPLAYFROM/DISPLAYTO)
@@ -687,4 +681,203 @@ func TestFetchSectionsLikeDovecot(t *testing.T) {
 	// still tagged answers on a live connection.
 	r.expect("b", "FETCH 1 BINARY.PEEK[1.MIME]", "BAD")
 	r.expect("n", "NOOP", "OK")
+}
+
+// TestDovecotDifferentialRandom compares ENVELOPE, BODY, BODYSTRUCTURE and
+// the body sections of every part (BODY[n], BODY[n.MIME], and HEADER and
+// TEXT of encapsulated messages) for seeded random messages: MIME trees
+// with nested and reused boundaries, missing delimiters, cut headers,
+// epilogues; random Content-* values; random address lists. The edge
+// cases pin the readings DIFFERENCES.md describes; this test looks for
+// readings nobody thought of. HEADER.FIELDS is left out (D15) and so is
+// BINARY (D3, D10); nothing else may differ.
+func TestDovecotDifferentialRandom(t *testing.T) {
+	requireDovecot(t)
+	rng := rand.New(rand.NewPCG(2026, 11))
+	var msgs []diffMsg
+	add := func(kind string, raw string) {
+		msgs = append(msgs, diffMsg{
+			name:     kind + "/" + strconv.Itoa(len(msgs)),
+			raw:      strings.ReplaceAll(raw, "\n", "\r\n"),
+			internal: "01-Oct-2026 12:00:00 +0000",
+		})
+	}
+	for range 250 {
+		add("tree", randomTree(rng))
+	}
+	for range 150 {
+		add("content", randomContentFields(rng))
+	}
+	for range 150 {
+		add("addresses", randomAddresses(rng))
+	}
+	e := newEnv(t)
+	r := e.rawTLS(t)
+	r.login()
+	dv := startDovecot(t)
+	for _, m := range msgs {
+		r.send("A APPEND INBOX {" + itoa(len(m.raw)) + "+}\r\n" + m.raw + "\r\n")
+		if _, tagged := r.until("A"); !strings.HasPrefix(tagged, "A OK") {
+			t.Fatalf("postbus APPEND %s: %q", m.name, tagged)
+		}
+		dv.appendAt("INBOX", "", m.internal, m.raw)
+	}
+	r.expect("s", "SELECT INBOX", "OK")
+	if _, tagged := dv.cmd("s", "SELECT INBOX"); !strings.HasPrefix(tagged, "s OK") {
+		t.Fatalf("dovecot SELECT: %q", tagged)
+	}
+	d := &differ{t: t, pb: r, dv: dv}
+	all, _ := d.fetch(msgs, 0, "ENVELOPE BODY BODYSTRUCTURE")
+	for seq := 1; seq <= len(msgs); seq++ {
+		var items []string
+		for _, p := range messageParts(all[seq]["BODYSTRUCTURE"], "", nil) {
+			items = append(items, "BODY.PEEK["+p.num+"]", "BODY.PEEK["+p.num+".MIME]")
+			if p.message {
+				items = append(items, "BODY.PEEK["+p.num+".HEADER]", "BODY.PEEK["+p.num+".TEXT]")
+			}
+		}
+		d.fetch(msgs, seq, strings.Join(items, " "))
+	}
+	for _, f := range d.findings {
+		m := msgs[0]
+		for _, x := range msgs {
+			if x.name == f.Msg {
+				m = x
+			}
+		}
+		t.Errorf("%s of %s\n postbus %s\n dovecot %s\nmessage:\n%s", f.Check, f.Msg, clip(f.Postbus), clip(f.Dovecot), clip(m.raw))
+	}
+	t.Logf("%d random messages, %d checks, %d differences", len(msgs), d.checks, len(d.findings))
+}
+
+// randomTree is a message with a random MIME tree, damaged at random:
+// boundaries that prefix or repeat each other, missing close delimiters,
+// preambles and epilogues, lost blank lines, stray delimiter lines.
+func randomTree(rng *rand.Rand) string {
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	var entity func(depth int, digest bool) []string
+	entity = func(depth int, digest bool) []string {
+		var hdr, body []string
+		switch r := rng.Float64(); {
+		case depth < 4 && r < 0.35:
+			b := pick("b", "b", "bb", "b-", "=_x", `"q"`, "b0")
+			sub := pick("mixed", "alternative", "digest")
+			hdr = append(hdr, "Content-Type: multipart/"+sub+"; boundary="+b)
+			bv := strings.Trim(b, `"`)
+			for range rng.IntN(3) {
+				body = append(body, pick("", "preamble"))
+			}
+			for range rng.IntN(4) {
+				body = append(body, "--"+bv+pick("", "", " ", " pad"))
+				body = append(body, entity(depth+1, sub == "digest")...)
+			}
+			if rng.Float64() < 0.8 {
+				body = append(body, "--"+bv+"--"+pick("", "", " junk"))
+			}
+			for range rng.IntN(3) {
+				body = append(body, pick("", "epilogue", "--"+bv))
+			}
+		case depth < 4 && r < 0.55:
+			hdr = append(hdr, "Content-Type: message/rfc822")
+			body = entity(depth+1, false)
+		default:
+			if !digest || rng.Float64() < 0.4 {
+				hdr = append(hdr, "Content-Type: "+pick("text/plain", "text/html", "application/pdf"))
+			}
+			if rng.Float64() < 0.3 {
+				hdr = append(hdr, pick("Subject: inner", "X-A: b", " folded"))
+			}
+			for range rng.IntN(4) {
+				body = append(body, pick("hi", "", "--", " x", "--b"))
+			}
+		}
+		out := hdr
+		if rng.Float64() < 0.85 || len(body) == 0 {
+			out = append(out, "")
+		}
+		out = append(out, body...)
+		if rng.Float64() < 0.1 && len(out) > 0 {
+			i := rng.IntN(len(out))
+			out = append(out[:i], out[i+1:]...)
+		}
+		if rng.Float64() < 0.1 {
+			i := rng.IntN(len(out) + 1)
+			out = append(out[:i], append([]string{pick("", "--b", "--b--")}, out[i:]...)...)
+		}
+		return out
+	}
+	lines := append([]string{"From: a@example.org", "Subject: tree", "MIME-Version: 1.0"}, entity(0, false)...)
+	s := strings.Join(lines, "\n")
+	if rng.Float64() < 0.7 {
+		s += "\n"
+	}
+	return s
+}
+
+// randomContentFields is a multipart whose parts have random Content-Type,
+// Content-Disposition, Content-Transfer-Encoding, Content-Language and
+// Content-ID values, and random Subject, Date, Message-ID, In-Reply-To.
+func randomContentFields(rng *rand.Rand) string {
+	tokens := []string{"text", "plain", "html", "multipart", "message", "rfc822", "application", "x.y", "/", "/", ";", ";",
+		"=", "=", `"`, `"a b"`, "(c)", "(u", " ", "\t", "charset", "us-ascii", "name", "*", "*0", "*1", "*0*", "%41", "''",
+		"boundary", "z", `\`, ".", "@", "==?u?q?a?=", ","}
+	value := func(n int) string {
+		var b strings.Builder
+		for range rng.IntN(n) {
+			b.WriteString(tokens[rng.IntN(len(tokens))])
+		}
+		if rng.Float64() < 0.2 {
+			s := b.String()
+			i := rng.IntN(len(s) + 1)
+			return s[:i] + "\n " + s[i:]
+		}
+		return b.String()
+	}
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	var b strings.Builder
+	b.WriteString("From: a@example.org\nSubject:" + pick(" s", "\n s", "  s  ", "\n\t\n  s", "") + "\n")
+	b.WriteString("Message-ID:" + pick(" <m@x>", "\n <m@x>", "<m@x>  ", "", "\t<m@x>", "  ") + "\n")
+	b.WriteString("In-Reply-To:" + pick(" <m@x> <n@y>", "\n <m@x>", " (c) <m@x>", "") + "\n")
+	b.WriteString("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=zz\n\n")
+	for range 1 + rng.IntN(4) {
+		b.WriteString("--zz\n")
+		if rng.Float64() < 0.9 {
+			b.WriteString("Content-Type: " + value(10) + "\n")
+		}
+		if rng.Float64() < 0.4 {
+			b.WriteString("Content-Disposition: " + value(8) + "\n")
+		}
+		if rng.Float64() < 0.3 {
+			b.WriteString("Content-Transfer-Encoding: " + pick("base64", "8BIT", " base64 ", "base64 (c)", "x-uu", "base64 j", "", "(c) 8bit") + "\n")
+		}
+		if rng.Float64() < 0.3 {
+			b.WriteString("Content-Language: " + pick("en", "en, de", " en ,de", "en;fr", "(c)en", "", ",en") + "\n")
+		}
+		if rng.Float64() < 0.3 {
+			b.WriteString("Content-ID:" + pick(" <a@b>", "\n <a@b>", "<a@b>  ", "", "  ") + "\n")
+		}
+		b.WriteString("\nbody\n")
+	}
+	b.WriteString("--zz--\n")
+	return b.String()
+}
+
+// randomAddresses is a message whose six address fields are random
+// sequences of address syntax.
+func randomAddresses(rng *rand.Rand) string {
+	tokens := []string{"a", "bob", "x.y", `"q s"`, `""`, `"a\"b"`, "<", ">", "@", "@ex.org", "ex.org", ".", ",", ";", ":",
+		"(c)", "(un", `\`, " ", " ", "[1.2.3.4]", "[x", "=?utf-8?q?a?=", "Name", "J.", "<>", "<@r:", "@r1,@r2:", "grp:", "\t"}
+	var b strings.Builder
+	for _, f := range []string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc"} {
+		b.WriteString(f + ": ")
+		for range 1 + rng.IntN(8) {
+			b.WriteString(tokens[rng.IntN(len(tokens))])
+			if rng.IntN(2) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("Subject: addresses\n\nx\n")
+	return b.String()
 }

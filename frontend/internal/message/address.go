@@ -9,263 +9,290 @@ type addr struct {
 	name, adl, mailbox, host *string
 }
 
-// Placeholders Dovecot uses when an address lacks a part, since a NIL host
-// would turn it into a group marker.
+// Placeholders for the parts a malformed address lacks, as Dovecot sends
+// them: a NIL host would turn the address into a group marker (RFC 9051
+// §7.5.2), so every address gets a mailbox and a host.
 const (
 	missingMailbox = "MISSING_MAILBOX"
 	missingDomain  = "MISSING_DOMAIN"
+	invalidRoute   = "INVALID_ROUTE"
+	syntaxError    = "SYNTAX_ERROR"
 )
 
-// token kinds of the address lexer.
-const (
-	tWord    = iota // atom, quoted string or domain literal
-	tSpecial        // one of < > @ , ; : .
-	tComment
-)
-
-type token struct {
-	kind   int
-	text   string // unquoted text; the special character itself
-	spaced bool   // white space or a comment came before it
-}
-
-// lexAddresses splits a raw, unfolded address-list field into tokens
-// (RFC 5322 §3.2, leniently: anything that is not special is an atom).
-func lexAddresses(s string) []token {
-	var toks []token
-	spaced := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t':
-			spaced = true
-			i++
-			continue
-		case c == '"':
-			var b strings.Builder
-			i++
-			for i < len(s) && s[i] != '"' {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
-				i++
-			}
-			i++ // closing quote (or past the end)
-			toks = append(toks, token{tWord, b.String(), spaced})
-		case c == '(':
-			depth, start := 0, i+1
-			for ; i < len(s); i++ {
-				if s[i] == '\\' {
-					i++
-					continue
-				}
-				if s[i] == '(' {
-					depth++
-				} else if s[i] == ')' {
-					depth--
-					if depth == 0 {
-						break
-					}
-				}
-			}
-			end := min(i, len(s))
-			toks = append(toks, token{tComment, strings.TrimSpace(s[start:end]), spaced})
-			i = end + 1
-			spaced = true
-			continue
-		case c == '[':
-			j := strings.IndexByte(s[i:], ']')
-			if j < 0 {
-				j = len(s) - i - 1
-			}
-			toks = append(toks, token{tWord, s[i : i+j+1], spaced})
-			i += j + 1
-		case strings.IndexByte("<>@,;:.", c) >= 0:
-			toks = append(toks, token{tSpecial, s[i : i+1], spaced})
-			i++
-		default:
-			j := i
-			for j < len(s) && strings.IndexByte(" \t\"(<>@,;:.[", s[j]) < 0 {
-				j++
-			}
-			toks = append(toks, token{tWord, s[i:j], spaced})
-			i = j
-		}
-		spaced = false
-	}
-	return toks
-}
-
-// parseAddressList parses an address-list field into ENVELOPE addresses,
-// with group syntax (RFC 5322 §3.4). Display names, local parts and domains
-// are returned as written (encoded words kept, quotes removed), as Dovecot
-// does. It never fails: what cannot be read as an address is skipped.
+// parseAddressList parses an address-list field (RFC 5322 §3.4, groups
+// included) into ENVELOPE addresses. Display names, local parts and domains
+// are returned as written (encoded words kept, quotes removed). It never
+// fails. Input that is no address is read the way Dovecot reads it, so both
+// servers send the same envelope: the list is read address by address and
+// ends at the first one that is not followed by a comma; a malformed
+// address keeps the parts that were read and gets placeholders for the
+// others (MISSING_MAILBOX, MISSING_DOMAIN; INVALID_ROUTE for a source route
+// that does not parse, SYNTAX_ERROR as the host of a name-addr whose angle
+// brackets hold no address).
 func parseAddressList(s string) []addr {
-	p := &addrParser{toks: lexAddresses(s)}
-	var out []addr
-	inGroup := false
-	for p.i < len(p.toks) {
-		phrase, stop := p.phrase()
-		switch stop {
-		case ":":
-			p.i++
-			if inGroup {
-				continue // no nested groups; ignore the colon
-			}
-			name := phrase
-			out = append(out, addr{mailbox: &name})
-			inGroup = true
-		case ";":
-			p.i++
-			if phrase != "" {
-				out = append(out, bareAddr(phrase))
-			}
-			if inGroup {
-				out = append(out, addr{})
-				inGroup = false
-			}
-		case "<":
-			p.i++
-			out = append(out, p.angle(phrase))
-		case "@":
-			p.i++
-			out = append(out, p.addrSpec(phrase))
-		case ",", "":
-			p.i++
-			if phrase != "" {
-				out = append(out, bareAddr(phrase))
-			}
-		default: // a stray '>'
-			p.i++
-		}
+	p := &addrParser{lexer: lexer{s: s}}
+	if p.skipCFWS() != more {
+		return nil
 	}
-	if inGroup {
-		out = append(out, addr{})
-	}
-	return out
-}
-
-type addrParser struct {
-	toks    []token
-	i       int
-	comment string // last comment seen, a name of last resort
-}
-
-// phrase reads words (and dots, obs-phrase) up to a special that ends it,
-// returning the joined text and that special ("" at the end).
-func (p *addrParser) phrase() (string, string) {
-	var b strings.Builder
-	p.comment = ""
-	for ; p.i < len(p.toks); p.i++ {
-		t := p.toks[p.i]
-		switch {
-		case t.kind == tComment:
-			p.comment = t.text
-			continue
-		case t.kind == tSpecial && t.text != ".":
-			return b.String(), t.text
-		}
-		if t.spaced && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(t.text)
-	}
-	return b.String(), ""
-}
-
-// angle reads an angle-addr after '<': [route ":"] local "@" domain ">".
-func (p *addrParser) angle(name string) addr {
-	var route, local, domain strings.Builder
-	part := &local
-	for ; p.i < len(p.toks); p.i++ {
-		t := p.toks[p.i]
-		if t.kind == tComment {
-			continue
-		}
-		if t.kind == tSpecial {
-			switch t.text {
-			case ">":
-				p.i++
-				return p.finish(name, route.String(), local.String(), domain.String())
-			case "@":
-				if local.Len() == 0 && part == &local && route.Len() == 0 || part == &route {
-					// A source route: @a,@b:
-					if part != &route {
-						part = &route
-					}
-					route.WriteByte('@')
-					continue
-				}
-				part = &domain
-				continue
-			case ",":
-				if part == &route {
-					route.WriteByte(',')
-				}
-				continue
-			case ":":
-				if part == &route {
-					part = &local
-				}
-				continue
-			case ".":
-				part.WriteByte('.')
-				continue
-			default: // ; < inside an angle: give up on this address
-				return p.finish(name, route.String(), local.String(), domain.String())
-			}
-		}
-		part.WriteString(t.text)
-	}
-	return p.finish(name, route.String(), local.String(), domain.String())
-}
-
-// addrSpec reads the domain of an addr-spec after "local@".
-func (p *addrParser) addrSpec(local string) addr {
-	var domain strings.Builder
-	for ; p.i < len(p.toks); p.i++ {
-		t := p.toks[p.i]
-		if t.kind == tComment {
-			p.comment = t.text
-			continue
-		}
-		if t.kind == tSpecial && t.text != "." {
+	for {
+		if p.address() == atEnd {
 			break
 		}
-		domain.WriteString(t.text)
+		if p.peek() != ',' {
+			break
+		}
+		p.pos++
+		if ret := p.skipCFWS(); ret != more {
+			if ret == broken {
+				p.addFixed() // ends in an unclosed comment
+			}
+			break
+		}
 	}
-	return p.finish("", "", local, domain.String())
+	return p.out
 }
 
-// finish completes an address. A missing local part or domain, "<>"
-// included (the null path belongs in Return-Path only, RFC 5322 §3.6.7),
-// gets Dovecot's placeholders: a NIL host would make it a group marker.
-func (p *addrParser) finish(name, route, local, domain string) addr {
-	if name == "" && p.comment != "" {
-		name = p.comment
-	}
-	a := addr{}
-	if name != "" {
-		a.name = &name
-	}
-	// A route needs a domain ("@a.test"): a lone "@" or ",", as in "<@>",
-	// is no route (RFC 5322 §4.4 obs-route).
-	if strings.Trim(route, "@,") != "" {
-		a.adl = &route
-	}
-	if local == "" {
-		local = missingMailbox
-	}
-	if domain == "" {
-		domain = missingDomain
-	}
-	a.mailbox, a.host = &local, &domain
-	return a
+// addrParser is a recursive-descent reader of RFC 5322 §3.4 over lexer.
+// Its methods return more, atEnd or broken like the lexer's, for the input
+// after what they read.
+type addrParser struct {
+	lexer
+	out []addr
+	cur addr // the address being read
 }
 
-// bareAddr is a lone word where an address was expected ("undisclosed").
-func bareAddr(local string) addr {
-	d := missingDomain
-	return addr{mailbox: &local, host: &d}
+func (p *addrParser) emit() {
+	p.out = append(p.out, p.cur)
+	p.cur = addr{}
+}
+
+// addFixed emits the current address with placeholders for what it lacks.
+func (p *addrParser) addFixed() {
+	if p.cur.mailbox == nil {
+		p.cur.mailbox = strPtr(missingMailbox)
+	}
+	if p.cur.host == nil || *p.cur.host == "" {
+		p.cur.host = strPtr(missingDomain)
+	}
+	p.emit()
+}
+
+func strPtr(s string) *string { return &s }
+
+// address = mailbox / group
+func (p *addrParser) address() int {
+	start := p.pos
+	if ret, ok := p.group(); ok {
+		return ret
+	}
+	p.pos = start
+	return p.mailbox()
+}
+
+// group = display-name ":" [mailbox-list / CFWS] ";" [CFWS]. ok is false
+// when the input is no group (no display name followed by ':'); past the
+// colon it is a group however broken the rest, which may lack the ';'.
+func (p *addrParser) group() (ret int, ok bool) {
+	var name strings.Builder
+	if p.phrase(&name) != more || p.peek() != ':' {
+		return broken, false
+	}
+	p.pos++
+	ret = p.skipCFWS()
+	p.cur.mailbox = strPtr(name.String())
+	p.emit()
+	if ret == more && p.peek() != ';' {
+		for {
+			p.mailbox() // a broken member is kept as read
+			if p.peek() != ',' {
+				break
+			}
+			p.pos++
+			if p.skipCFWS() != more {
+				ret = broken
+				break
+			}
+		}
+	}
+	if ret != broken {
+		if p.peek() != ';' {
+			ret = broken
+		} else {
+			p.pos++
+			ret = p.skipCFWS()
+		}
+	}
+	p.emit() // the group end marker
+	if ret == atEnd {
+		return atEnd, true
+	}
+	return more, true
+}
+
+// mailbox = name-addr / addr-spec
+func (p *addrParser) mailbox() int {
+	start := p.pos
+	ret, ok := p.nameAddr()
+	if !ok {
+		p.pos = start
+		var invalid bool
+		ret, invalid = p.addrSpec()
+		if invalid && p.cur.name == nil && p.cur.mailbox != nil && p.cur.host == nil {
+			// A lone word that cannot be a mailbox is a name.
+			p.cur.name, p.cur.mailbox = p.cur.mailbox, nil
+		}
+	}
+	p.addFixed()
+	return ret
+}
+
+// nameAddr = [display-name] angle-addr. ok is false when there is no '<'
+// after the phrase; an angle address that does not parse makes the host
+// SYNTAX_ERROR.
+func (p *addrParser) nameAddr() (int, bool) {
+	var name strings.Builder
+	if p.phrase(&name) != more || p.peek() != '<' {
+		return broken, false
+	}
+	if name.Len() > 0 {
+		p.cur.name = strPtr(name.String())
+	}
+	if p.angleAddr() == broken {
+		p.cur.host = strPtr(syntaxError)
+	}
+	return p.status(), true
+}
+
+// angleAddr = "<" [obs-route] addr-spec ">" (RFC 5322 §3.4, §4.4). "<>"
+// leaves mailbox and host unset (the null path belongs to Return-Path,
+// RFC 5322 §3.6.7).
+func (p *addrParser) angleAddr() int {
+	p.pos++ // '<'
+	if p.skipCFWS() != more {
+		return broken
+	}
+	if p.peek() == '@' {
+		if p.route() == more && p.peek() == ':' {
+			p.pos++
+		} else {
+			p.cur.adl = strPtr(invalidRoute)
+			if p.end() {
+				return broken
+			}
+			// Carry on with whatever follows the route.
+		}
+		if p.skipCFWS() != more {
+			return broken
+		}
+	}
+	if p.peek() != '>' {
+		if p.localPart() != more {
+			return broken
+		}
+		if p.peek() == '@' {
+			if p.domainPart() != more {
+				return broken
+			}
+		}
+	}
+	if p.peek() != '>' {
+		return broken
+	}
+	p.pos++
+	return p.skipCFWS()
+}
+
+// route reads obs-domain-list: "@" domain *("," [CFWS] "@" domain).
+func (p *addrParser) route() int {
+	var b strings.Builder
+	for {
+		if p.end() {
+			return atEnd
+		}
+		if p.peek() != '@' {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('@')
+		if ret := p.domain(&b); ret != more {
+			return ret
+		}
+		for p.skipCFWS() == more && p.peek() == ',' {
+			p.pos++
+		}
+	}
+	p.cur.adl = strPtr(b.String())
+	return more
+}
+
+// localPart reads a dot-atom or quoted string into cur.mailbox.
+func (p *addrParser) localPart() int {
+	var b strings.Builder
+	var ret int
+	if p.peek() == '"' {
+		ret = p.quoted(&b)
+	} else {
+		ret = p.localDotAtom(&b)
+	}
+	if ret == broken {
+		return broken
+	}
+	p.cur.mailbox = strPtr(b.String())
+	return ret
+}
+
+// domainPart reads "@" domain into cur.host.
+func (p *addrParser) domainPart() int {
+	var b strings.Builder
+	ret := p.domain(&b)
+	if ret == broken {
+		return broken
+	}
+	p.cur.host = strPtr(b.String())
+	return ret
+}
+
+// addrSpec = local-part "@" domain, read leniently: a comment after it is
+// the display name; a word without '@' is a mailbox when it stands alone,
+// and with more words after it all of them are a display name. invalid
+// reports input that is no addr-spec.
+func (p *addrParser) addrSpec() (ret int, invalid bool) {
+	p.comment = ""
+	quoted := p.peek() == '"'
+	var local strings.Builder
+	if quoted {
+		ret = p.quoted(&local)
+	} else {
+		ret = p.localDotAtom(&local)
+	}
+	if ret != broken {
+		p.cur.mailbox = strPtr(local.String())
+	}
+	invalid = ret != more
+	sawAt := false
+	if ret != atEnd && p.peek() == '@' {
+		sawAt = true
+		if r := p.domainPart(); r != more {
+			ret = r
+		}
+	}
+	switch {
+	case p.comment != "":
+		p.cur.name = strPtr(p.comment)
+	case !sawAt:
+		// Words after a lone local part make it all a display name.
+		local.WriteByte(' ')
+		n := local.Len()
+		p.phrase(&local)
+		if local.Len() != n {
+			p.cur.mailbox = nil
+			p.cur.name = strPtr(local.String())
+		} else if !quoted {
+			p.cur.host = strPtr("")
+		}
+		invalid, ret = true, broken
+	}
+	return ret, invalid
 }

@@ -14,7 +14,7 @@ import (
 // only for I/O errors.
 func Analyze(r io.ReaderAt, size int64) (*metadatapb.MessageMeta, error) {
 	w := &walker{s: newScanner(r, size)}
-	root, _, err := w.entity(0, "text/plain")
+	root, _, err := w.entity(0, "text/plain", false)
 	if err != nil {
 		return nil, fmt.Errorf("message: reading: %w", err)
 	}

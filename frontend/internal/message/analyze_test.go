@@ -52,8 +52,8 @@ func TestAnalyzeStructures(t *testing.T) {
 		name:          "nested message/rfc822",
 		msg:           msgNested,
 		envelope:      `("Thu, 3 Apr 2025 12:00:00 -0500" "Fwd: hello" ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "fwd" "example.com")) ((NIL NIL "you" "example.com")) NIL NIL NIL NIL)`,
-		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0 NIL NIL NIL NIL) "alternative" ("boundary" "y") NIL NIL NIL) 14 NIL NIL NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)`,
-		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0)("message" "rfc822" NIL NIL NIL "7bit" 249 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0) "alternative") 14) "mixed")`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 251 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0 NIL NIL NIL NIL) "alternative" ("boundary" "y") NIL NIL NIL) 15 NIL NIL NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL)`,
+		body:          `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 9 0)("message" "rfc822" NIL NIL NIL "7bit" 251 ("Thu, 3 Apr 2025 11:00:00 -0500" "hello" ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "orig" "example.com")) ((NIL NIL "fwd" "example.com")) NIL NIL NIL NIL) (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 15 0) "alternative") 15) "mixed")`,
 	}, {
 		// Envelope strings stay encoded (RFC 9051 §7.5.2, as Dovecot).
 		name:          "RFC 2047 subject and addresses",
@@ -101,20 +101,58 @@ func TestAnalyzeStructures(t *testing.T) {
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
 		bodyStructure: `("text" "plain" ("charset" "utf-8" "format" "flowed") NIL NIL "7bit" 4 1 NIL ("inline" ("filename*" "utf-8''na%C3%AFve.txt")) ("en" "de") "http://example.com/x")`,
 	}, {
-		name:          "unparseable content-type falls back to text/plain",
+		// Dovecot differential D6: a type without subtype is kept as
+		// written, with an empty subtype (and lines when it is "text").
+		name:          "content-type without subtype is kept",
 		msg:           crlf("Content-Type: garbage\nContent-Transfer-Encoding: 8bit\n\nhi\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "8bit" 4 1 NIL NIL NIL NIL)`,
+		bodyStructure: `("garbage" "" NIL NIL NIL "8bit" 4 NIL NIL NIL NIL)`,
 	}, {
-		name:          "multipart without boundary is text/plain",
+		name:          "content-type text without subtype is text",
+		msg:           crlf("Content-Type: text\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "" ("charset" "us-ascii") NIL NIL "7bit" 4 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "malformed content-type has the empty type",
+		msg:           crlf("Content-Type: text/plain/extra; charset=x\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("" "" NIL NIL NIL "7bit" 4 NIL NIL NIL NIL)`,
+	}, {
+		name:          "multipart without subtype is an attachment",
+		msg:           crlf("Content-Type: multipart\n\nhi\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("application" "octet-stream" NIL NIL NIL "7bit" 4 NIL NIL NIL NIL)`,
+	}, {
+		// The unquoted boundary is "b" (RFC 2045 §5.1: "=" ends a token),
+		// so "--b=1-- x" is no close delimiter; as the last line, without
+		// line break, it starts no part (Dovecot's reading).
+		name:          "delimiter line at the end of the message",
+		msg:           crlf("Content-Type: multipart/related; boundary=b=1\n\n--b=1\n\nline one\n--b=1-- x"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 8 0 NIL NIL NIL NIL) "related" ("boundary" "b") NIL NIL NIL)`,
+	}, {
+		// D5: one empty part, the body unsplit.
+		name:          "multipart without boundary has one empty part",
 		msg:           crlf("Content-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 18 4 NIL NIL NIL NIL)`,
+		bodyStructure: `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) "mixed" NIL NIL NIL NIL)`,
 	}, {
-		name:          "base64 message/rfc822 is an opaque attachment",
+		// D4: walked as a message over the encoded text, whose one line
+		// is a header cut short by the boundary (its line break belongs
+		// to the message/rfc822 part's body, not to the inner header).
+		name:          "base64 message/rfc822 is walked as a message",
 		msg:           crlf("Content-Type: multipart/mixed; boundary=z\n\n--z\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA0KDQp5DQo=\n--z--\n"),
 		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
-		bodyStructure: `(("application" "octet-stream" NIL NIL NIL "base64" 24 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
+		bodyStructure: `(("message" "rfc822" NIL NIL NIL "base64" 26 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) 1 NIL NIL NIL NIL) "mixed" ("boundary" "z") NIL NIL NIL)`,
+	}, {
+		// D7: Date, Subject, In-Reply-To and Message-ID as written:
+		// white space after the colon skipped, line breaks removed, the
+		// white space of a continuation line and trailing white space
+		// kept (the subject's runs collapsed), as Dovecot sends them.
+		name:          "fields folded right after the colon",
+		msg:           crlf("Date:\n Thu, 5 Nov 2026 12:00:00 +0000\nSubject:\n folded   subject \nIn-Reply-To:   <irt@example.org>  \nMessage-ID:\n\t<tab@example.org>\nTo:\n b@example.org\n\nx\n"),
+		envelope:      "(\" Thu, 5 Nov 2026 12:00:00 +0000\" \"folded subject\" NIL NIL NIL ((NIL NIL \"b\" \"example.org\")) NIL NIL \"<irt@example.org>  \" \"\t<tab@example.org>\")",
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 3 1 NIL NIL NIL NIL)`,
 	}, {
 		name:          "address oddities",
 		msg:           crlf("From: <>\nTo: undisclosed, <@route.example,@r2.example:user@example.com>, \"quoted \\\"name\\\"\" <q@example.com>\nCc: user@\nSubject:\n\n"),
@@ -125,9 +163,21 @@ func TestAnalyzeStructures(t *testing.T) {
 		// fields, the last wins; white space runs in the subject and in
 		// display names collapse; Content-MD5 is body-fld-md5.
 		name:          "repeated fields, folded subject, Content-MD5",
-		msg:           crlf("Subject: first\nSubject:  second\n  folded\there \nFrom: \"A  \tB\" <a@x>\nDate: one\nDate: two\nMessage-ID: <1@x>\nMessage-ID: <2@x>\nContent-MD5: Q2hlY2s=\n\nx"),
+		msg:           crlf("MIME-Version: 1.0\nSubject: first\nSubject:  second\n  folded\there \nFrom: \"A  \tB\" <a@x>\nDate: one\nDate: two\nMessage-ID: <1@x>\nMessage-ID: <2@x>\nContent-MD5: Q2hlY2s=\n\nx"),
 		envelope:      `("two" "second folded here" (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) (("A B" NIL "a" "x")) NIL NIL NIL NIL "<2@x>")`,
 		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0 "Q2hlY2s=" NIL NIL NIL)`,
+	}, {
+		// RFC 2045 §4: without MIME-Version (or, for Dovecot, Content-Type)
+		// a message's Content-* fields are not MIME and not reported.
+		name:          "Content-* fields of a message that is not MIME",
+		msg:           crlf("Subject: x\nContent-Transfer-Encoding: base64\nContent-ID: <x>\nContent-Disposition: attachment\nContent-Language: en\nContent-MD5: Q2hlY2s=\n\naGVsbG8=\n"),
+		envelope:      `(NIL "x" NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)`,
+	}, {
+		name:          "Content-Type alone makes a message MIME",
+		msg:           crlf("Content-Type: text/plain\nContent-Transfer-Encoding: base64\nContent-ID: <x>\n\naGVsbG8=\n"),
+		envelope:      `(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`,
+		bodyStructure: `("text" "plain" ("charset" "us-ascii") "<x>" NIL "base64" 10 1 NIL NIL NIL NIL)`,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,11 +242,13 @@ func TestAnalyzeOffsets(t *testing.T) {
 		t.Errorf("part 1 = %q %q", h, b)
 	}
 	rfc := root.Children[1]
-	if rfc.ContentType != "message/rfc822" || rfc.Message == nil || rfc.Lines != 14 {
+	if rfc.ContentType != "message/rfc822" || rfc.Message == nil || rfc.Lines != 15 {
 		t.Fatalf("part 2 = %+v", rfc)
 	}
 	start := strings.Index(raw, "From: orig@")
-	end := strings.Index(raw, "\r\n--x--")
+	// The inner multipart's close delimiter line, its line break
+	// included, ends the part (D2 in DIFFERENCES.md).
+	end := strings.Index(raw, "--y--\r\n") + len("--y--\r\n")
 	if _, b := at(rfc); b != raw[start:end] {
 		t.Errorf("part 2 body = %q", b)
 	}
@@ -363,6 +415,30 @@ func TestDecodeTextUnknownCharset(t *testing.T) {
 	} {
 		if got := decodeText(tc.in); got != tc.want {
 			t.Errorf("decodeText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestRawValue pins the unparsed field values sent in ENVELOPE and
+// BODYSTRUCTURE, as Dovecot 2.3.19 sends them (DIFFERENCES.md D7).
+func TestRawValue(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{" <a@b>", "<a@b>"},
+		{"   <a@b>   ", "<a@b>   "},
+		{"\r\n <a@b>", " <a@b>"},
+		{"\r\n\t<a@b>", "\t<a@b>"},
+		{" ", ""},
+		{"  ", " "},
+		{"   ", "  "},
+		{"\t", ""},
+		{"", ""},
+		{" \r\n x", " x"},
+		{"  \r\n\t", " \t"},
+		{"x", "x"},
+		{" a\x00b\r\n", "ab"},
+	} {
+		if got := rawValue([]byte(tc.in)); got != tc.want {
+			t.Errorf("rawValue(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -19,20 +19,26 @@
 //     a bare LF stay bare LF, and RFC822.SIZE is the raw octet count. (Dovecot
 //     converts to CRLF on the fly; serving raw keeps every section a plain
 //     byte range of the blob, so sizes are exact without reading.)
-//   - Analyze never fails on malformed MIME: unparseable Content-Type falls
-//     back to text/plain; a multipart without parts gets one empty
-//     text/plain child (what Dovecot does, since the BODYSTRUCTURE grammar
-//     needs at least one); work is bounded by maxDepth, maxParts and
-//     maxHeaderSize. It fails only when reading fails.
+//   - Analyze never fails on malformed MIME: it reads whatever it is given
+//     into the structure Dovecot 2.3 reports for the same octets (part
+//     boundaries, sizes, line counts, ENVELOPE, BODY, BODYSTRUCTURE), so
+//     that a client sees the same answers from both servers; a multipart
+//     without parts gets one empty text/plain child (the BODYSTRUCTURE
+//     grammar needs at least one). Work is bounded by maxDepth, maxParts
+//     and maxHeaderSize. It fails only when reading fails.
 //   - Wire strings are rendered with wire.Encoder in non-UTF8 mode, so any
 //     8-bit header byte is sent as a literal, which every client accepts.
 //     Envelope fields are the raw header text (encoded-words kept), as
 //     Dovecot does: the last of repeated fields, white space runs in the
-//     subject and display names collapsed. Body parameters merge RFC 2231
-//     continuations as RFC 9051 §7.5.2 asks ("foo*" stays in extended
-//     form), plain ones first in header order, as Dovecot does.
+//     subject and display names collapsed. Structured fields (addresses,
+//     Content-Type and its parameters) are read with lexer, RFC 5322 §3.2
+//     lexical rules plus Dovecot's recovery from malformed input. Body
+//     parameters merge RFC 2231 continuations as RFC 9051 §7.5.2 asks
+//     ("foo*" stays in extended form), plain ones first in header order.
 //     frontend/testdata/dovediff/DIFFERENCES.md lists where postbus and
-//     Dovecot still differ, and why.
+//     Dovecot still differ (none in ENVELOPE, BODY, BODYSTRUCTURE), and
+//     why; TestDovecotStructures holds Analyze to Dovecot's recorded
+//     answers.
 //   - Sections that name a part the message lacks fail with ErrNoSuchPart;
 //     Dovecot answers those with an empty string, and so does the
 //     frontend.

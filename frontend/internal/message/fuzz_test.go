@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,6 +21,13 @@ func FuzzAnalyze(f *testing.F) {
 	for _, m := range []string{msgSimple, msgAlternative, msgMixed, msgNested, msgEncodedWords, msgGroups,
 		msgNoHeaders, msgBrokenBoundary, msgBareLF, msg8bitHeaders, msgBinary, "", "\n", "--\r\n", "A:\r\n b"} {
 		f.Add([]byte(m))
+	}
+	// The Dovecot differential's edge cases: malformed MIME of every kind.
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "dovediff", "*.eml"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n")))
+		}
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Analyze(bytes.NewReader(raw), int64(len(raw)))
@@ -62,6 +71,75 @@ func FuzzAnalyze(f *testing.F) {
 			} else if !errors.Is(err, ErrUnknownCTE) {
 				t.Fatalf("BINARY %v: %v", path, err)
 			}
+		}
+	})
+}
+
+// FuzzParseAddressList checks that any field value parses without
+// panicking into a well-formed ENVELOPE address list: every address has a
+// mailbox and a host, except group markers, and groups open and close in
+// pairs (RFC 9051 §7.5.2).
+func FuzzParseAddressList(f *testing.F) {
+	for _, s := range []string{`a@b.c`, `"A B" <a@b.c>, c@d.e`, `g: a@b.c, <d@e.f>;`, `,, ; broken <@>, <no-domain>`,
+		`Pete(A nice \) chap) <pete(his account)@silly.test(his host)>`, `<@r1,@r2:u@h>`, `"unbalanced <a@b>`,
+		`a . b @ c . d`, `a@[1.2.3`, `(unterminated`, `\`, `"\`, `<`, `:;`, `a@b (x`, `=?utf-8?q?a?= <a@b>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		inGroup := false
+		for _, a := range parseAddressList(s) {
+			switch {
+			case a.host != nil:
+				if a.mailbox == nil {
+					t.Fatalf("%q: address without mailbox", s)
+				}
+			case a.mailbox != nil: // group start
+				if inGroup || a.name != nil || a.adl != nil {
+					t.Fatalf("%q: bad group start %+v", s, a)
+				}
+				inGroup = true
+			default: // group end
+				if !inGroup || a.name != nil || a.adl != nil {
+					t.Fatalf("%q: bad group end", s)
+				}
+				inGroup = false
+			}
+		}
+		if inGroup {
+			t.Fatalf("%q: group left open", s)
+		}
+	})
+}
+
+// FuzzParseContentType checks that any Content-Type or
+// Content-Disposition value parses without panicking, into lower-case
+// tokens and lower-case parameter names.
+func FuzzParseContentType(f *testing.F) {
+	for _, s := range []string{`text/plain; charset=us-ascii`, `multipart/mixed; boundary="a b"`, `text`, `text/plain/x`,
+		`a/b; x*0*=utf-8''%41; x*1=b; y*=z; y*2=q`, `a/b; =v; k=`, `a/b; n==?utf-8?q?x?= y`, `a/b; p; q=1`,
+		`a/b; q="unterminated`, `a/b (c`, `attachment; filename*=utf-8''x`, `;;`, `*`, `a/b; *=1; **=2; a*9999999999=3`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mt := parseContentType(s)
+		d, dps, _ := parseDisposition(s)
+		for _, v := range []string{mt.typ, mt.sub, d} {
+			if v != strings.ToLower(v) {
+				t.Fatalf("%q: %q not lower-cased", s, v)
+			}
+			for i := 0; i < len(v); i++ {
+				if !isTokenChar(v[i]) {
+					t.Fatalf("%q: %q is no token", s, v)
+				}
+			}
+		}
+		for _, p := range append(mt.params, dps...) {
+			if p.name != strings.ToLower(p.name) {
+				t.Fatalf("%q: parameter name %q not lower-cased", s, p.name)
+			}
+		}
+		if mt.typ == "" && (mt.sub != "" || len(mt.params) > 0) {
+			t.Fatalf("%q: empty type with %q %v", s, mt.sub, mt.params)
 		}
 	})
 }

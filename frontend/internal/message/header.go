@@ -85,6 +85,68 @@ func (h *header) getAll(name string) []string {
 	return vs
 }
 
+// getRaw returns the value of the first (or, with last, the last) field
+// called name as Dovecot keeps it (see rawValue).
+func (h *header) getRaw(name string, last bool) (string, bool) {
+	var v []byte
+	found := false
+	for i := range h.fields {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
+			v, found = h.fields[i].value, true
+			if !last {
+				break
+			}
+		}
+	}
+	if !found {
+		return "", false
+	}
+	return rawValue(v), true
+}
+
+// getAllRaw returns the values of every field called name, as getRaw.
+func (h *header) getAllRaw(name string) []string {
+	var vs []string
+	for i := range h.fields {
+		if h.fields[i].name != "" && strings.EqualFold(h.fields[i].name, name) {
+			vs = append(vs, rawValue(h.fields[i].value))
+		}
+	}
+	return vs
+}
+
+// rawValue is a field value as Dovecot keeps it for the ENVELOPE and
+// BODYSTRUCTURE strings it sends unparsed (Date, Subject before white
+// space is collapsed, In-Reply-To, Message-ID, Content-ID,
+// Content-Description, Content-MD5, Content-Location) and for the address
+// lists it parses: white space right after the colon skipped, line breaks
+// removed (RFC 5322 §2.2.3 unfolding), every other octet kept, the white
+// space that began a continuation line and trailing white space included.
+// RFC 5322 §2.2.3 removes only the CRLF, so "Message-ID:" CRLF SP "<id>"
+// unfolds to " <id>". When the first line holds nothing but white space,
+// Dovecot skips only its first octet ("Content-ID:" SP SP is " "), and so
+// does rawValue. NULs, which no IMAP string may carry, are dropped.
+func rawValue(v []byte) string {
+	first := v
+	if i := bytes.IndexAny(v, "\r\n"); i >= 0 {
+		first = v[:i]
+	}
+	if len(bytes.TrimLeft(first, " \t")) > 0 {
+		v = bytes.TrimLeft(v, " \t")
+	} else if len(first) > 0 {
+		v = v[1:]
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for _, c := range v {
+		if c == '\r' || c == '\n' || c == 0 {
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 // unfold removes the line breaks of a folded value (RFC 5322 §2.2.3) and the
 // white space around it. NULs, which no IMAP string may carry, are dropped.
 func unfold(v []byte) string {

@@ -51,13 +51,24 @@ func (r *render) nstr(s *string) {
 	r.str(*s)
 }
 
-// field writes the unfolded value of a header field, NIL when absent.
+// field writes the value of the first field called name as written (see
+// header.getRaw), NIL when absent.
 func (r *render) field(h *header, name string) {
-	if v, ok := h.get(name); ok {
+	if v, ok := h.getRaw(name, false); ok {
 		r.str(v)
 		return
 	}
 	r.raw("NIL")
+}
+
+// contentField writes a Content-* field of n as field does, NIL when n is
+// a message without MIME-Version and Content-Type (see node.notMIME).
+func (r *render) contentField(n *node, name string) {
+	if n.notMIME {
+		r.raw("NIL")
+		return
+	}
+	r.field(&n.hdr, name)
 }
 
 // envelope writes ENVELOPE (RFC 9051 §7.5.2) from a header block.
@@ -90,16 +101,18 @@ func (r *render) envelope(h *header) {
 
 // lastField writes the last field called name, NIL when absent. RFC 5322
 // §3.6 allows these fields once; when a message repeats one, the last
-// wins, as in Dovecot. Text for humans (the subject) has its white space
-// runs collapsed to one space, as RFC 5322 §3.2.2 reads folding white
-// space and Dovecot sends it.
+// wins, as in Dovecot. The value is sent as written (header.getRaw): a
+// msg-id folded onto the next line keeps the white space of that line,
+// which RFC 5322 §3.6.4 makes CFWS around the msg-id, part of the field
+// (the ENVELOPE string is the field, RFC 9051 §7.5.2, not the msg-id).
+// Text for humans (the subject) has its white space runs collapsed to one
+// space, as RFC 5322 §3.2.2 reads folding white space and Dovecot sends it.
 func (r *render) lastField(h *header, name string, human bool) {
-	vs := h.getAll(name)
-	if len(vs) == 0 {
+	v, ok := h.getRaw(name, true)
+	if !ok {
 		r.raw("NIL")
 		return
 	}
-	v := vs[len(vs)-1]
 	if human {
 		v = collapseSpace(v)
 	}
@@ -127,10 +140,12 @@ func collapseSpace(s string) string {
 	return b.String()
 }
 
-// addresses parses every field called name (some messages repeat To:).
+// addresses parses every field called name (some messages repeat To:),
+// each as written (trailing white space can decide how Dovecot reads a
+// malformed address, and postbus reads it the same way).
 func addresses(h *header, name string) []addr {
 	var out []addr
-	for _, v := range h.getAll(name) {
+	for _, v := range h.getAllRaw(name) {
 		out = append(out, parseAddressList(v)...)
 	}
 	return out
@@ -178,7 +193,7 @@ func (r *render) body(n *node, ext bool) {
 			r.raw(" ")
 			r.language(n)
 			r.raw(" ")
-			r.field(&n.hdr, "Content-Location")
+			r.contentField(n, "Content-Location")
 		}
 		r.raw(")")
 		return
@@ -189,11 +204,11 @@ func (r *render) body(n *node, ext bool) {
 	r.raw(" ")
 	r.params(n.params)
 	r.raw(" ")
-	r.field(&n.hdr, "Content-ID")
+	r.contentField(n, "Content-ID")
 	r.raw(" ")
-	r.field(&n.hdr, "Content-Description")
+	r.contentField(n, "Content-Description")
 	r.raw(" ")
-	if v := n.part.TransferEncoding; v != "" {
+	if v := n.part.TransferEncoding; validCTE(v) && !n.notMIME {
 		// Lower case: Outlook for iOS is known to choke on upper-case
 		// encodings (go-imap's server notes the same).
 		r.str(v)
@@ -216,13 +231,13 @@ func (r *render) body(n *node, ext bool) {
 	}
 	if ext {
 		r.raw(" ")
-		r.field(&n.hdr, "Content-MD5") // body-fld-md5
+		r.contentField(n, "Content-MD5") // body-fld-md5
 		r.raw(" ")
 		r.disposition(n)
 		r.raw(" ")
 		r.language(n)
 		r.raw(" ")
-		r.field(&n.hdr, "Content-Location")
+		r.contentField(n, "Content-Location")
 	}
 	r.raw(")")
 }
@@ -248,12 +263,12 @@ func (r *render) params(ps []param) {
 // disposition writes body-fld-dsp from Content-Disposition (RFC 2183).
 func (r *render) disposition(n *node) {
 	v, ok := n.hdr.get("Content-Disposition")
-	if !ok || v == "" {
+	if !ok || n.notMIME {
 		r.raw("NIL")
 		return
 	}
-	d, ps := parseParamField(v)
-	if d == "" {
+	d, ps, ok := parseDisposition(v)
+	if !ok {
 		r.raw("NIL")
 		return
 	}
@@ -265,16 +280,27 @@ func (r *render) disposition(n *node) {
 }
 
 // language writes body-fld-lang from Content-Language (RFC 3282), always
-// in the list form.
+// in the list form: the atoms of the comma-separated list, up to the first
+// thing that is not one (as Dovecot reads it).
 func (r *render) language(n *node) {
-	v, ok := n.hdr.get("Content-Language")
+	v, _ := n.hdr.get("Content-Language")
+	if n.notMIME {
+		v = ""
+	}
 	var tags []string
-	if ok {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				tags = append(tags, t)
-			}
+	l := &lexer{s: v}
+	l.skipCFWS()
+	for {
+		var b strings.Builder
+		if l.atom(&b) == broken {
+			break
 		}
+		tags = append(tags, b.String())
+		if l.peek() != ',' {
+			break
+		}
+		l.pos++
+		l.skipCFWS()
 	}
 	if len(tags) == 0 {
 		r.raw("NIL")

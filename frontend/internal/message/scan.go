@@ -2,7 +2,6 @@ package message
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 )
@@ -24,6 +23,7 @@ type scanner struct {
 	brk       int    // length of its terminator: 2 CRLF, 1 LF, 0 none (EOF)
 	prevBrk   int    // terminator length of the line before it
 	lastCR    bool   // the previous chunk of a long line ended in CR
+	again     bool   // next returns the current line again (unread)
 }
 
 func newScanner(r io.ReaderAt, size int64) *scanner {
@@ -36,6 +36,12 @@ func newScanner(r io.ReaderAt, size int64) *scanner {
 // next reads the next line, keeping at most keep bytes of it in s.text. It
 // returns false at EOF (no more bytes).
 func (s *scanner) next(keep int) (bool, error) {
+	if s.again {
+		s.again = false
+		s.pos += s.length
+		s.lfs += int64(min(s.brk, 1))
+		return true, nil
+	}
 	if s.pos >= s.size {
 		return false, nil
 	}
@@ -93,6 +99,15 @@ func (s *scanner) next(keep int) (bool, error) {
 	return true, nil
 }
 
+// unread makes the next call to next return the current line again, as
+// it is (kept with the keep of the call that read it); until then pos and
+// lfs are as before the line. Only the line just read can be unread.
+func (s *scanner) unread() {
+	s.again = true
+	s.pos = s.start
+	s.lfs -= int64(min(s.brk, 1))
+}
+
 // blank reports whether the current line is empty (just its terminator).
 func (s *scanner) blank() bool {
 	return s.length == int64(s.brk) && s.brk > 0
@@ -105,16 +120,4 @@ func (s *scanner) content() []byte {
 		t = t[:len(t)-s.brk]
 	}
 	return t
-}
-
-// matchBoundary reports whether the current line starts a boundary
-// delimiter line for b: "--" boundary, and "--" more for the close
-// delimiter (RFC 2046 §5.1.1). Like Dovecot, only the start of the line has
-// to match; whatever follows (transport padding, junk) is ignored.
-func (s *scanner) matchBoundary(b string) (match, isClose bool) {
-	t := s.content()
-	if len(t) < 2+len(b) || t[0] != '-' || t[1] != '-' || string(t[2:2+len(b)]) != b {
-		return false, false
-	}
-	return true, bytes.HasPrefix(t[2+len(b):], []byte("--"))
 }

@@ -225,7 +225,16 @@ func resolve(ctx context.Context, meta *metadatapb.MessageMeta, sec *wire.Sectio
 		if p == nil {
 			return target{off: 0, n: int64(meta.GetSize()), enc: ""}, nil
 		}
-		return target{off: int64(p.BodyOffset), n: int64(p.BodyLength), enc: p.TransferEncoding}, nil
+		enc := p.TransferEncoding
+		if p.GetMessage() != nil {
+			// A message/rfc822 part is served as it is, even under a
+			// base64 or quoted-printable encoding RFC 2046 §5.2.1 does
+			// not allow there: it was walked as a message over those
+			// octets, and BINARY decodes leaves, not containers (as
+			// Dovecot answers).
+			enc = ""
+		}
+		return target{off: int64(p.BodyOffset), n: int64(p.BodyLength), enc: enc}, nil
 	case "MIME":
 		if p == nil {
 			return target{}, fmt.Errorf("%w: MIME needs a part number", ErrInvalidSection)

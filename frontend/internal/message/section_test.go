@@ -53,7 +53,9 @@ func TestOpenSection(t *testing.T) {
 	nested, simple := msgNested, msgSimple
 	nestedHdr := nested[:strings.Index(nested, "\r\n\r\n")+4]
 	innerStart := strings.Index(nested, "From: orig@")
-	innerEnd := strings.Index(nested, "\r\n--x--")
+	// The inner multipart's close delimiter line, line break included,
+	// is the last line of the part (DIFFERENCES.md D2).
+	innerEnd := strings.Index(nested, "--y--\r\n") + len("--y--\r\n")
 	inner := nested[innerStart:innerEnd]
 	innerHdr := inner[:strings.Index(inner, "\r\n\r\n")+4]
 	innerText := inner[len(innerHdr):]
@@ -317,5 +319,56 @@ func TestInvalidSectionIsInvalidArgument(t *testing.T) {
 	_, _, err := OpenSection(context.Background(), m, sec(nil, "MIME"), false, nil, (&recorder{raw: msgSimple}).open)
 	if !errors.Is(err, ErrInvalidSection) || !errors.Is(err, base.ErrInvalidArgument) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestBinaryConvergedWithDovecot pins the BINARY answers that follow from
+// the structure Dovecot and postbus now share (DIFFERENCES.md D4 and the
+// transfer-encoding parsing): a message/rfc822 part under base64 is served
+// as it is; an encoding followed by junk names no encoding, so BINARY
+// fails with UNKNOWN-CTE while BODYSTRUCTURE says 7bit.
+func TestBinaryConvergedWithDovecot(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		part      []int
+		want      string
+		err       error
+		enc       string // body-fld-enc in BODYSTRUCTURE
+	}{{
+		name: "base64 message/rfc822 is not decoded",
+		msg:  crlf("Content-Type: multipart/mixed; boundary=z\n\n--z\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA0KDQp5DQo=\n--z--\n"),
+		part: []int{1}, want: "U3ViamVjdDogeA0KDQp5DQo=\r\n", enc: `"base64"`,
+	}, {
+		name: "junk after the encoding",
+		msg:  crlf("Content-Type: text/plain\nContent-Transfer-Encoding: base64 junk\n\naGVsbG8=\n"),
+		part: []int{1}, err: ErrUnknownCTE, enc: `"7bit"`,
+	}, {
+		name: "comment after the encoding",
+		msg:  crlf("Content-Type: text/plain\nContent-Transfer-Encoding: base64 (old mailer)\n\naGVsbG8=\n"),
+		part: []int{1}, want: "hello", enc: `"base64"`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyze(t, tc.msg)
+			if !strings.Contains(string(m.BodyStructure), " NIL NIL "+tc.enc+" ") {
+				t.Errorf("BODYSTRUCTURE %s, want encoding %s", m.BodyStructure, tc.enc)
+			}
+			rec := &recorder{raw: tc.msg}
+			size, rc, err := OpenSection(context.Background(), m, sec(tc.part, ""), true, nil, rec.open)
+			bsize, berr := BinarySize(context.Background(), m, sec(tc.part, ""), rec.open)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) || !errors.Is(berr, tc.err) {
+					t.Fatalf("err = %v / %v, want %v", err, berr, tc.err)
+				}
+				return
+			}
+			if err != nil || berr != nil {
+				t.Fatal(err, berr)
+			}
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			if string(got) != tc.want || size != int64(len(got)) || bsize != size {
+				t.Errorf("got %d/%d %q, want %q", size, bsize, got, tc.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/postbus/postbus/proto/metadatapb"
@@ -29,6 +30,7 @@ type node struct {
 	children []*node
 	msg      *node // encapsulated message (message/rfc822, message/global)
 	bodyLFs  int64 // LFs in the body
+	notMIME  bool  // a message without MIME-Version and Content-Type: its Content-* fields are not reported
 }
 
 // param is one decoded Content-Type or Content-Disposition parameter.
@@ -39,8 +41,10 @@ type param struct{ name, value string }
 type term struct {
 	idx     int
 	isClose bool
+	last    bool // the boundary line is the message's last, without line break
 	end     int64
 	lfs     int64
+	hdrEnd  int64 // where a header cut short by the boundary ends (see header)
 }
 
 // walker makes the single forward pass of Analyze.
@@ -57,24 +61,53 @@ type walker struct {
 // entity parses one entity, header and body, starting at the scanner's
 // position. defType is the media type when Content-Type is absent
 // ("text/plain", or "message/rfc822" inside multipart/digest, RFC 2046 §5.1.5).
-func (w *walker) entity(depth int, defType string) (*node, term, error) {
+// bodyPart is true for a part of a multipart, false for a message (the
+// top level or an encapsulated one).
+func (w *walker) entity(depth int, defType string, bodyPart bool) (*node, term, error) {
 	w.parts++
 	n := &node{part: &metadatapb.MimePart{HeaderOffset: uint64(w.s.pos)}}
 	t, hasBody, err := w.header(n)
 	if err != nil {
 		return nil, t, err
 	}
-	bodyStart := int64(n.part.BodyOffset)
 	n.hdr = parseHeader(n.rawHdr)
+	if !bodyPart {
+		// RFC 2045 §4: a message's Content-* fields are MIME only with a
+		// MIME-Version field; Dovecot also takes a Content-Type field as
+		// the mark. Without either it reports none of them (BINARY and
+		// SEARCH still decode the body by its encoding, as Dovecot does).
+		_, mv := n.hdr.get("MIME-Version")
+		_, ct := n.hdr.get("Content-Type")
+		n.notMIME = !mv && !ct
+	}
 	n.classify(defType, depth >= maxDepth || w.parts >= maxParts)
-
 	if hasBody {
+		var cut bool
+		if t, cut, err = w.cutAfterHeader(n); err != nil {
+			return nil, t, err
+		}
+		hasBody = !cut
+	}
+	bodyStart := int64(n.part.BodyOffset)
+
+	switch {
+	case !hasBody:
+		// No body; t.end may lie past bodyStart, on the line break the
+		// header gave up, which belongs to the parent.
+		if n.isMessage() {
+			// Still a message, an empty one (what Dovecot reports).
+			n.msg = w.emptyNode(bodyStart, "text/plain")
+		}
+		if n.typ == "multipart" {
+			n.children = []*node{w.emptyNode(bodyStart, "text/plain")}
+		}
+	default:
 		startLFs := w.s.lfs
 		switch {
 		case n.typ == "multipart":
 			t, err = w.multipart(n, depth, bodyStart)
 		case n.isMessage():
-			n.msg, t, err = w.entity(depth+1, "text/plain")
+			n.msg, t, err = w.entity(depth+1, "text/plain", false)
 		default:
 			t, err = w.leaf(n, bodyStart)
 		}
@@ -84,8 +117,8 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 		if t.end > bodyStart {
 			n.bodyLFs = t.lfs - startLFs
 		}
+		n.part.BodyLength = uint64(t.end - bodyStart)
 	}
-	n.part.BodyLength = uint64(t.end - bodyStart)
 	if n.typ == "text" || n.isMessage() {
 		n.part.Lines = uint32(min(n.bodyLFs, 1<<32-1))
 	}
@@ -98,9 +131,27 @@ func (w *walker) entity(depth int, defType string) (*node, term, error) {
 	return n, t, nil
 }
 
+// emptyNode is an entity with neither header nor body at off: the child
+// the BODYSTRUCTURE grammar needs in a multipart without parts (RFC 9051 §9
+// body-type-mpart), or the message of a message/rfc822 part without
+// content. Like Dovecot, it is reported as an empty text/plain part.
+func (w *walker) emptyNode(off int64, defType string) *node {
+	n := &node{part: &metadatapb.MimePart{HeaderOffset: uint64(off), BodyOffset: uint64(off)}}
+	n.classify(defType, true)
+	return n
+}
+
 // header reads n's header block: up to and including the blank line
 // (hasBody), or up to a boundary line or EOF, which also end the entity
 // (t says how). It sets HeaderLength and BodyOffset.
+//
+// A header cut short by a boundary does not keep the line break of its
+// last line: the CRLF before a boundary belongs to the boundary (RFC 2046
+// §5.1.1). Dovecot then counts that line break in the enclosing entity's
+// body, which matters when that is a message/rfc822 part: its body runs to
+// the boundary line, while the message inside ends before the line break.
+// postbus does the same (t.end is the start of the boundary line), so that
+// sizes and sections agree with Dovecot's.
 func (w *walker) header(n *node) (t term, hasBody bool, err error) {
 	s := w.s
 	hdrStart := s.pos
@@ -114,10 +165,7 @@ func (w *walker) header(n *node) (t term, hasBody bool, err error) {
 			break
 		}
 		if idx, isClose := w.boundary(); idx >= 0 {
-			// A header cut short by a boundary: no body, and the line
-			// break before the boundary belongs to the boundary.
-			end := max(s.start-int64(s.prevBrk), hdrStart)
-			t = term{idx: idx, isClose: isClose, end: end}
+			t = w.cutTerm(idx, isClose, hdrStart)
 			break
 		}
 		if room := maxHeaderSize - len(n.rawHdr); room > 0 {
@@ -128,13 +176,62 @@ func (w *walker) header(n *node) (t term, hasBody bool, err error) {
 			break
 		}
 	}
-	bodyStart := s.pos
+	hdrEnd := s.pos
 	if !hasBody {
-		bodyStart = t.end
+		hdrEnd = t.hdrEnd
+		if t.idx < 0 {
+			hdrEnd = t.end
+		}
 	}
-	n.part.HeaderLength = uint64(bodyStart - hdrStart)
-	n.part.BodyOffset = uint64(bodyStart)
+	n.part.HeaderLength = uint64(hdrEnd - hdrStart)
+	n.part.BodyOffset = uint64(hdrEnd)
 	return t, hasBody, nil
+}
+
+// cutTerm is the term of an entity whose header the boundary line just
+// read cuts short (see header): the header ends before the line break
+// that precedes the boundary line, when that line break is the header's.
+func (w *walker) cutTerm(idx int, isClose bool, hdrStart int64) term {
+	s := w.s
+	t := term{idx: idx, isClose: isClose, last: s.brk == 0, end: s.start, lfs: s.lfs - int64(min(s.brk, 1)), hdrEnd: s.start}
+	if s.start-int64(s.prevBrk) >= hdrStart {
+		t.hdrEnd -= int64(s.prevBrk)
+	}
+	return t
+}
+
+// cutAfterHeader looks at the line after n's blank line: when it is the
+// boundary of an enclosing multipart, the entity has no body and, like a
+// header cut short by a boundary, gives its last line break, the blank
+// line's, to the enclosing entity (Dovecot reads it so: the blank line is
+// the line break before the boundary, RFC 2046 §5.1.1). A multipart's own
+// boundary right after its header starts its body as usual.
+func (w *walker) cutAfterHeader(n *node) (term, bool, error) {
+	s := w.s
+	// Kept as much of as a header line would be: for a message/rfc822
+	// part, the line is the first of the encapsulated header.
+	ok, err := s.next(maxHeaderSize + maxLineKeep)
+	if err != nil || !ok {
+		return term{}, false, err
+	}
+	own := -1
+	if b := n.boundary(); n.typ == "multipart" && b != "" {
+		w.bounds = append(w.bounds, b)
+		own = len(w.bounds) - 1
+	}
+	idx, isClose := w.boundary()
+	if own >= 0 {
+		w.bounds = w.bounds[:own]
+	}
+	if idx < 0 || idx == own {
+		s.unread()
+		return term{}, false, nil
+	}
+	hdrStart := int64(n.part.HeaderOffset)
+	t := w.cutTerm(idx, isClose, hdrStart)
+	n.part.HeaderLength = uint64(t.hdrEnd - hdrStart)
+	n.part.BodyOffset = uint64(t.hdrEnd)
+	return t, true, nil
 }
 
 // classify sets n's media type, parameters, encoding and charset from its
@@ -143,21 +240,21 @@ func (w *walker) header(n *node) (t term, hasBody bool, err error) {
 func (n *node) classify(defType string, limited bool) {
 	n.parseContentType(defType)
 	n.part.TransferEncoding = n.cte()
-	if n.isMessage() && !identityCTE(n.part.TransferEncoding) {
-		// An encoded message cannot be walked; present it as an
-		// attachment rather than as a message without envelope.
+	if n.typ == "multipart" && n.sub == "" {
+		// "Content-Type: multipart" names no multipart subtype and has no
+		// parameters to split it by: Dovecot reports the part as
+		// application/octet-stream, an opaque attachment, and so does
+		// postbus.
 		n.typ, n.sub = "application", "octet-stream"
 	}
 	if (n.typ == "multipart" || n.isMessage()) && limited {
 		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
 	}
-	if n.typ == "multipart" && n.boundary() == "" {
-		// RFC 2046 §5.1.1 requires the parameter; without it the body
-		// cannot be split. As text/plain (RFC 2045 §5.2's advice for an
-		// invalid Content-Type) the content stays readable as part 1;
-		// Dovecot reports an empty part instead (DIFFERENCES.md).
-		n.typ, n.sub, n.params = "text", "plain", []param{{"charset", "us-ascii"}}
-	}
+	// A message/rfc822 part with a base64 or quoted-printable encoding
+	// (RFC 2046 §5.2.1 allows only 7bit, 8bit and binary) is still walked
+	// as the message its Content-Type says, over the octets as they are:
+	// that is what Dovecot does, with an envelope of what the encoded text
+	// yields (usually nothing) and the encoding reported in body-fld-enc.
 	n.part.ContentType = n.typ + "/" + n.sub
 	for _, p := range n.params {
 		if p.name == "charset" {
@@ -168,29 +265,56 @@ func (n *node) classify(defType string, limited bool) {
 }
 
 // boundary returns the index in w.bounds of the boundary the current line
-// delimits, or -1. When several match (one boundary a prefix of another),
-// the longest wins, then the innermost.
+// delimits, or -1, and whether the line is its close delimiter. Only the
+// start of the line has to match (RFC 2046 §5.1.1, "NOTE TO IMPLEMENTORS":
+// "compare the boundary value with the beginning of each candidate
+// line"); what follows, transport padding or junk, is ignored.
+//
+// When several boundaries match (one a prefix of another), the choice is
+// Dovecot's: from the innermost outwards, a longer match replaces a
+// shorter one, and the search stops at a boundary that is the whole line
+// (without a final "--"). So with "b" inside "b-", "--b--" closes "b";
+// with "b-" inside "b", it is a delimiter of "b-"; with "ab" inside "abc",
+// "--abc" belongs to "abc".
 func (w *walker) boundary() (int, bool) {
-	if w.s.length < 3 || w.s.text[0] != '-' {
+	s := w.s
+	t := s.content()
+	if len(t) < 2 || t[0] != '-' || t[1] != '-' {
 		return -1, false
 	}
-	best, bestClose := -1, false
+	cand := t[2:]
+	whole := len(cand) // the line's boundary, if it is one exactly
+	if s.truncated {
+		whole = -1
+	} else if s.brk > 0 && whole > 2 && bytes.HasSuffix(cand, []byte("--")) {
+		whole -= 2
+	}
+	best := -1
 	for i := len(w.bounds) - 1; i >= 0; i-- {
-		if best >= 0 && len(w.bounds[i]) <= len(w.bounds[best]) {
+		b := w.bounds[i]
+		if !bytes.HasPrefix(cand, []byte(b)) {
 			continue
 		}
-		if ok, isClose := w.s.matchBoundary(w.bounds[i]); ok {
-			best, bestClose = i, isClose
+		if best < 0 || len(b) > len(w.bounds[best]) {
+			best = i
+			if len(b) == whole {
+				break
+			}
 		}
 	}
-	return best, bestClose
+	if best < 0 {
+		return -1, false
+	}
+	return best, bytes.HasPrefix(cand[len(w.bounds[best]):], []byte("--"))
 }
 
-// scanBody reads lines up to a boundary of an enclosing multipart or EOF.
-// The line break before a boundary belongs to the delimiter (RFC 2046
-// §5.1.1), not to the body. With capture it keeps the first bytes in
-// w.previewBody.
-func (w *walker) scanBody(bodyStart int64, capture bool) (term, error) {
+// scanBody reads lines from from up to a boundary of an enclosing
+// multipart or EOF. The line break before a boundary belongs to the
+// delimiter (RFC 2046 §5.1.1), not to the body, when it lies in the text
+// scanned: a line break consumed before from (the blank line ending a
+// header, the end of a close delimiter line) stays where it is. With
+// capture it keeps the first bytes in w.previewBody.
+func (w *walker) scanBody(from int64, capture bool) (term, error) {
 	s := w.s
 	for {
 		ok, err := s.next(maxLineKeep)
@@ -201,12 +325,10 @@ func (w *walker) scanBody(bodyStart int64, capture bool) (term, error) {
 			return term{idx: -1, end: s.pos, lfs: s.lfs}, nil
 		}
 		if idx, isClose := w.boundary(); idx >= 0 {
-			t := term{idx: idx, isClose: isClose, end: s.start - int64(s.prevBrk), lfs: s.lfs - int64(min(s.brk, 1))}
-			if s.prevBrk > 0 {
+			t := term{idx: idx, isClose: isClose, last: s.brk == 0, end: s.start, lfs: s.lfs - int64(min(s.brk, 1))}
+			if s.prevBrk > 0 && s.start-int64(s.prevBrk) >= from {
+				t.end -= int64(s.prevBrk)
 				t.lfs--
-			}
-			if t.end < bodyStart {
-				t.end = bodyStart
 			}
 			return t, nil
 		}
@@ -233,6 +355,15 @@ func (w *walker) leaf(n *node, bodyStart int64) (term, error) {
 // multipart walks the body of a multipart entity: preamble, parts,
 // epilogue (RFC 2046 §5.1.1).
 func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
+	if n.boundary() == "" {
+		// RFC 2046 §5.1.1 requires the parameter; without it the body
+		// cannot be split. Like Dovecot, the multipart stays one, its
+		// body runs as a leaf's would, and it is reported with one empty
+		// part (the grammar needs one, RFC 9051 §9 body-type-mpart).
+		t, err := w.scanBody(bodyStart, false)
+		n.children = []*node{w.emptyNode(bodyStart, "text/plain")}
+		return t, err
+	}
 	w.bounds = append(w.bounds, n.boundary())
 	mine := len(w.bounds) - 1
 	defer func() { w.bounds = w.bounds[:mine] }()
@@ -242,7 +373,10 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 		childType = "message/rfc822"
 	}
 	t, err := w.scanBody(bodyStart, false) // preamble
-	for err == nil && t.idx == mine && !t.isClose {
+	// A delimiter line that ends the message without a line break starts
+	// no part: nothing follows it, not even an empty header (Dovecot
+	// reports no part there either).
+	for err == nil && t.idx == mine && !t.isClose && !t.last {
 		if w.parts >= maxParts {
 			// Past the limit the remaining parts are skipped: they
 			// stay inside this multipart's body but get no MimePart
@@ -251,7 +385,7 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 			continue
 		}
 		var c *node
-		c, t, err = w.entity(depth+1, childType)
+		c, t, err = w.entity(depth+1, childType, true)
 		if err == nil {
 			n.children = append(n.children, c)
 		}
@@ -260,56 +394,39 @@ func (w *walker) multipart(n *node, depth int, bodyStart int64) (term, error) {
 		return t, err
 	}
 	if t.idx == mine {
-		// Close delimiter: the epilogue runs to an outer boundary.
+		// Close delimiter: the epilogue runs from the end of its line to
+		// an outer boundary. The close delimiter line, its line break
+		// included, is this multipart's, so the line break only goes to
+		// the next boundary when an epilogue stands between them
+		// (Dovecot draws the line there too; RFC 2046 §5.1.1's grammar,
+		// close-delimiter [CRLF epilogue], gives that break to the
+		// epilogue).
 		w.bounds = w.bounds[:mine]
-		t, err = w.scanBody(bodyStart, false)
+		t, err = w.scanBody(w.s.pos, false)
 	}
 	if len(n.children) == 0 {
 		// The grammar needs at least one part (RFC 9051 §9 body-type-mpart);
 		// like Dovecot, report one empty text/plain part.
-		n.children = []*node{{
-			part: &metadatapb.MimePart{
-				HeaderOffset: uint64(bodyStart), BodyOffset: uint64(bodyStart),
-				ContentType: "text/plain", Charset: "us-ascii",
-			},
-			typ: "text", sub: "plain", params: []param{{"charset", "us-ascii"}},
-		}}
+		n.children = []*node{w.emptyNode(bodyStart, "text/plain")}
 	}
 	return t, err
 }
 
-// parseContentType sets typ, sub and params from Content-Type (RFC 2045 §5),
-// falling back to text/plain; charset=us-ascii (RFC 2045 §5.2) when the
-// field is absent or its media type unparseable.
+// parseContentType sets typ, sub and params from Content-Type (RFC 2045
+// §5; malformed values as parseContentType reads them). Without the field
+// the type is defType: text/plain; charset=us-ascii (RFC 2045 §5.1), or
+// message/rfc822 in a digest. A field that is present but empty has an
+// empty type, as in Dovecot.
 func (n *node) parseContentType(defType string) {
 	v, ok := n.hdr.get("Content-Type")
-	if ok && v != "" {
-		mt, ps := parseParamField(v)
-		typ, sub, _ := strings.Cut(mt, "/")
-		typ, sub = strings.TrimSpace(typ), strings.TrimSpace(sub)
-		if isToken(typ) && isToken(sub) {
-			n.typ, n.sub, n.params = typ, sub, ps
-			n.defaultCharset()
-			return
-		}
-		defType = "text/plain"
+	if !ok {
+		n.typ, n.sub, _ = strings.Cut(defType, "/")
+		n.defaultCharset()
+		return
 	}
-	n.typ, n.sub, _ = strings.Cut(defType, "/")
+	mt := parseContentType(v)
+	n.typ, n.sub, n.params = mt.typ, mt.sub, mt.params
 	n.defaultCharset()
-}
-
-// isToken reports whether s is a non-empty RFC 2045 §5.1 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // defaultCharset adds charset=us-ascii to text/* without one: RFC 2045
@@ -336,13 +453,29 @@ func (n *node) boundary() string {
 }
 
 // cte returns the lower-case Content-Transfer-Encoding mechanism (RFC 2045
-// §6.1), "" when absent; a trailing comment or junk is ignored.
+// §6.1), comments around it allowed; "" when absent or empty. A value that
+// is not one token ("base64 junk") is returned whole: it names no
+// encoding, so BINARY answers NO [UNKNOWN-CTE] (RFC 3516 §4.2) and
+// BODYSTRUCTURE reports 7bit (see validCTE), both as Dovecot does.
 func (n *node) cte() string {
 	v, _ := n.hdr.get("Content-Transfer-Encoding")
-	if i := strings.IndexAny(v, " \t(;"); i >= 0 {
-		v = v[:i]
+	l := &lexer{s: v}
+	l.skipCFWS()
+	var b strings.Builder
+	if l.token(&b) != atEnd {
+		return strings.ToLower(strings.TrimSpace(v))
 	}
-	return strings.ToLower(v)
+	return strings.ToLower(b.String())
+}
+
+// validCTE reports whether enc, as cte returns it, is a single token.
+func validCTE(enc string) bool {
+	for i := 0; i < len(enc); i++ {
+		if !isTokenChar(enc[i]) {
+			return false
+		}
+	}
+	return enc != ""
 }
 
 func (n *node) isMessage() bool {

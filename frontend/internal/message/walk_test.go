@@ -45,6 +45,18 @@ func TestWalkEdgeCases(t *testing.T) {
 		msg:    crlf("Content-Type: multipart/mixed; boundary=ab\n\n--ab\nContent-Type: multipart/alternative; boundary=abc\n\n--abc\n\none\n--abc\n\ntwo\n--abc--\n--ab\n\nthree\n--ab--\n"),
 		bodies: []string{"one", "two", "three"},
 	}, {
+		// "b-" inside "b": "--b--" is a delimiter of the inner "b-"
+		// (the innermost match, longer than "b"), as in Dovecot.
+		name:   "inner boundary extends the outer one",
+		msg:    crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/alternative; boundary=b-\n\n--b-\n\none\n--b--\ntwo\n--b--\n"),
+		bodies: []string{"one", "", ""},
+	}, {
+		// "b" inside "b-": "--b--" closes the inner "b", which is the
+		// whole line without its "--"; "--b---" then closes "b-".
+		name:   "outer boundary extends the inner one",
+		msg:    crlf("Content-Type: multipart/mixed; boundary=b-\n\n--b-\nContent-Type: multipart/alternative; boundary=b\n\n--b\n\none\n--b--\ntwo\n--b---\n"),
+		bodies: []string{"one"},
+	}, {
 		// The same boundary reused inside (RFC 2046 §5.1.2 forbids it):
 		// the innermost multipart owns it until its close delimiter.
 		name:   "boundary reused by a nested multipart",
@@ -145,5 +157,102 @@ func TestHeaderFields(t *testing.T) {
 	}
 	if got := string(filterFields([]byte("A: 1\r\n"), []string{"A"}, true)); got != "" {
 		t.Errorf("no body, nothing left: %q", got)
+	}
+}
+
+// TestPartExtents pins where parts start and end in the cases where
+// postbus reads like Dovecot rather than by the strictest reading of RFC
+// 2046 (DIFFERENCES.md D2, D4, D5): the line break that ends a nested
+// close delimiter line stays in the nested multipart, and only an epilogue
+// after it gives its last line break to the next boundary; a header that a
+// boundary cuts short, right after its blank line or without one, gives
+// its last line break to the enclosing entity. Expectations are Dovecot
+// 2.3.19's BODY[n], BODY[n.MIME] and BODY[n.HEADER].
+func TestPartExtents(t *testing.T) {
+	type extent struct {
+		path      []int
+		mime      string // BODY[path.MIME], checked when set or when emptyMIME
+		emptyMIME bool
+		body      string // BODY[path]
+		inner     string // BODY[path.HEADER] of a message/rfc822 part
+		lines     uint32
+		withLines bool
+	}
+	for _, tc := range []struct {
+		name  string
+		msg   string
+		parts []extent
+	}{{
+		name: "close delimiters and epilogues",
+		msg: crlf("Content-Type: multipart/mixed; boundary=o\n\n" +
+			"--o\nContent-Type: multipart/alternative; boundary=a\n\n--a\n\nx\n--a--\n" +
+			"--o\nContent-Type: multipart/alternative; boundary=b\n\n--b\n\ny\n--b--\nepilogue\n" +
+			"--o\nContent-Type: multipart/alternative; boundary=c\n\n--c\n\nz\n--c--\n\n" +
+			"--o\nContent-Type: message/rfc822\n\nContent-Type: multipart/mixed; boundary=m\n\n--m\n\nw\n--m--\n\n\n" +
+			"--o--\n"),
+		parts: []extent{
+			{path: []int{1}, body: "--a\r\n\r\nx\r\n--a--\r\n"},
+			{path: []int{1, 1}, body: "x"},
+			{path: []int{2}, body: "--b\r\n\r\ny\r\n--b--\r\nepilogue"},
+			{path: []int{3}, body: "--c\r\n\r\nz\r\n--c--\r\n"},
+			{path: []int{4}, body: "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\r\nw\r\n--m--\r\n\r\n",
+				inner: "Content-Type: multipart/mixed; boundary=m\r\n\r\n", lines: 7, withLines: true},
+		},
+	}, {
+		name: "headers cut short by a boundary",
+		msg: crlf("Content-Type: multipart/mixed; boundary=z\n\n" +
+			"--z\nContent-Type: message/rfc822\n\nSubject: x\n" +
+			"--z\nContent-Type: text/plain\n\n" +
+			"--z\nContent-Type: message/rfc822\n\nSubject: y\n\n" +
+			"--z\nContent-Type: text/plain\n" +
+			"--z\nContent-Type: message/rfc822\n\n" +
+			"--z--\n"),
+		parts: []extent{
+			{path: []int{1}, mime: "Content-Type: message/rfc822\r\n\r\n", body: "Subject: x\r\n", inner: "Subject: x", lines: 1, withLines: true},
+			{path: []int{2}, mime: "Content-Type: text/plain\r\n", body: "", lines: 0, withLines: true},
+			{path: []int{3}, mime: "Content-Type: message/rfc822\r\n\r\n", body: "Subject: y\r\n\r\n", inner: "Subject: y\r\n", lines: 2, withLines: true},
+			{path: []int{4}, mime: "Content-Type: text/plain", body: ""},
+			{path: []int{5}, mime: "Content-Type: message/rfc822\r\n", body: "", inner: "", lines: 0, withLines: true},
+		},
+	}, {
+		name: "multipart without boundary",
+		msg:  crlf("Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed\n\n--x\n\nhi\n--x--\n--o--\n"),
+		parts: []extent{
+			{path: []int{1}, mime: "Content-Type: multipart/mixed\r\n\r\n", body: "--x\r\n\r\nhi\r\n--x--"},
+			{path: []int{1, 1}, emptyMIME: true, body: ""},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := analyze(t, tc.msg)
+			for _, e := range tc.parts {
+				p := m.Part
+				for _, n := range e.path {
+					if p.Message != nil {
+						p = p.Message
+					}
+					if n > len(p.Children) {
+						t.Fatalf("%v: no part %d", e.path, n)
+					}
+					p = p.Children[n-1]
+				}
+				mime := tc.msg[p.HeaderOffset : p.HeaderOffset+p.HeaderLength]
+				body := tc.msg[p.BodyOffset : p.BodyOffset+p.BodyLength]
+				if (e.mime != "" || e.emptyMIME) && mime != e.mime {
+					t.Errorf("%v.MIME = %q, want %q", e.path, mime, e.mime)
+				}
+				if body != e.body {
+					t.Errorf("%v = %q, want %q", e.path, body, e.body)
+				}
+				if e.withLines && p.Lines != e.lines {
+					t.Errorf("%v lines = %d, want %d", e.path, p.Lines, e.lines)
+				}
+				if p.Message != nil {
+					q := p.Message
+					if h := tc.msg[q.HeaderOffset : q.HeaderOffset+q.HeaderLength]; h != e.inner {
+						t.Errorf("%v.HEADER = %q, want %q", e.path, h, e.inner)
+					}
+				}
+			}
+		})
 	}
 }

@@ -132,11 +132,29 @@ func (e *evaluation) walkPart(p *metadatapb.MimePart, s textSink, headers bool, 
 			}
 		}
 		return e.walkPart(inner, s, headers, depth+1)
-	case ct == "" || strings.HasPrefix(ct, "text/"):
+	case searchable(ct, p.GetTransferEncoding()):
 		return e.walkText(p.GetBodyOffset(), p.GetBodyLength(), p.GetTransferEncoding(), p.GetCharset(), s)
 	default:
 		return false, nil // non-text parts are not searched
 	}
+}
+
+// searchable reports whether a leaf with media type ct ("type/subtype" as
+// stored) and transfer encoding cte is searched as text, as Dovecot
+// decides (frontend/testdata/dovediff/DIFFERENCES.md): text/* with a
+// subtype ("text" alone or "text/" is a malformed type), any other
+// message/* (delivery-status, partial, ...), and no Content-Type at all
+// (RFC 2045 §5.2); and only under an encoding the walk can read: a body
+// under an unknown or malformed encoding ("x-uuencode", "base64 junk")
+// is not searched at all, rather than searched as encoded text.
+func searchable(ct, cte string) bool {
+	switch strings.ToLower(cte) {
+	case "", "7bit", "8bit", "binary", "base64", "quoted-printable":
+	default:
+		return false
+	}
+	typ, sub, _ := strings.Cut(ct, "/")
+	return ct == "" || (typ == "text" || typ == "message") && sub != ""
 }
 
 // blobRange converts a stored offset and length to BodySource arguments;

@@ -378,3 +378,41 @@ func deepPart(n int, at uint64) *metadatapb.MimePart {
 	}
 	return p
 }
+
+// TestSearchableParts: which leaves BODY reads, as Dovecot decides (the
+// frontend's Dovecot differential checks the same on real messages).
+func TestSearchableParts(t *testing.T) {
+	for _, tc := range []struct {
+		ct, cte string
+		want    bool
+	}{
+		{"", "", true},
+		{"text/plain", "", true},
+		{"text/html", "quoted-printable", true},
+		{"text/plain", "BASE64", true},
+		{"message/delivery-status", "7bit", true},
+		{"message/rfc822x", "", true},
+		{"text/", "", false},
+		{"text", "", false},
+		{"/", "", false},
+		{"garbage/", "", false},
+		{"application/pdf", "base64", false},
+		{"image/png", "", false},
+		{"text/plain", "x-uuencode", false},
+		{"text/plain", "base64 junk", false},
+		{"text/plain", "7bit junk", false},
+	} {
+		if got := searchable(tc.ct, tc.cte); got != tc.want {
+			t.Errorf("searchable(%q, %q) = %v, want %v", tc.ct, tc.cte, got, tc.want)
+		}
+	}
+	// Through Match: a message/* leaf is searched, a part under an
+	// unknown encoding is not.
+	status := crlf("Subject: s\nContent-Type: multipart/report; boundary=r\n\n--r\nContent-Type: message/delivery-status\n\nAction: failed\n--r\nContent-Type: text/plain\nContent-Transfer-Encoding: x-unknown\n\nhidden words\n--r--\n")
+	if ok, _ := matchOne(t, status, kBody("action: FAILED"), 0); !ok {
+		t.Errorf("message/delivery-status text not found")
+	}
+	if ok, _ := matchOne(t, status, kBody("hidden words"), 0); ok {
+		t.Errorf("a part under an unknown encoding was searched")
+	}
+}

@@ -59,10 +59,13 @@
 //     with quoting removed ("Doe, John" <j@x> matches `Doe, John <j@x>`),
 //     close to Dovecot's normalised-address match.
 //   - BODY walks the MIME tree (MessageMeta.part). text/* parts (a missing
-//     Content-Type counts as text/plain, RFC 2045 §5.2) are transfer-decoded
-//     (base64, quoted-printable) and charset-decoded to UTF-8, then searched
-//     as a stream that stops at the first match. Non-text parts (images,
-//     application/*) are not searched, like Dovecot without FTS. No header
+//     Content-Type counts as text/plain, RFC 2045 §5.2) and message/* leaves
+//     (delivery-status, ...) are transfer-decoded (base64,
+//     quoted-printable) and charset-decoded to UTF-8, then searched as a
+//     stream that stops at the first match. Non-text parts (images,
+//     application/*, a malformed type such as "text" without subtype) and
+//     parts under an unknown or malformed transfer encoding are not
+//     searched, like Dovecot without FTS. No header
 //     field is searched (RFC 9051 §6.4.4: BODY "doesn't match any header
 //     fields"), not even those of an encapsulated message/rfc822, whose
 //     body is; a message/rfc822 without a parsed inner tree is searched as
