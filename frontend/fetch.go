@@ -187,6 +187,24 @@ type fetchWriter struct {
 	items  []wire.FetchItem
 	names  []string // response names of the section items (fetchNames)
 	hdrIdx []int    // per item, its MessageRecord.header_sections index or -1 (headerFilters)
+
+	// Per-message scratch, reused from one message to the next: a page
+	// of a message list is many small responses.
+	secs  []*section
+	sizes []int64
+	mem   []section
+}
+
+// scratch returns cleared per-item slices for one message.
+func (w *fetchWriter) scratch() ([]*section, []int64) {
+	n := len(w.items)
+	if len(w.secs) < n {
+		w.secs, w.sizes, w.mem = make([]*section, n), make([]int64, n), make([]section, n)
+	}
+	secs, sizes := w.secs[:n], w.sizes[:n]
+	clear(secs)
+	clear(sizes)
+	return secs, sizes
 }
 
 // writeFetch writes one "* seq FETCH (...)" response.
@@ -202,7 +220,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 	if err := checkObjectIDs(rec, items); err != nil { // objectid.go
 		return err
 	}
-	secs := make([]*section, len(items))
+	secs, sizes := w.scratch()
 	defer func() {
 		for _, s := range secs {
 			if s != nil && s.rc != nil {
@@ -210,13 +228,13 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			}
 		}
 	}()
-	sizes := make([]int64, len(items))
 	for i, it := range items {
 		if k := w.hdrIdx[i]; k >= 0 {
 			// Filtered by the node; ours to modify.
 			b := message.ApplyPartial(rec.HeaderSections[k], it.Partial)
 			replaceNUL(b)
-			secs[i] = &section{mem: b}
+			w.mem[i] = section{mem: b}
+			secs[i] = &w.mem[i]
 			continue
 		}
 		sec, bin, ok := sectionOf(it)

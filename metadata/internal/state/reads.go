@@ -45,8 +45,14 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 	if set != nil {
 		ranges = normalize(set)
 	}
+	epoch := s.cache.epoch.Load() // before the snapshot (stateCache)
 	return s.read(user, func(v *view) error {
-		if _, err := v.mailbox(mbox); err != nil {
+		mb, err := v.mailbox(mbox)
+		if err != nil {
+			return err
+		}
+		cached, err := s.cachedStates(v, mbox, stampOf(epoch, mb), false)
+		if err != nil {
 			return err
 		}
 		var scratch []byte
@@ -85,7 +91,7 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 			}
 			return metaIt.ValueAndErr()
 		}
-		return v.forEachState(mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
+		return v.eachState(cached, mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			if st.ModSeq <= r.ChangedSince {
 				return true, nil
 			}

@@ -176,17 +176,30 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 	})
 }
 
+// cachedStates returns the mailbox's states from the state cache when it
+// holds them as of st. Otherwise, with fill, it reads them all into the
+// cache first (for reads that walk the whole mailbox anyway: SEARCH,
+// SELECT); without, it returns nil (a FETCH of a few messages must not
+// pay for reading all of them).
+func (s *Store) cachedStates(v *view, mbox uint64, st stamp, fill bool) (*mailboxStates, error) {
+	k := cacheKey{shard: v.shard, user: v.user, mbox: mbox}
+	if e := s.cache.get(k, st); e != nil || !fill || int(st.messages) > s.cache.limit {
+		return e, nil
+	}
+	e, err := v.loadStates(mbox, st)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(k, e)
+	return e, nil
+}
+
 // scanCached is Scan of states only, from the state cache, filled first
 // when it does not hold the mailbox as of st.
 func (s *Store) scanCached(v *view, mbox uint64, st stamp, ranges []uidRange, fn func(*ScanMsg) error) error {
-	k := cacheKey{shard: v.shard, user: v.user, mbox: mbox}
-	e := s.cache.get(k, st)
-	if e == nil {
-		var err error
-		if e, err = v.loadStates(mbox, st); err != nil {
-			return err
-		}
-		s.cache.put(k, e)
+	e, err := s.cachedStates(v, mbox, st, true)
+	if err != nil {
+		return err
 	}
 	var m ScanMsg
 	return e.each(ranges, func(i int) (bool, error) {

@@ -17,8 +17,15 @@ import (
 // (the frontend adds the system flags to its FLAGS response).
 func (s *Store) Select(req *metadatapb.SelectRequest) (*metadatapb.SelectResponse, error) {
 	resp := &metadatapb.SelectResponse{}
+	epoch := s.cache.epoch.Load() // before the view (stateCache)
 	fill := func(v *view) (schema.MailboxRecord, error) {
 		mb, err := v.mailbox(req.MailboxId)
+		if err != nil {
+			return mb, err
+		}
+		// SELECT reads every state: it fills the state cache for the
+		// FETCH and SEARCH commands that follow.
+		cached, err := s.cachedStates(v, req.MailboxId, stampOf(epoch, mb), true)
 		if err != nil {
 			return mb, err
 		}
@@ -29,7 +36,7 @@ func (s *Store) Select(req *metadatapb.SelectRequest) (*metadatapb.SelectRespons
 		resp.Mailbox = box
 		resp.Uids = make([]uint32, 0, mb.Messages)
 		kw := map[string]string{}
-		err = v.forEachState(req.MailboxId, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
+		err = v.eachState(cached, req.MailboxId, allUIDs, func(uid uint32, st schema.MsgState) (bool, error) {
 			resp.Uids = append(resp.Uids, uid)
 			if resp.FirstUnseenUid == 0 && st.System&schema.FlagSeen == 0 {
 				resp.FirstUnseenUid = uid

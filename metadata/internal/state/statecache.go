@@ -135,3 +135,12 @@ func (e *mailboxStates) each(ranges []uidRange, fn func(i int) (bool, error)) er
 	}
 	return nil
 }
+
+// eachState is forEachState from cached states when there are some (nil:
+// from the store).
+func (v *view) eachState(cached *mailboxStates, mbox uint64, ranges []uidRange, fn func(uid uint32, st schema.MsgState) (bool, error)) error {
+	if cached == nil {
+		return v.forEachState(mbox, ranges, fn)
+	}
+	return cached.each(ranges, func(i int) (bool, error) { return fn(cached.uids[i], cached.states[i]) })
+}
