@@ -16,6 +16,7 @@ type Client struct {
 	srv    mpb.MetadataServer
 	unary  grpc.UnaryServerInterceptor  // the chain, or nil
 	stream grpc.StreamServerInterceptor // the chain, or nil
+	w      *workers                     // goroutines of stream handlers
 }
 
 var _ mpb.MetadataClient = (*Client)(nil)
@@ -30,7 +31,7 @@ type Options struct {
 
 // New returns a Client of srv.
 func New(srv mpb.MetadataServer, opts Options) *Client {
-	return &Client{srv: srv, unary: chainUnary(opts.Unary), stream: chainStream(opts.Stream)}
+	return &Client{srv: srv, unary: chainUnary(opts.Unary), stream: chainStream(opts.Stream), w: newWorkers()}
 }
 
 // chainUnary composes interceptors so that the first is outermost.

@@ -54,7 +54,7 @@ func serverStream[Req, T any](c *Client, ctx context.Context, method string, req
 		}
 		return handler(req, &grpc.GenericServerStream[Req, T]{ServerStream: ss})
 	}
-	go func() {
+	c.w.run(func() {
 		var err error
 		if c.stream == nil {
 			err = run(c.srv, ss)
@@ -62,7 +62,7 @@ func serverStream[Req, T any](c *Client, ctx context.Context, method string, req
 			err = c.stream(c.srv, ss, &grpc.StreamServerInfo{FullMethod: method, IsServerStream: true}, run)
 		}
 		p.finish(err)
-	}()
+	})
 	return &clientSide[T]{p: p}, nil
 }
 
