@@ -75,3 +75,14 @@ func TestTreeCountsChildrenAndTheirCPU(t *testing.T) {
 		t.Errorf("self: %+v %v", u, err)
 	}
 }
+
+func TestKnownReadsOnlyLiveProcesses(t *testing.T) {
+	self := os.Getpid()
+	s, err := known(self, []int{self, 1 << 30}) // the second has exited
+	if err != nil || s.Processes != 1 || s.RSS <= 0 || s.CPU <= 0 {
+		t.Errorf("known: %+v %v", s, err)
+	}
+	if _, err := known(1<<30, []int{1 << 30}); !errors.Is(err, ErrProcstat) {
+		t.Errorf("known with the root gone: %v", err)
+	}
+}

@@ -129,17 +129,32 @@ func (l *lexer) fill() error {
 	return fmt.Errorf("%w: %w", ErrTarget, io.ErrNoProgress)
 }
 
+// peek and readByte are small enough to be inlined: they run for every
+// byte of a response line, and the call would cost more than the work.
 func (l *lexer) peek() (byte, error) {
-	if l.r == l.w {
-		if err := l.fill(); err != nil {
-			return 0, err
-		}
+	if l.r < l.w {
+		return l.buf[l.r], nil
+	}
+	return l.peekFill()
+}
+
+// peekFill is kept out of line so that its callers stay inlinable.
+//
+//go:noinline
+func (l *lexer) peekFill() (byte, error) {
+	if err := l.fill(); err != nil {
+		return 0, err
 	}
 	return l.buf[l.r], nil
 }
 
 func (l *lexer) readByte() (byte, error) {
-	c, err := l.peek()
+	if l.r < l.w {
+		c := l.buf[l.r]
+		l.r++
+		return c, nil
+	}
+	c, err := l.peekFill()
 	if err == nil {
 		l.r++
 	}
@@ -243,10 +258,12 @@ func isAtomEnd(c byte) bool {
 // readAtom appends the atom at the cursor (possibly empty) to dst.
 func (l *lexer) readAtom(dst []byte) ([]byte, error) {
 	for {
-		c, err := l.peek()
-		if err != nil {
-			return dst, err
+		if l.r == l.w { // peek, without a call per byte
+			if _, err := l.peekFill(); err != nil {
+				return dst, err
+			}
 		}
+		c := l.buf[l.r]
 		if isAtomEnd(c) {
 			return dst, nil
 		}

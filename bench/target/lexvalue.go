@@ -277,10 +277,12 @@ func (l *lexer) readItemName() error {
 	l.name = l.name[:0]
 	depth := 0
 	for {
-		c, err := l.peek()
-		if err != nil {
-			return err
+		if l.r == l.w { // peek, without a call per byte
+			if _, err := l.peekFill(); err != nil {
+				return err
+			}
 		}
+		c := l.buf[l.r]
 		if len(l.name) >= maxWordLen {
 			return malformed("FETCH item name longer than %d bytes", maxWordLen)
 		}

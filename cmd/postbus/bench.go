@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -162,8 +163,16 @@ func benchRun(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print full results as JSON instead of a table")
 	html := fs.String("html", "", "also write an HTML report with charts to FILE")
 	client := fs.String("client", string(workload.ClientLean), "client of the FETCH and SEARCH workloads: lean or goimap")
+	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile to FILE (is the client, not the server, the bottleneck?)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	names, err := workload.Parse(*list)
 	if err != nil {
@@ -305,4 +314,20 @@ func writeHTML(path, title string, results []workload.Result) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(sb.String()), 0o644)
+}
+
+// startCPUProfile profiles this process into file until stop is called.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
