@@ -329,7 +329,7 @@ func (c *conn) writeFetch(ctx context.Context, seq uint32, rec *metadatapb.Messa
 			case s.missing:
 				e.Raw(`""`)
 			case s.mem != nil:
-				if err := e.Literal(int64(len(s.mem)), bytes.NewReader(s.mem), s.binary); err != nil {
+				if err := e.LiteralBytes8(s.mem, s.binary).Err(); err != nil {
 					return &fatalError{err: err, silent: true}
 				}
 			default:
@@ -452,7 +452,7 @@ func sectionString(s *wire.Section) string {
 	}
 	if strings.HasPrefix(s.Specifier, "HEADER.FIELDS") {
 		var enc strings.Builder
-		w := wire.NewEncoder(&enc)
+		w := wire.NewEncoderSize(&enc, 256)
 		w.Raw(" (")
 		for i, f := range s.Fields {
 			if i > 0 {

@@ -22,9 +22,14 @@ type Encoder struct {
 	UTF8 bool
 }
 
-// NewEncoder returns an encoder writing to w.
-func NewEncoder(w io.Writer) *Encoder {
-	return &Encoder{w: bufio.NewWriterSize(w, 32*1024)}
+// NewEncoder returns an encoder writing to w, for a connection: a 32 KiB
+// buffer, so that a page of FETCH responses leaves in few writes.
+func NewEncoder(w io.Writer) *Encoder { return NewEncoderSize(w, 32*1024) }
+
+// NewEncoderSize returns an encoder writing to w through a buffer of size
+// bytes (small ones to render a string).
+func NewEncoderSize(w io.Writer, size int) *Encoder {
+	return &Encoder{w: bufio.NewWriterSize(w, size)}
 }
 
 // Reset makes the encoder write to w (after STARTTLS or COMPRESS).
@@ -67,8 +72,8 @@ func (e *Encoder) CRLF() *Encoder { return e.Raw("\r\n") }
 // Number writes an unsigned number.
 func (e *Encoder) Number(n uint64) *Encoder {
 	if e.err == nil {
-		var buf [20]byte
-		_, e.err = e.w.Write(strconv.AppendUint(buf[:0], n, 10))
+		// Formatted in the buffer's free space: no allocation.
+		_, e.err = e.w.Write(strconv.AppendUint(e.w.AvailableBuffer(), n, 10))
 	}
 	return e
 }
@@ -138,6 +143,15 @@ func (e *Encoder) Literal(size int64, r io.Reader, binary bool) error {
 func (e *Encoder) LiteralBytes(b []byte) *Encoder {
 	e.Raw("{").Number(uint64(len(b))).Raw("}\r\n")
 	return e.RawBytes(b)
+}
+
+// LiteralBytes8 writes b as a literal8 when binary (RFC 3516), else as a
+// literal: Literal for content already in memory.
+func (e *Encoder) LiteralBytes8(b []byte, binary bool) *Encoder {
+	if binary {
+		e.Raw("~")
+	}
+	return e.LiteralBytes(b)
 }
 
 func (e *Encoder) literalString(s string) *Encoder {

@@ -57,7 +57,7 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 		}
 		var scratch []byte
 		var sections sectionArena
-		var recs recordAlloc
+		recs := recordAlloc{first: blockFor(ranges)}
 		filters := compileHeaders(r.Headers)
 		// Header sections naming only list fields are answered from the
 		// list header; a message stored without one falls back to its
@@ -155,6 +155,7 @@ func (v *view) mailboxIter(table byte, mbox uint64) (*stepIter, error) {
 // recordAlloc hands out records with their states from blocks: one
 // allocation per block instead of two per message of a FETCH.
 type recordAlloc struct {
+	first  int // size of the first block (blockFor); later ones are recordBlock
 	recs   []metadatapb.MessageRecord
 	states []metadatapb.MessageState
 }
@@ -164,14 +165,32 @@ const recordBlock = 64
 
 func (a *recordAlloc) next(uid uint32, st schema.MsgState) *metadatapb.MessageRecord {
 	if len(a.recs) == 0 {
-		a.recs = make([]metadatapb.MessageRecord, recordBlock)
-		a.states = make([]metadatapb.MessageState, recordBlock)
+		n := recordBlock
+		if a.first > 0 {
+			n, a.first = a.first, 0
+		}
+		a.recs = make([]metadatapb.MessageRecord, n)
+		a.states = make([]metadatapb.MessageState, n)
 	}
 	r, s := &a.recs[0], &a.states[0]
 	a.recs, a.states = a.recs[1:], a.states[1:]
 	s.Uid, s.Modseq, s.Flags = uid, st.ModSeq, flagList(st)
 	r.State = s
 	return r
+}
+
+// blockFor is the first record block of a read of ranges: as many
+// records as the ranges can hold, up to recordBlock (a page of 50
+// messages allocates 50).
+func blockFor(ranges []uidRange) int {
+	n := uint64(0)
+	for _, r := range ranges {
+		n += uint64(r.hi) - uint64(r.lo) + 1
+		if n >= recordBlock {
+			return recordBlock
+		}
+	}
+	return max(int(n), 1)
 }
 
 // Changes returns what changed in a mailbox after since: messages added or
