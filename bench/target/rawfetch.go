@@ -30,40 +30,62 @@ func (l *lexer) readFetch(tag []byte, want [][]byte) (int64, error) {
 	full := uint64(1)<<len(want) - 1
 	var n int64
 	var lacking error
+	err := l.readResponses("FETCH", tag, func(h respHead) (bool, error) {
+		if !h.hasNum || !bytes.EqualFold(h.word, wordFETCH) {
+			return false, nil
+		}
+		seen, err := l.fetchItems(want)
+		if err != nil {
+			return true, err
+		}
+		if seen != full && lacking == nil {
+			lacking = fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrMissingItem, h.num, missing(want, seen))
+		}
+		n++
+		return true, nil
+	})
+	if err == nil {
+		err = lacking
+	}
+	return n, err
+}
+
+// readResponses reads the responses to the command (named cmd in errors)
+// sent with tag, through its tagged completion. data gets each untagged
+// response that is not a status response or BYE, after its head, and
+// says whether it read the rest; the others are skipped. A continuation
+// request (RFC 9051 §7.5: the command's literals, if any, were all sent by
+// now), BYE, a foreign tag or a NO/BAD completion end it with an error.
+func (l *lexer) readResponses(cmd string, tag []byte, data func(respHead) (bool, error)) error {
 	for {
 		h, err := l.head()
 		if err != nil {
-			return n, err
+			return err
 		}
 		switch {
 		case h.kind == respContinue:
-			// RFC 9051 §7.5: only a command that sent a synchronizing
-			// literal may be answered with "+"; FETCH sends none.
-			return n, malformed("continuation request during FETCH: %q", h.text)
+			return malformed("continuation request during %s: %q", cmd, h.text)
 		case h.kind == respTagged:
 			if !bytes.Equal(h.tag, tag) {
-				return n, malformed("completion for tag %q during FETCH %s", h.tag, tag)
+				return malformed("completion for tag %q during %s %s", h.tag, cmd, tag)
 			}
 			if bytes.EqualFold(h.word, wordOK) {
-				return n, lacking
+				return nil
 			}
-			return n, errStatus("FETCH", h)
-		case h.hasNum && bytes.EqualFold(h.word, wordFETCH):
-			seen, err := l.fetchItems(want)
-			if err != nil {
-				return n, err
-			}
-			if seen != full && lacking == nil {
-				lacking = fmt.Errorf("%w: FETCH response for message %d lacks %s", ErrMissingItem, h.num, missing(want, seen))
-			}
-			n++
+			return errStatus(cmd, h)
 		case bytes.EqualFold(h.word, wordBYE):
-			return n, errStatus("FETCH", h)
+			return errStatus(cmd, h)
 		case h.isStatus():
 			// Untagged OK/NO/BAD: informational, text already read.
 		default:
-			if err := l.skipRest(); err != nil {
-				return n, err
+			read, err := data(h)
+			if err != nil {
+				return err
+			}
+			if !read {
+				if err := l.skipRest(); err != nil {
+					return err
+				}
 			}
 		}
 	}

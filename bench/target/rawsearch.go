@@ -38,52 +38,27 @@ const maxNZNumber = 1<<32 - 1
 // an error, as in readFetch.
 func (l *lexer) readSearch(tag []byte) (int64, error) {
 	var n int64
-	for {
-		h, err := l.head()
-		if err != nil {
-			return n, err
-		}
+	err := l.readResponses("SEARCH", tag, func(h respHead) (bool, error) {
+		var k int64
+		var err error
 		switch {
-		case h.kind == respContinue:
-			// RFC 9051 §7.5: the command's literals, if any, were all
-			// sent by now; nothing else may be answered with "+".
-			return n, malformed("continuation request during SEARCH: %q", h.text)
-		case h.kind == respTagged:
-			if !bytes.Equal(h.tag, tag) {
-				return n, malformed("completion for tag %q during SEARCH %s", h.tag, tag)
-			}
-			if bytes.EqualFold(h.word, wordOK) {
-				return n, nil
-			}
-			return n, errStatus("SEARCH", h)
 		case bytes.EqualFold(h.word, wordSEARCH):
 			if h.hasNum {
-				return n, malformed("SEARCH response with a message number %d", h.num)
+				return true, malformed("SEARCH response with a message number %d", h.num)
 			}
-			k, err := l.searchNumbers()
-			n += k
-			if err != nil {
-				return n, err
-			}
+			k, err = l.searchNumbers()
 		case bytes.EqualFold(h.word, wordESEARCH):
 			if h.hasNum {
-				return n, malformed("ESEARCH response with a message number %d", h.num)
+				return true, malformed("ESEARCH response with a message number %d", h.num)
 			}
-			k, err := l.esearchData(tag)
-			n += k
-			if err != nil {
-				return n, err
-			}
-		case bytes.EqualFold(h.word, wordBYE):
-			return n, errStatus("SEARCH", h)
-		case h.isStatus():
-			// Untagged OK/NO/BAD: informational, text already read.
+			k, err = l.esearchData(tag)
 		default:
-			if err := l.skipRest(); err != nil {
-				return n, err
-			}
+			return false, nil
 		}
-	}
+		n += k
+		return true, err
+	})
+	return n, err
 }
 
 // searchNumbers reads the rest of a SEARCH response, *(SP nz-number)
