@@ -1,6 +1,7 @@
 package state
 
 import (
+	"container/list"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -31,9 +32,9 @@ type stateCache struct {
 	limit int // messages
 
 	mu      sync.Mutex
-	entries map[cacheKey]*mailboxStates
-	total   int    // messages held
-	clock   uint64 // use counter, for eviction
+	entries map[cacheKey]*list.Element // of *mailboxStates
+	lru     list.List                  // most recently used first
+	total   int                        // messages held
 }
 
 type cacheKey struct {
@@ -58,15 +59,15 @@ func stampOf(epoch uint64, mb schema.MailboxRecord) stamp {
 // mailboxStates are one mailbox's states, ascending by UID. They are
 // never modified once built: readers share them without locking.
 type mailboxStates struct {
-	stamp   stamp
-	uids    []uint32
-	states  []schema.MsgState // HasDates set: dates filled from the meta where missing
-	flags   [][]string        // flagList of each state, shared
-	lastUse uint64            // under stateCache.mu
+	key    cacheKey
+	stamp  stamp
+	uids   []uint32
+	states []schema.MsgState // HasDates set: dates filled from the meta where missing
+	flags  [][]string        // flagList of each state, shared
 }
 
 func newStateCache(limit int) *stateCache {
-	return &stateCache{limit: limit, entries: map[cacheKey]*mailboxStates{}}
+	return &stateCache{limit: limit, entries: map[cacheKey]*list.Element{}}
 }
 
 // invalidate drops every entry, now and for reads already running: their
@@ -76,6 +77,7 @@ func (c *stateCache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
+	c.lru.Init()
 	c.total = 0
 }
 
@@ -83,12 +85,15 @@ func (c *stateCache) invalidate() {
 func (c *stateCache) get(k cacheKey, st stamp) *mailboxStates {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[k]
-	if e == nil || e.stamp != st {
+	el := c.entries[k]
+	if el == nil {
 		return nil
 	}
-	c.clock++
-	e.lastUse = c.clock
+	e := el.Value.(*mailboxStates)
+	if e.stamp != st {
+		return nil
+	}
+	c.lru.MoveToFront(el)
 	return e
 }
 
@@ -101,23 +106,19 @@ func (c *stateCache) put(k cacheKey, e *mailboxStates) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e.key = k
 	if old := c.entries[k]; old != nil {
-		c.total -= len(old.uids)
+		c.total -= len(old.Value.(*mailboxStates).uids)
+		c.lru.Remove(old)
 	}
-	c.clock++
-	e.lastUse = c.clock
-	c.entries[k] = e
+	c.entries[k] = c.lru.PushFront(e)
 	c.total += n
 	for c.total > c.limit {
-		var victim cacheKey
-		var oldest *mailboxStates
-		for k2, e2 := range c.entries {
-			if oldest == nil || e2.lastUse < oldest.lastUse {
-				victim, oldest = k2, e2
-			}
-		}
-		delete(c.entries, victim)
-		c.total -= len(oldest.uids)
+		oldest := c.lru.Back()
+		victim := oldest.Value.(*mailboxStates)
+		c.lru.Remove(oldest)
+		delete(c.entries, victim.key)
+		c.total -= len(victim.uids)
 	}
 }
 
