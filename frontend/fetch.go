@@ -356,20 +356,13 @@ type nulFree struct {
 
 func (n nulFree) Read(p []byte) (int, error) {
 	k, err := n.r.Read(p)
-	for b := p[:k]; ; {
-		i := bytes.IndexByte(b, 0)
-		if i < 0 {
-			break
-		}
-		b[i] = 0x80
-		b = b[i+1:]
-	}
+	replaceNUL(p[:k])
 	return k, err
 }
 
 func (n nulFree) Close() error { return n.c.Close() }
 
-// replaceNUL is nulFree for a section in memory.
+// replaceNUL replaces each NUL octet of b by 0x80 in place (nulFree).
 func replaceNUL(b []byte) {
 	for {
 		i := bytes.IndexByte(b, 0)

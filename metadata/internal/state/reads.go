@@ -71,26 +71,8 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 			defer it.Close()
 			listIt = it
 		}
-		var metaIt *stepIter
-		defer func() {
-			if metaIt != nil {
-				metaIt.Close()
-			}
-		}()
-		metaOf := func(uid uint32) ([]byte, error) {
-			if metaIt == nil {
-				it, err := v.mailboxIter(schema.TableMsgMeta, mbox)
-				if err != nil {
-					return nil, err
-				}
-				metaIt = it
-			}
-			// States and metas are sorted alike (stepIter).
-			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
-				return nil, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
-			}
-			return metaIt.ValueAndErr()
-		}
+		metas := metaReader{v: v, mbox: mbox}
+		defer metas.close()
 		return v.eachState(cached, mbox, ranges, func(uid uint32, st schema.MsgState) (bool, error) {
 			if st.ModSeq <= r.ChangedSince {
 				return true, nil
@@ -99,7 +81,7 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 			var val []byte
 			if r.Meta != NoMeta {
 				var err error
-				if val, err = metaOf(uid); err != nil {
+				if val, err = metas.get(uid); err != nil {
 					return false, err
 				}
 				switch {
@@ -128,7 +110,7 @@ func (s *Store) MessagesRead(user string, mbox uint64, set *metadatapb.UidSet, r
 			if !ok {
 				var err error
 				if val == nil {
-					if val, err = metaOf(uid); err != nil {
+					if val, err = metas.get(uid); err != nil {
 						return false, err
 					}
 				}

@@ -84,36 +84,24 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 		if err != nil {
 			return err
 		}
-		if meta == NoMeta && !digest && int(mb.Messages) <= s.cache.limit {
-			return s.scanCached(v, mbox, stampOf(epoch, mb), ranges, fn)
-		}
-		p := schema.MailboxPrefix(v.shard, schema.TableMsgMeta, user, mbox)
-		var metaIt *stepIter
-		openMeta := func() error {
-			if metaIt != nil {
-				return nil
-			}
-			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: schema.PrefixEnd(p)})
+		if meta == NoMeta && !digest {
+			// States only: from the state cache, filled first.
+			e, err := s.cachedStates(v, mbox, stampOf(epoch, mb), true)
 			if err != nil {
-				return fmt.Errorf("state: iter: %w", err)
+				return err
 			}
-			metaIt = &stepIter{Iterator: it}
-			return nil
+			if e != nil {
+				return e.scan(ranges, fn)
+			}
 		}
-		defer func() {
-			if metaIt != nil {
-				metaIt.Close()
-			}
-		}()
+		metas := metaReader{v: v, mbox: mbox}
+		defer metas.close()
 		var digestIt *stepIter
 		if digest {
-			dp := schema.MailboxPrefix(v.shard, schema.TableMsgDigest, user, mbox)
-			it, err := v.r.NewIter(&pebble.IterOptions{LowerBound: dp, UpperBound: schema.PrefixEnd(dp)})
-			if err != nil {
-				return fmt.Errorf("state: iter: %w", err)
+			if digestIt, err = v.mailboxIter(schema.TableMsgDigest, mbox); err != nil {
+				return err
 			}
-			defer it.Close()
-			digestIt = &stepIter{Iterator: it}
+			defer digestIt.Close()
 		}
 		var (
 			m          ScanMsg
@@ -139,14 +127,7 @@ func (s *Store) Scan(user string, mbox uint64, set *metadatapb.UidSet, meta Meta
 			if fields == NoMeta && st.HasDates {
 				return true, fn(&m)
 			}
-			if err := openMeta(); err != nil {
-				return false, err
-			}
-			// Metas are sorted like states: step, and seek only on a gap.
-			if !metaIt.seek(schema.MsgMetaKey(v.shard, user, mbox, uid)) {
-				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
-			}
-			val, err := metaIt.ValueAndErr()
+			val, err := metas.get(uid)
 			if err != nil {
 				return false, err
 			}
@@ -194,13 +175,8 @@ func (s *Store) cachedStates(v *view, mbox uint64, st stamp, fill bool) (*mailbo
 	return e, nil
 }
 
-// scanCached is Scan of states only, from the state cache, filled first
-// when it does not hold the mailbox as of st.
-func (s *Store) scanCached(v *view, mbox uint64, st stamp, ranges []uidRange, fn func(*ScanMsg) error) error {
-	e, err := s.cachedStates(v, mbox, st, true)
-	if err != nil {
-		return err
-	}
+// scan is Scan of states only, from cached states.
+func (e *mailboxStates) scan(ranges []uidRange, fn func(*ScanMsg) error) error {
 	var m ScanMsg
 	return e.each(ranges, func(i int) (bool, error) {
 		ms := &e.states[i]
@@ -216,25 +192,11 @@ func (v *view) loadStates(mbox uint64, st stamp) (*mailboxStates, error) {
 	e.uids = make([]uint32, 0, st.messages)
 	e.states = make([]schema.MsgState, 0, st.messages)
 	e.flags = make([][]string, 0, st.messages)
-	var metaIt *stepIter
-	defer func() {
-		if metaIt != nil {
-			metaIt.Close()
-		}
-	}()
+	metas := metaReader{v: v, mbox: mbox}
+	defer metas.close()
 	err := v.forEachState(mbox, allUIDs, func(uid uint32, ms schema.MsgState) (bool, error) {
 		if !ms.HasDates {
-			if metaIt == nil {
-				it, err := v.mailboxIter(schema.TableMsgMeta, mbox)
-				if err != nil {
-					return false, err
-				}
-				metaIt = it
-			}
-			if !metaIt.seek(schema.MsgMetaKey(v.shard, v.user, mbox, uid)) {
-				return false, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
-			}
-			val, err := metaIt.ValueAndErr()
+			val, err := metas.get(uid)
 			if err != nil {
 				return false, err
 			}
@@ -252,6 +214,36 @@ func (v *view) loadStates(mbox uint64, st stamp) (*mailboxStates, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// metaReader reads the metas of one mailbox's messages in UID order, for
+// a walk over its states: the iterator is opened at the first meta
+// needed, and steps (stepIter) rather than seeks.
+type metaReader struct {
+	v    *view
+	mbox uint64
+	it   *stepIter
+}
+
+// get returns the encoded meta of uid, valid until the next call.
+func (r *metaReader) get(uid uint32) ([]byte, error) {
+	if r.it == nil {
+		it, err := r.v.mailboxIter(schema.TableMsgMeta, r.mbox)
+		if err != nil {
+			return nil, err
+		}
+		r.it = it
+	}
+	if !r.it.seek(schema.MsgMetaKey(r.v.shard, r.v.user, r.mbox, uid)) {
+		return nil, fmt.Errorf("state: message %d has no meta: %w", uid, schema.ErrCorrupt)
+	}
+	return r.it.ValueAndErr()
+}
+
+func (r *metaReader) close() {
+	if r.it != nil {
+		r.it.Close()
+	}
 }
 
 // stepIter reads the keys of a table that is sorted like the states being
