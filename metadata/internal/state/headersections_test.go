@@ -101,6 +101,22 @@ func TestHeaderSections(t *testing.T) {
 	}
 	check("without usable list headers")
 
+	// A current list header is what a listed filter reads: one planted
+	// for message 1 is answered, where the stored header says otherwise.
+	err = s.read(user, func(v *view) error {
+		planted := append([]byte{headerfields.ListVersion}, "From: planted\r\n\r\n"...)
+		return s.db.Set(schema.MsgListHeaderKey(v.shard, user, mb.Id, 1), planted, pebble.Sync)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	err = s.MessagesRead(user, mb.Id, metadatapb.NewUidSet(1), Read{Headers: []*metadatapb.HeaderFilter{{Fields: []string{"From"}}}},
+		func(r *metadatapb.MessageRecord) error { got = string(r.HeaderSections[0]); return nil })
+	if err != nil || got != "From: planted\r\n\r\n" {
+		t.Errorf("listed filter read %q, %v: want the list header's lines", got, err)
+	}
+
 	// Expunge removes the list header with the message.
 	if _, err := s.StoreFlags(&metadatapb.StoreRequest{User: user, MailboxId: mb.Id, Uids: metadatapb.NewUidSet(3), Op: metadatapb.StoreOp_STORE_ADD, Flags: []string{`\Deleted`}}); err != nil {
 		t.Fatal(err)
